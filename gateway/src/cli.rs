@@ -1,0 +1,131 @@
+//! The command line. Scripts and docs depend on these names: extend, don't rename.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+use sandbox_api::names::dns1123_label_problem;
+use sandbox_api::role::Role;
+
+#[derive(Parser, Debug)]
+#[command(name = "sandbox-gateway", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API and the console.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen one is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database and sandbox data; created if missing.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The console's built `dist/` directory. Without it only the API is served.
+    #[arg(long)]
+    pub console_dir: Option<PathBuf>,
+    /// Seed demo data through the API's own code paths (once per data directory). Without
+    /// --token, also creates org `demo` with an admin and a user token, printed and
+    /// written to DATA_DIR/tokens.txt.
+    #[arg(long)]
+    pub demo: bool,
+    /// A bearer token to accept, as ORG:ROLE:SECRET (ROLE is SANDBOX_ADMIN or
+    /// SANDBOX_USER). Repeatable. Stored hashed.
+    #[arg(long = "token", value_name = "ORG:ROLE:SECRET")]
+    pub tokens: Vec<TokenGrant>,
+    /// An origin allowed to embed the console in a frame and to send it postMessage
+    /// auth (e.g. https://console.example.com). Repeatable.
+    #[arg(long = "embed-allowed-origin", value_name = "ORIGIN", value_parser = parse_origin)]
+    pub embed_allowed_origins: Vec<String>,
+}
+
+/// An origin as browsers write it: `scheme://host[:port]`, nothing else. Checked
+/// strictly because it is copied into the Content-Security-Policy header.
+fn parse_origin(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("an origin starts with https:// or http://")?;
+    let valid_host_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    if rest.is_empty() || !rest.chars().all(valid_host_char) {
+        return Err(format!(
+            "{s:?} is not an origin: expected scheme://host[:port] with no path"
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A token given on the command line, and what it grants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenGrant {
+    pub organization: String,
+    pub role: Role,
+    pub secret: String,
+}
+
+impl FromStr for TokenGrant {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<TokenGrant, String> {
+        let mut parts = s.splitn(3, ':');
+        let (Some(organization), Some(role), Some(secret)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err("expected ORG:ROLE:SECRET".into());
+        };
+        if let Some(problem) = dns1123_label_problem(organization) {
+            return Err(format!("organization {organization:?} {problem}"));
+        }
+        if secret.len() < 8 {
+            return Err("the secret must be at least 8 characters".into());
+        }
+        Ok(TokenGrant {
+            organization: organization.to_owned(),
+            role: role.parse()?,
+            secret: secret.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_grant_parses_and_keeps_colons_in_the_secret() {
+        let grant: TokenGrant = "acme:SANDBOX_USER:s3cret:with:colons".parse().unwrap();
+        assert_eq!(grant.organization, "acme");
+        assert_eq!(grant.role, Role::User);
+        assert_eq!(grant.secret, "s3cret:with:colons");
+    }
+
+    #[test]
+    fn origins_are_scheme_host_port_only() {
+        assert!(parse_origin("https://console.example.com").is_ok());
+        assert!(parse_origin("http://127.0.0.1:9000").is_ok());
+        assert!(parse_origin("https://host/path").is_err());
+        assert!(parse_origin("https://a; script-src *").is_err());
+        assert!(parse_origin("host.example").is_err());
+    }
+
+    #[test]
+    fn token_grant_rejects_bad_parts() {
+        assert!("acme:SANDBOX_USER".parse::<TokenGrant>().is_err());
+        assert!("acme:ROOT:longenough".parse::<TokenGrant>().is_err());
+        assert!(
+            "Acme:SANDBOX_USER:longenough"
+                .parse::<TokenGrant>()
+                .is_err()
+        );
+        assert!("acme:SANDBOX_USER:short".parse::<TokenGrant>().is_err());
+    }
+}

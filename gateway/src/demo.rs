@@ -1,0 +1,270 @@
+//! `--demo`: an organization with tokens and the data a real administrator would have
+//! written, created through the same operations the API runs.
+
+use std::fmt;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use anyhow::Context;
+use rusqlite::params;
+use sandbox_api::profile::{CreateProfileTemplateRequest, ProfileTemplate};
+use sandbox_api::role::Role;
+use serde_json::json;
+
+use crate::auth::{Caller, TokenHash, generate_secret};
+use crate::cli::TokenGrant;
+use crate::error::ApiError;
+use crate::profile_templates;
+use crate::store::{Store, organizations};
+
+const DEMO_ORGANIZATION: &str = "demo";
+const TOKENS_FILE: &str = "tokens.txt";
+
+/// Where demo data goes: the organization of the first admin token given, else `demo`.
+pub fn organization(grants: &[TokenGrant]) -> String {
+    grants
+        .iter()
+        .find(|g| g.role == Role::Admin)
+        .map(|g| g.organization.clone())
+        .unwrap_or_else(|| DEMO_ORGANIZATION.to_owned())
+}
+
+/// The demo organization's tokens, for printing.
+pub struct DemoTokens {
+    admin: String,
+    user: String,
+    file: String,
+}
+
+impl fmt::Display for DemoTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "demo organization {DEMO_ORGANIZATION:?}; sign in with")?;
+        writeln!(f, "  admin token (SANDBOX_ADMIN): {}", self.admin)?;
+        writeln!(f, "  user token  (SANDBOX_USER):  {}", self.user)?;
+        write!(f, "  (also in {})", self.file)
+    }
+}
+
+/// Reuses the tokens in `DATA_DIR/tokens.txt` or makes new ones, and makes sure the
+/// store accepts them. The file is private to its owner (mode 0600).
+pub async fn ensure_tokens(store: &Store, data_dir: &Path) -> anyhow::Result<DemoTokens> {
+    let path = data_dir.join(TOKENS_FILE);
+    let (admin, user) = match std::fs::read_to_string(&path) {
+        Ok(text) => parse_tokens_file(&text)
+            .with_context(|| format!("{} is not a tokens file; delete it", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let tokens = (generate_secret()?, generate_secret()?);
+            write_tokens_file(&path, &tokens.0, &tokens.1)?;
+            tokens
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let grants = [
+        (Role::Admin, TokenHash::of(&admin)),
+        (Role::User, TokenHash::of(&user)),
+    ];
+    store
+        .run(move |connection| {
+            for (role, hash) in &grants {
+                organizations::grant(connection, DEMO_ORGANIZATION, *role, hash)
+                    .map_err(|e| ApiError::internal("granting a demo token", e))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
+    Ok(DemoTokens {
+        admin,
+        user,
+        file: path.display().to_string(),
+    })
+}
+
+fn parse_tokens_file(text: &str) -> Option<(String, String)> {
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    Some((value("SANDBOX_ADMIN")?, value("SANDBOX_USER")?))
+}
+
+fn write_tokens_file(path: &Path, admin: &str, user: &str) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    write!(
+        file,
+        "# Bearer tokens of the demo organization {DEMO_ORGANIZATION:?}. Keep them private.\n\
+         SANDBOX_ADMIN={admin}\nSANDBOX_USER={user}\n"
+    )
+    .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Seeds `organization` once per data directory; later starts leave its data alone,
+/// whatever the administrator has changed since.
+pub async fn seed(store: &Store, organization: &str) -> anyhow::Result<()> {
+    let org = organization.to_owned();
+    let first_time = store
+        .run(move |connection| {
+            organizations::ensure(connection, &org)
+                .and_then(|()| {
+                    connection.execute(
+                        "INSERT INTO demo_seeds (organization_id, seeded_at)
+                         VALUES (?1, datetime('now')) ON CONFLICT DO NOTHING",
+                        params![org],
+                    )
+                })
+                .map(|inserted| inserted == 1)
+                .map_err(|e| ApiError::internal("recording the demo seed", e))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
+    if !first_time {
+        return Ok(());
+    }
+    let admin = Caller {
+        organization: organization.to_owned(),
+        role: Role::Admin,
+    };
+    for template in profile_templates()? {
+        let name = template.display_name.clone();
+        profile_templates::create(
+            store,
+            &admin,
+            CreateProfileTemplateRequest {
+                profile_template: template,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding profile {name}: {}", e.0.message))?;
+    }
+    tracing::info!(organization, "seeded demo data");
+    Ok(())
+}
+
+/// Profiles an administrator of a GPU cloud would write, in the API form.
+fn profile_templates() -> anyhow::Result<Vec<ProfileTemplate>> {
+    let templates = json!([
+        {
+            "displayName": "gpu-workbench",
+            "description": "Data-science workbench on H100/A100 nodes with internet egress",
+            "labels": {"team": "ml", "workload": "notebook"},
+            "spec": {
+                "containerImage": "ghcr.io/example/ds-workbench:2025.10",
+                "runtimeClass": "kata-qemu-nvidia-gpu",
+                "resourceDefaults": {"cpuRequest": "4", "memoryRequest": "32Gi", "cpuLimit": "8", "memoryLimit": "64Gi"},
+                "instanceTypes": ["h100", "a100"],
+                "nodeSelector": {"pool": "gpu"},
+                "tags": ["data-science", "gpu"],
+                "namespaceConfigJson": json!({"strategy": "per-user", "namespacePrefix": "ds-", "autoCreate": true}).to_string(),
+                "networkConfigJson": json!({"egress": {"default": "internet", "modes": {"internet": {"type": "internet"}, "deny-all": {"type": "none"}}}}).to_string()
+            }
+        },
+        {
+            "displayName": "agent-allowlist",
+            "description": "Per-user agent sandboxes, allowlisted egress",
+            "labels": {"workload": "agent"},
+            "spec": {
+                "containerImage": "ghcr.io/example/agent:1.4",
+                "runtimeClass": "kata-qemu",
+                "resourceDefaults": {"cpuRequest": "1", "memoryRequest": "2Gi", "cpuLimit": "2", "memoryLimit": "4Gi"},
+                "nodeSelector": {"pool": "cpu"},
+                "tags": ["agents"],
+                "namespaceConfigJson": json!({"strategy": "per-user", "namespacePrefix": "agent-", "autoCreate": true}).to_string(),
+                "networkConfigJson": json!({
+                    "egress": {"default": "allowlist", "modes": {
+                        "allowlist": {"type": "allowlist", "cidrs": ["140.82.112.0/20"]},
+                        "deny-all": {"type": "none"}}},
+                    "ingress": {"internal": {"scope": "org", "service": {"serviceType": "ClusterIP"}}}
+                }).to_string(),
+                "podTemplateJson": json!({"metadata": {"labels": {"app": "agent"}}, "spec": {"securityContext": {"runAsNonRoot": true}}}).to_string()
+            }
+        },
+        {
+            "displayName": "ci-ephemeral",
+            "description": "Short-lived CI jobs in one shared static namespace",
+            "labels": {"workload": "ci"},
+            "spec": {
+                "containerImage": "ghcr.io/example/ci-runner:3.2",
+                "runtimeClass": "gvisor",
+                "resourceDefaults": {"cpuRequest": "500m", "memoryRequest": "1Gi", "cpuLimit": "2", "memoryLimit": "4Gi"},
+                "tags": ["ci", "ephemeral"],
+                "namespaceConfigJson": json!({"strategy": "static", "staticNamespace": "ci-sandboxes", "autoCreate": false}).to_string(),
+                "networkConfigJson": json!({"egress": {"default": "org", "modes": {"org": {"type": "org"}, "internet": {"type": "internet"}}}}).to_string()
+            }
+        },
+        {
+            "displayName": "untrusted-code",
+            "description": "Runs code nobody has reviewed: gVisor, no network at all",
+            "labels": {"risk": "high"},
+            "spec": {
+                "containerImage": "ghcr.io/example/python-runner:3.12",
+                "runtimeClass": "gvisor",
+                "resourceDefaults": {"cpuRequest": "250m", "memoryRequest": "512Mi", "cpuLimit": "1", "memoryLimit": "1Gi"},
+                "tags": ["untrusted"],
+                "namespaceConfigJson": json!({"strategy": "per-profile", "namespacePrefix": "untrusted-"}).to_string(),
+                "networkConfigJson": json!({"egress": {"default": "none", "modes": {"none": {"type": "none"}}}}).to_string(),
+                "podTemplateJson": json!({"spec": {"automountServiceAccountToken": false, "securityContext": {"runAsNonRoot": true, "runAsUser": 65534}}}).to_string()
+            }
+        },
+        {
+            "displayName": "internal-worker",
+            "description": "Long-running workers that expose an internal service to the organization",
+            "labels": {"workload": "service"},
+            "spec": {
+                "containerImage": "ghcr.io/example/worker:0.9",
+                "runtimeClass": "kata-qemu",
+                "resourceDefaults": {"cpuRequest": "2", "memoryRequest": "4Gi", "cpuLimit": "4", "memoryLimit": "8Gi"},
+                "tags": ["service", "long-running"],
+                "namespaceConfigJson": json!({"strategy": "per-org", "namespacePrefix": "workers-", "autoCreate": true}).to_string(),
+                "networkConfigJson": json!({
+                    "egress": {"default": "org", "modes": {"org": {"type": "org"}}},
+                    "ingress": {
+                        "internal": {"scope": "org", "service": {"serviceType": "ClusterIP"}},
+                        "public": {"scope": "any", "service": {"serviceType": "LoadBalancer"},
+                                   "ingress": {"controllerName": "nginx", "template": "{{.SandboxID}}.{{.Namespace}}.apps.example.com"},
+                                   "expectsExternalAddress": true}
+                    }
+                }).to_string()
+            }
+        }
+    ]);
+    serde_json::from_value(templates).context("building the demo profiles")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_file_parses_what_it_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(TOKENS_FILE);
+        write_tokens_file(&path, "aaa", "bbb").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(parse_tokens_file(&text), Some(("aaa".into(), "bbb".into())));
+        let mode = std::fs::metadata(&path).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn demo_profiles_pass_validation() {
+        for template in profile_templates().unwrap() {
+            assert_eq!(
+                sandbox_api::profile::validate_new_template(&template),
+                vec![],
+                "{}",
+                template.display_name
+            );
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `sandbox-gateway serve`: open the store, register tokens, seed demo data, listen.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
+
+use crate::auth::TokenHash;
+use crate::cli::ServeArgs;
+use crate::console::{ConsoleConfig, ConsoleSite};
+use crate::demo;
+use crate::http::{AppState, router};
+use crate::store::{Store, organizations};
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+    let store = Store::open(&args.data_dir.join("gateway.db"))?;
+
+    for grant in &args.tokens {
+        let grant = grant.clone();
+        store
+            .run(move |connection| {
+                organizations::grant(
+                    connection,
+                    &grant.organization,
+                    grant.role,
+                    &TokenHash::of(&grant.secret),
+                )
+                .map_err(|e| crate::error::ApiError::internal("registering a token", e))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
+    }
+
+    if args.demo {
+        let organization = demo::organization(&args.tokens);
+        if args.tokens.is_empty() {
+            let tokens = demo::ensure_tokens(&store, &args.data_dir).await?;
+            println!("{tokens}");
+        }
+        demo::seed(&store, &organization).await?;
+    }
+
+    let console = ConsoleSite {
+        dist: match args.console_dir {
+            Some(dir) if !dir.join("index.html").is_file() => bail!(
+                "{} holds no index.html: build the console first (scripts/build-console)",
+                dir.display()
+            ),
+            dir => dir,
+        },
+        config: ConsoleConfig {
+            control_plane_url: String::new(),
+            data_plane_url: String::new(),
+            embed_allowed_origins: args.embed_allowed_origins,
+            base_path: "/".into(),
+        },
+    };
+    let serves_console = console.dist.is_some();
+    let app = router(AppState {
+        store,
+        console: Arc::new(console),
+    });
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    // Scripts and the test harness read this line to learn the chosen port.
+    println!("listening on http://{address}");
+    if serves_console {
+        println!("console: open http://{address}/ in a browser");
+    }
+    tracing::info!(%address, "serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate.recv() => {},
+    }
+}

@@ -1,0 +1,2 @@
+pub mod profiles;
+pub mod sign_in;

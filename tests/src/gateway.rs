@@ -1,0 +1,148 @@
+//! A `sandbox-gateway serve` child process for one test.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running gateway; killed when dropped.
+pub struct Gateway {
+    binary: PathBuf,
+    args: Vec<String>,
+    child: Child,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub url: String,
+    data_dir: TempDir,
+    stdout_lines: Vec<String>,
+}
+
+/// The gateway binary `cargo build -p sandbox-gateway` made in this target directory.
+pub fn built_binary() -> anyhow::Result<PathBuf> {
+    // Test executables live in target/<profile>/deps/; the binary in target/<profile>/.
+    let exe = std::env::current_exe().context("locating the test executable")?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("the test executable has no target directory")?;
+    let binary = profile_dir.join("sandbox-gateway");
+    if !binary.is_file() {
+        bail!(
+            "{} is missing: build it first with `cargo build -p sandbox-gateway` (scripts/test does)",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// The release console that `scripts/build-console` wrote.
+pub fn built_console() -> anyhow::Result<PathBuf> {
+    let dist = std::env::var_os("SANDBOX_CONSOLE_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("dist"));
+    if !dist.join("index.html").is_file() {
+        bail!(
+            "{} has no index.html: build the console first with scripts/build-console",
+            dist.display()
+        );
+    }
+    Ok(dist)
+}
+
+impl Gateway {
+    /// Starts `binary serve --listen 127.0.0.1:0 --data-dir <fresh> ARGS` and waits until
+    /// it says where it listens.
+    pub async fn start(binary: &Path, args: &[&str]) -> anyhow::Result<Gateway> {
+        let data_dir = tempfile::tempdir().context("creating a data directory")?;
+        let args = args.iter().map(|a| a.to_string()).collect();
+        Gateway::start_in(binary.to_owned(), args, data_dir).await
+    }
+
+    /// Stops the gateway and starts it again on the same data directory and arguments.
+    pub async fn restart(self) -> anyhow::Result<Gateway> {
+        let (binary, args, data_dir) = self.stop_keeping_data().await?;
+        Gateway::start_in(binary, args, data_dir).await
+    }
+
+    async fn start_in(
+        binary: PathBuf,
+        args: Vec<String>,
+        data_dir: TempDir,
+    ) -> anyhow::Result<Gateway> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.path().join("gateway.log"))?;
+        let mut child = Command::new(&binary)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir.path())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().context("the gateway's stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut stdout_lines = Vec::new();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return Ok(url.trim().to_owned());
+                }
+                stdout_lines.push(line);
+            }
+            bail!("the gateway exited before listening")
+        })
+        .await
+        .context("the gateway did not start listening within 30 s")?;
+        let url = match url {
+            Ok(url) => url,
+            Err(e) => {
+                let log = std::fs::read_to_string(data_dir.path().join("gateway.log"))
+                    .unwrap_or_default();
+                return Err(e.context(format!("gateway log:\n{log}")));
+            }
+        };
+        // Keep draining stdout so the gateway never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Gateway {
+            binary,
+            args,
+            child,
+            url,
+            data_dir,
+            stdout_lines,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// What the gateway printed before it listened (e.g. the demo tokens).
+    pub fn startup_output(&self) -> &[String] {
+        &self.stdout_lines
+    }
+
+    /// Stops the gateway the way an operator would (SIGTERM) and waits for it to exit
+    /// cleanly.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop_keeping_data().await.map(drop)
+    }
+
+    async fn stop_keeping_data(mut self) -> anyhow::Result<(PathBuf, Vec<String>, TempDir)> {
+        if let Some(pid) = self.child.id() {
+            // `kill` sends SIGTERM without libc (this workspace forbids unsafe code).
+            Command::new("kill").arg(pid.to_string()).status().await?;
+        }
+        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .context("the gateway did not stop within 10 s of SIGTERM")??;
+        anyhow::ensure!(status.success(), "the gateway exited with {status}");
+        Ok((self.binary, self.args, self.data_dir))
+    }
+}

@@ -1,0 +1,165 @@
+//! Signing in to the console, in headless Chromium against a real gateway.
+
+use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
+use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
+use serde_json::json;
+
+const ADMIN_SECRET: &str = "e2e-admin-secret-0001";
+
+async fn start_gateway() -> anyhow::Result<Gateway> {
+    let console = built_console()?;
+    Gateway::start(
+        &built_binary()?,
+        &[
+            "--console-dir",
+            &console.to_string_lossy(),
+            "--token",
+            &format!("e2e:SANDBOX_ADMIN:{ADMIN_SECRET}"),
+        ],
+    )
+    .await
+}
+
+async fn create_profile(gateway: &Gateway, body: serde_json::Value) -> anyhow::Result<()> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1beta2/sandbox/profile-templates", gateway.url))
+        .bearer_auth(ADMIN_SECRET)
+        .json(&json!({ "profileTemplate": body }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "create failed: {}",
+        response.text().await?
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn signing_in_shows_the_profiles_created_through_the_api() -> anyhow::Result<()> {
+    let gateway = start_gateway().await?;
+    with_browser("sign-in", |client| async move {
+        let page = Page(&client);
+        client.goto(&format!("{}/profiles", gateway.url)).await?;
+        // A deep link without a session lands on sign-in and remembers where it was going.
+        page.at("/sign-in?next=%2Fprofiles").await?;
+        page.field("Bearer token")
+            .await?
+            .send_keys(ADMIN_SECRET)
+            .await?;
+        page.button("Sign in").await?.click().await?;
+        page.at("/profiles").await?;
+        page.text_containing(".empty-state", "No profiles yet")
+            .await?;
+
+        create_profile(
+            &gateway,
+            json!({
+                "displayName": "agent-allowlist",
+                "description": "Per-user agent sandboxes, allowlisted egress",
+                "labels": {"workload": "agent"},
+                "spec": {}
+            }),
+        )
+        .await?;
+        page.button("Refresh").await?.click().await?;
+        let row = page
+            .text_containing("table tbody", "agent-allowlist")
+            .await?;
+        assert!(
+            row.contains("Per-user agent sandboxes, allowlisted egress"),
+            "{row}"
+        );
+        assert!(row.contains("workload=agent"), "{row}");
+        save_screenshot(&client, "profiles-after-sign-in").await?;
+
+        // The token lives in this tab's session only: never the URL, never localStorage.
+        let where_kept = page
+            .script(
+                "return [location.href, JSON.stringify(localStorage), \
+                 sessionStorage.getItem('sandbox-console.token')];",
+            )
+            .await?;
+        assert!(
+            !where_kept[0]
+                .as_str()
+                .unwrap_or_default()
+                .contains(ADMIN_SECRET)
+        );
+        assert!(
+            !where_kept[1]
+                .as_str()
+                .unwrap_or_default()
+                .contains(ADMIN_SECRET)
+        );
+        assert_eq!(where_kept[2], ADMIN_SECRET);
+
+        // A reload keeps the session.
+        client.refresh().await?;
+        page.text_containing("table tbody", "agent-allowlist")
+            .await?;
+
+        // Signing out forgets the token and returns to sign-in.
+        page.button("Sign out").await?.click().await?;
+        page.at("/sign-in?next=%2Fprofiles").await?;
+        let forgotten = page
+            .script("return sessionStorage.getItem('sandbox-console.token');")
+            .await?;
+        assert_eq!(forgotten, serde_json::Value::Null);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_wrong_token_shows_a_clear_error_and_stays_on_sign_in() -> anyhow::Result<()> {
+    let gateway = start_gateway().await?;
+    with_browser("wrong-token", |client| async move {
+        let page = Page(&client);
+        client.goto(&format!("{}/sign-in", gateway.url)).await?;
+        page.field("Bearer token")
+            .await?
+            .send_keys("not-a-real-token")
+            .await?;
+        page.button("Sign in").await?.click().await?;
+        let alert = page.text_containing("[role=alert]", "not accepted").await?;
+        assert!(alert.contains("That token was not accepted"), "{alert}");
+        assert!(alert.contains("the token is not valid"), "{alert}");
+        save_screenshot(&client, "wrong-token").await?;
+        // Nothing was kept, and the user is still on sign-in to try again.
+        page.at("/sign-in").await?;
+        let kept = page
+            .script("return sessionStorage.getItem('sandbox-console.token');")
+            .await?;
+        assert_eq!(kept, serde_json::Value::Null);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_demo_admin_sees_the_seeded_profiles() -> anyhow::Result<()> {
+    let console = built_console()?;
+    let gateway =
+        Gateway::start(&built_binary()?, &["--console-dir", &console.to_string_lossy(), "--demo"])
+            .await?;
+    let admin_token = gateway
+        .startup_output()
+        .iter()
+        .find_map(|line| line.split_once("(SANDBOX_ADMIN):").map(|(_, t)| t.trim().to_owned()))
+        .ok_or_else(|| anyhow::anyhow!("no admin token in {:?}", gateway.startup_output()))?;
+    with_browser("demo", |client| async move {
+        let page = Page(&client);
+        client.goto(&gateway.url).await?;
+        page.field("Bearer token").await?.send_keys(&admin_token).await?;
+        page.button("Sign in").await?.click().await?;
+        page.at("/profiles").await?;
+        let table = page.text_containing("table", "gpu-workbench").await?;
+        for name in ["agent-allowlist", "ci-ephemeral", "internal-worker", "untrusted-code"] {
+            assert!(table.contains(name), "{name} missing from {table}");
+        }
+        save_screenshot(&client, "demo-profiles").await?;
+        Ok(())
+    })
+    .await
+}
