@@ -140,22 +140,35 @@ async fn a_wrong_token_shows_a_clear_error_and_stays_on_sign_in() -> anyhow::Res
 #[tokio::test]
 async fn the_demo_admin_sees_the_seeded_profiles() -> anyhow::Result<()> {
     let console = built_console()?;
-    let gateway =
-        Gateway::start(&built_binary()?, &["--console-dir", &console.to_string_lossy(), "--demo"])
-            .await?;
+    let gateway = Gateway::start(
+        &built_binary()?,
+        &["--console-dir", &console.to_string_lossy(), "--demo"],
+    )
+    .await?;
     let admin_token = gateway
         .startup_output()
         .iter()
-        .find_map(|line| line.split_once("(SANDBOX_ADMIN):").map(|(_, t)| t.trim().to_owned()))
+        .find_map(|line| {
+            line.split_once("(SANDBOX_ADMIN):")
+                .map(|(_, t)| t.trim().to_owned())
+        })
         .ok_or_else(|| anyhow::anyhow!("no admin token in {:?}", gateway.startup_output()))?;
     with_browser("demo", |client| async move {
         let page = Page(&client);
         client.goto(&gateway.url).await?;
-        page.field("Bearer token").await?.send_keys(&admin_token).await?;
+        page.field("Bearer token")
+            .await?
+            .send_keys(&admin_token)
+            .await?;
         page.button("Sign in").await?.click().await?;
         page.at("/profiles").await?;
         let table = page.text_containing("table", "gpu-workbench").await?;
-        for name in ["agent-allowlist", "ci-ephemeral", "internal-worker", "untrusted-code"] {
+        for name in [
+            "agent-allowlist",
+            "ci-ephemeral",
+            "internal-worker",
+            "untrusted-code",
+        ] {
             assert!(table.contains(name), "{name} missing from {table}");
         }
         save_screenshot(&client, "demo-profiles").await?;
