@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::names::dns1123_label_problem;
+use crate::profile_document::ProfileDocument;
 use crate::violation::Violation;
 
 /// A profile template as the control plane stores and returns it.
@@ -97,7 +97,8 @@ pub struct ListProfileTemplatesResponse {
     pub next_page_token: String,
 }
 
-/// Every rule a new template breaks, at once.
+/// Every rule a new template breaks, at once: output-only fields set, then every rule
+/// of the document (display name, spec and everything in it).
 pub fn validate_new_template(template: &ProfileTemplate) -> Vec<Violation> {
     let mut violations = Vec::new();
     let output_only = [
@@ -115,17 +116,93 @@ pub fn validate_new_template(template: &ProfileTemplate) -> Vec<Violation> {
             ));
         }
     }
-    if template.display_name.is_empty() {
-        violations.push(Violation::error("display_name", "is required"));
-    } else if let Some(problem) = dns1123_label_problem(&template.display_name) {
-        violations.push(Violation::error("display_name", problem));
+    violations.extend(ProfileDocument::from_template(template).1);
+    violations
+}
+
+/// A field an update may change (the `updateMask` paths of SPEC §3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateField {
+    Description,
+    Spec,
+    Labels,
+}
+
+impl TemplateField {
+    pub const ALL: [TemplateField; 3] = [
+        TemplateField::Description,
+        TemplateField::Spec,
+        TemplateField::Labels,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TemplateField::Description => "description",
+            TemplateField::Spec => "spec",
+            TemplateField::Labels => "labels",
+        }
     }
-    if template.spec.is_none() {
+}
+
+/// Parses an `updateMask` (comma-separated paths). An empty mask means every mutable
+/// field (AIP-134).
+pub fn parse_update_mask(mask: &str) -> Result<Vec<TemplateField>, Violation> {
+    if mask.trim().is_empty() {
+        return Ok(TemplateField::ALL.to_vec());
+    }
+    let mut fields = Vec::new();
+    for path in mask.split(',').map(str::trim) {
+        let field = TemplateField::ALL
+            .into_iter()
+            .find(|f| f.as_str() == path)
+            .ok_or_else(|| {
+                let message = if matches!(path, "display_name" | "displayName") {
+                    "display_name is immutable after create".to_owned()
+                } else {
+                    format!(
+                        "{path:?} cannot be updated; the mask may name description, spec and labels"
+                    )
+                };
+                Violation::error("update_mask", message)
+            })?;
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+    Ok(fields)
+}
+
+/// `current` with the masked fields taken from `patch`.
+pub fn apply_update(
+    current: &ProfileTemplate,
+    patch: &ProfileTemplate,
+    fields: &[TemplateField],
+) -> ProfileTemplate {
+    let mut updated = current.clone();
+    for field in fields {
+        match field {
+            TemplateField::Description => updated.description = patch.description.clone(),
+            TemplateField::Spec => updated.spec = Some(patch.spec.clone().unwrap_or_default()),
+            TemplateField::Labels => updated.labels = patch.labels.clone(),
+        }
+    }
+    updated
+}
+
+/// Every rule an update breaks: a changed display name, then every rule of the result.
+pub fn validate_template_update(
+    current: &ProfileTemplate,
+    patch: &ProfileTemplate,
+    fields: &[TemplateField],
+) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    if !patch.display_name.is_empty() && patch.display_name != current.display_name {
         violations.push(Violation::error(
-            "spec",
-            "is required (an empty spec `{}` is allowed)",
+            "display_name",
+            "is immutable after create",
         ));
     }
+    violations.extend(ProfileDocument::from_template(&apply_update(current, patch, fields)).1);
     violations
 }
 
@@ -152,6 +229,41 @@ mod tests {
             .map(|v| v.field)
             .collect();
         assert_eq!(fields, ["id", "created_at", "etag", "display_name", "spec"]);
+    }
+
+    #[test]
+    fn an_update_may_change_only_masked_fields_and_never_the_name() {
+        let current =
+            parse(r#"{"displayName":"a","description":"old","labels":{"x":"1"},"spec":{}}"#);
+        let patch = parse(
+            r#"{"displayName":"b","description":"new","labels":{},"spec":{"runtimeClass":"gvisor"}}"#,
+        );
+        let fields = parse_update_mask("description,spec").unwrap();
+        let updated = apply_update(&current, &patch, &fields);
+        assert_eq!(updated.description, "new");
+        assert_eq!(updated.labels, current.labels);
+        assert_eq!(updated.spec.unwrap().runtime_class, "gvisor");
+        let violations = validate_template_update(&current, &patch, &fields);
+        assert_eq!(
+            violations,
+            vec![Violation::error(
+                "display_name",
+                "is immutable after create"
+            )]
+        );
+        assert_eq!(parse_update_mask("").unwrap(), TemplateField::ALL);
+        assert!(
+            parse_update_mask("labels,etag")
+                .unwrap_err()
+                .message
+                .contains("\"etag\"")
+        );
+        assert!(
+            parse_update_mask("displayName")
+                .unwrap_err()
+                .message
+                .contains("immutable")
+        );
     }
 
     #[test]
