@@ -4,24 +4,31 @@
 //! `shared/SPEC.md` §2) and for every rule the console previews and the gateway enforces.
 //! It performs no I/O, so it builds for `wasm32-unknown-unknown` and natively.
 
+pub mod binding;
 pub mod discovery;
 pub mod error;
 pub mod field_path;
+pub mod filters;
 pub mod format;
 pub mod hostname_template;
 pub mod image;
 pub mod json;
 pub mod json_reader;
+pub mod layering;
 pub mod logs;
+pub mod maintenance;
 pub mod names;
 pub mod namespace;
 pub mod network;
 pub mod page;
+pub mod placement;
 pub mod profile;
 pub mod profile_document;
 pub mod quantity;
 pub mod role;
 pub mod runner;
+pub mod runner_rules;
 pub mod sandbox;
 pub mod source_map;
+pub mod start_rules;
 pub mod violation;

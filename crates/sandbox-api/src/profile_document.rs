@@ -56,6 +56,45 @@ pub struct DocumentSpec {
     pub pod: Option<Value>,
 }
 
+impl DocumentSpec {
+    /// The API form of this spec.
+    pub fn to_api(&self) -> ProfileSpec {
+        let encode =
+            |value: &Option<Value>| value.as_ref().map(Value::to_string).unwrap_or_default();
+        ProfileSpec {
+            container_image: self.container_image.clone(),
+            runtime_class: self.runtime_class.clone(),
+            resource_defaults: self.resource_defaults.clone(),
+            instance_types: self.instance_types.clone(),
+            node_selector: self.node_selector.clone(),
+            tags: self.tags.clone(),
+            namespace_config_json: encode(&self.namespace),
+            network_config_json: encode(&self.network),
+            pod_template_json: encode(&self.pod),
+        }
+    }
+}
+
+/// Reads a partial spec in API form held in a JSON string (a binding's
+/// `overridesJson`), checking it like a profile's spec; violations are under `path`.
+pub fn read_spec_json(json: &str, path: &FieldPath) -> (ProfileSpec, Vec<Violation>) {
+    let mut reader = Reader::default();
+    if json.trim().is_empty() {
+        return (ProfileSpec::default(), Vec::new());
+    }
+    let spec = match serde_json::from_str::<Value>(json) {
+        Ok(value) => reader
+            .object(&value, path)
+            .map(|map| read_spec(map, ProfileForm::Api, path, &mut reader).to_api())
+            .unwrap_or_default(),
+        Err(e) => {
+            reader.error(path, format!("is not valid JSON: {e}"));
+            ProfileSpec::default()
+        }
+    };
+    (spec, reader.violations)
+}
+
 /// Which of the two shapes a text is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProfileForm {
@@ -187,7 +226,12 @@ pub fn parse_profile(text: &str) -> ParsedProfile {
     };
     let mut reader = Reader::default();
     let document = read_document(&value, form, &mut reader);
-    let source_map = SourceMap::of(text).unwrap_or_default();
+    // Mapping positions costs a second parse: only when there is something to place.
+    let source_map = if reader.violations.is_empty() {
+        SourceMap::default()
+    } else {
+        SourceMap::of(text).unwrap_or_default()
+    };
     let violations = reader
         .violations
         .into_iter()
