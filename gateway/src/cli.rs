@@ -45,6 +45,26 @@ pub struct ServeArgs {
     /// auth (e.g. https://console.example.com). Repeatable.
     #[arg(long = "embed-allowed-origin", value_name = "ORIGIN", value_parser = parse_origin)]
     pub embed_allowed_origins: Vec<String>,
+    /// Run sandboxes whose egress mode a local process cannot enforce (allowlist, org,
+    /// user, profile) on the host network, flagged as unenforced, instead of refusing
+    /// them. --demo sets it.
+    #[arg(long)]
+    pub allow_unenforced_egress: bool,
+    /// The largest sandbox an organization may start: CPU in millicores.
+    #[arg(long, default_value_t = 16_000)]
+    pub max_sandbox_cpu_millicores: i64,
+    /// The largest sandbox an organization may start: memory in bytes (default 64 GiB).
+    #[arg(long, default_value_t = 64 * 1024 * 1024 * 1024)]
+    pub max_sandbox_memory_bytes: i64,
+    /// The largest sandbox an organization may start: GPUs.
+    #[arg(long, default_value_t = 8)]
+    pub max_sandbox_gpus: i64,
+    /// Time between runner install steps, in milliseconds.
+    #[arg(long, default_value_t = 500, hide = true)]
+    pub install_step_ms: u64,
+    /// Time between agent heartbeats, in milliseconds.
+    #[arg(long, default_value_t = 5_000, hide = true)]
+    pub heartbeat_interval_ms: u64,
 }
 
 /// An origin as browsers write it: `scheme://host[:port]`, nothing else. Checked

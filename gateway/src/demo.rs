@@ -1,6 +1,7 @@
 //! `--demo`: an organization with tokens and the data a real administrator would have
 //! written, created through the same operations the API runs.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -10,13 +11,17 @@ use anyhow::Context;
 use rusqlite::params;
 use sandbox_api::profile::{CreateProfileTemplateRequest, ProfileTemplate};
 use sandbox_api::role::Role;
+use sandbox_api::runner::CreateRunnerRequest;
 use serde_json::json;
 
 use crate::auth::{Caller, TokenHash, generate_secret};
 use crate::cli::TokenGrant;
 use crate::error::ApiError;
-use crate::profile_templates;
+use crate::fleet::Fleet;
+use crate::sandboxes::{self, SandboxPolicy};
+use crate::store::runners::Capacity;
 use crate::store::{Store, organizations};
+use crate::{profile_templates, runners};
 
 const DEMO_ORGANIZATION: &str = "demo";
 const TOKENS_FILE: &str = "tokens.txt";
@@ -108,7 +113,8 @@ fn write_tokens_file(path: &Path, admin: &str, user: &str) -> anyhow::Result<()>
 
 /// Seeds `organization` once per data directory; later starts leave its data alone,
 /// whatever the administrator has changed since.
-pub async fn seed(store: &Store, organization: &str) -> anyhow::Result<()> {
+pub async fn seed(fleet: &Fleet, policy: &SandboxPolicy, organization: &str) -> anyhow::Result<()> {
+    let store = fleet.store();
     let org = organization.to_owned();
     let first_time = store
         .run(move |connection| {
@@ -132,9 +138,10 @@ pub async fn seed(store: &Store, organization: &str) -> anyhow::Result<()> {
         organization: organization.to_owned(),
         role: Role::Admin,
     };
+    let mut template_ids = BTreeMap::new();
     for template in profile_templates()? {
         let name = template.display_name.clone();
-        profile_templates::create(
+        let created = profile_templates::create(
             store,
             &admin,
             CreateProfileTemplateRequest {
@@ -143,9 +150,184 @@ pub async fn seed(store: &Store, organization: &str) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("seeding profile {name}: {}", e.0.message))?;
+        template_ids.insert(name, created.id);
+    }
+    let mut seeded_runners = Vec::new();
+    for demo in demo_runners() {
+        let bindings = demo
+            .bindings
+            .iter()
+            .enumerate()
+            .map(|(i, (profile, alias))| {
+                json!({"profileTemplateId": template_ids.get(*profile), "profileName": alias, "isDefault": i == 0})
+            })
+            .collect::<Vec<_>>();
+        let request: CreateRunnerRequest = serde_json::from_value(json!({
+            "runnerId": demo.runner_id,
+            "runner": {
+                "displayName": demo.display_name,
+                "identity": {"zone": demo.zone, "clusterName": demo.cluster, "runnerGroupId": demo.group},
+                "managedSpec": {
+                    "releaseChannel": demo.channel,
+                    "maintenancePolicy": {"windows": [{"cron": "0 3 * * sun", "durationSeconds": "7200"}]}
+                },
+                "profileBindings": bindings
+            }
+        }))?;
+        let runner = runners::create(store, fleet, &admin, request)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding runner {}: {}", demo.runner_id, e.0.message))?;
+        fleet.declare_capacity(&runner.id, demo.capacity).await?;
+        seeded_runners.push(demo.runner_id);
+    }
+    wait_until_ready(fleet, organization, &seeded_runners[..3]).await?;
+    for request in demo_sandboxes() {
+        sandboxes::start(fleet, policy, &admin, serde_json::from_value(request)?)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding a sandbox: {}", e.0.message))?;
     }
     tracing::info!(organization, "seeded demo data");
     Ok(())
+}
+
+/// Waits (at most 30 s) until the named runners are installed and connected.
+async fn wait_until_ready(
+    fleet: &Fleet,
+    organization: &str,
+    runner_ids: &[&str],
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let org = organization.to_owned();
+        let states = fleet
+            .store()
+            .run(move |connection| {
+                crate::runner_state::load(connection, &org)
+                    .map_err(|e| ApiError::internal("reading runners", e))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!(e.0.message))?;
+        let ready = runner_ids.iter().all(|id| {
+            states.iter().any(|s| {
+                s.runner_id() == *id && s.healthy() && fleet.agent(s.stored.uuid()).is_some()
+            })
+        });
+        if ready {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the demo runners did not become ready within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+struct DemoRunner {
+    runner_id: &'static str,
+    display_name: &'static str,
+    zone: &'static str,
+    cluster: &'static str,
+    group: &'static str,
+    channel: &'static str,
+    capacity: Capacity,
+    /// (profile display name, alias); the first is the default.
+    bindings: Vec<(&'static str, &'static str)>,
+}
+
+/// Runners in three zones with different GPUs, architectures and sizes, plus one whose
+/// install fails (its cluster cannot be reached), so every state can be seen.
+fn demo_runners() -> Vec<DemoRunner> {
+    const GIB: i64 = 1024 * 1024 * 1024;
+    let capacity =
+        |cpus: i64, memory_gib: i64, gpus: i64, gpu_types: &[&str], architectures: &[&str]| {
+            Capacity {
+                cpu_millicores: cpus * 1000,
+                memory_bytes: memory_gib * GIB,
+                gpus,
+                gpu_types: gpu_types.iter().map(|s| s.to_string()).collect(),
+                architectures: architectures.iter().map(|s| s.to_string()).collect(),
+                declared: true,
+                healthy: true,
+            }
+        };
+    vec![
+        DemoRunner {
+            runner_id: "gpu-east",
+            display_name: "H100 pool, US East",
+            zone: "us-east-04a",
+            cluster: "east-gpu-01",
+            group: "gpu",
+            channel: "RELEASE_CHANNEL_RAPID",
+            capacity: capacity(96, 1024, 8, &["H100"], &["amd64"]),
+            bindings: vec![
+                ("gpu-workbench", ""),
+                ("agent-allowlist", ""),
+                ("internal-worker", ""),
+            ],
+        },
+        DemoRunner {
+            runner_id: "cpu-west",
+            display_name: "General purpose, US West",
+            zone: "us-west-01b",
+            cluster: "west-cpu-03",
+            group: "cpu",
+            channel: "RELEASE_CHANNEL_STABLE",
+            capacity: capacity(32, 128, 0, &[], &["amd64"]),
+            bindings: vec![
+                ("agent-allowlist", ""),
+                ("ci-ephemeral", ""),
+                ("untrusted-code", ""),
+                ("internal-worker", ""),
+            ],
+        },
+        DemoRunner {
+            runner_id: "arm-central",
+            display_name: "Arm64 and A100, US Central",
+            zone: "us-central-02a",
+            cluster: "central-arm-02",
+            group: "mixed",
+            channel: "RELEASE_CHANNEL_STABLE",
+            capacity: capacity(64, 256, 4, &["A100"], &["arm64", "amd64"]),
+            bindings: vec![
+                ("untrusted-code", "sandboxed-python"),
+                ("ci-ephemeral", ""),
+                ("gpu-workbench", ""),
+            ],
+        },
+        DemoRunner {
+            runner_id: "lab-north",
+            display_name: "Lab cluster (unreachable)",
+            zone: "eu-north-01a",
+            cluster: "unreachable-lab-01",
+            group: "lab",
+            channel: "RELEASE_CHANNEL_STABLE",
+            capacity: capacity(8, 32, 0, &[], &["amd64"]),
+            bindings: vec![("ci-ephemeral", "")],
+        },
+    ]
+}
+
+/// Sandboxes that leave logs behind: a finished job, a service that keeps logging (with
+/// ANSI colours), and one in the no-network profile.
+fn demo_sandboxes() -> Vec<serde_json::Value> {
+    vec![
+        json!({
+            "command": "sh", "args": ["-c", "echo 'Preparing data set'; for i in 1 2 3 4 5; do echo \"epoch $i/5: loss=0.$((9 - i))\"; sleep 1; done; echo 'done'"],
+            "containerImage": "ghcr.io/example/ci-runner:3.2", "profileNames": ["ci-ephemeral"],
+            "tags": ["demo", "training"], "resources": {"cpu": "1", "memory": "1Gi"}
+        }),
+        json!({
+            "command": "sh", "args": ["-c", "i=0; while true; do i=$((i+1)); printf '\\033[32mINFO\\033[0m request %d served in %dms\\n' $i $((i % 37 + 3)); if [ $((i % 10)) -eq 0 ]; then printf '\\033[33mWARN\\033[0m slow upstream on request %d\\n' $i >&2; fi; sleep 2; done"],
+            "containerImage": "ghcr.io/example/worker:0.9", "profileNames": ["internal-worker"], "runnerIds": ["cpu-west"],
+            "tags": ["demo", "service"], "resources": {"cpu": "2", "memory": "4Gi"}, "maxLifetimeSeconds": 86400
+        }),
+        json!({
+            "command": "sh", "args": ["-c", "echo 'untrusted code running without network'; cat /etc/hostname 2>/dev/null; echo bye"],
+            "containerImage": "ghcr.io/example/python-runner:3.12", "profileNames": ["sandboxed-python"],
+            "tags": ["demo"]
+        }),
+    ]
 }
 
 /// Profiles an administrator of a GPU cloud would write, in the API form.

@@ -5,9 +5,15 @@ mod auth;
 mod cli;
 mod console;
 mod demo;
+mod discovery;
 mod error;
+mod fleet;
 mod http;
+mod process;
 mod profile_templates;
+mod runner_state;
+mod runners;
+mod sandboxes;
 mod serve;
 mod store;
 

@@ -2,11 +2,14 @@
 //! domain rules in `sandbox-api`, then persisted. HTTP handlers and demo seeding both
 //! come through here, so seeded data obeys the same rules as the API.
 
-use sandbox_api::error::Code;
+use std::collections::BTreeMap;
+
+use sandbox_api::error::{Code, Reason, Status};
 use sandbox_api::page::page_size;
 use sandbox_api::profile::{
     CreateProfileTemplateRequest, ListProfileTemplatesResponse, ProfileTemplate,
-    validate_new_template,
+    UpdateProfileTemplateRequest, apply_update, parse_update_mask, validate_new_template,
+    validate_template_update,
 };
 use sandbox_api::role::Role;
 use sandbox_api::violation::{Violation, errors};
@@ -52,6 +55,98 @@ pub async fn create(
         .await
 }
 
+pub async fn get(store: &Store, caller: &Caller, key: &str) -> Result<ProfileTemplate, ApiError> {
+    caller.require(Role::User)?;
+    let (organization, key) = (caller.organization.clone(), key.to_owned());
+    store
+        .run(move |connection| {
+            rows::get(connection, &organization, &key)
+                .map_err(|e| ApiError::internal("reading a profile template", e))?
+                .ok_or_else(|| not_found(&key))
+        })
+        .await
+}
+
+/// Applies the masked fields of `request` to the stored template. With an etag (the
+/// `If-Match` header wins over the body's), a template changed meanwhile is refused and
+/// nothing is written.
+pub async fn update(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    request: UpdateProfileTemplateRequest,
+    update_mask: &str,
+    if_match: Option<String>,
+) -> Result<ProfileTemplate, ApiError> {
+    caller.require(Role::Admin)?;
+    let fields = parse_update_mask(update_mask).map_err(|v| ApiError::invalid(&[v]))?;
+    let patch = request.profile_template;
+    let expected_etag = if_match
+        .filter(|e| !e.is_empty())
+        .or_else(|| Some(patch.etag.clone()).filter(|e| !e.is_empty()));
+    let (organization, key) = (caller.organization.clone(), key.to_owned());
+    store
+        .run(move |connection| {
+            let current = rows::get(connection, &organization, &key)
+                .map_err(|e| ApiError::internal("reading a profile template", e))?
+                .ok_or_else(|| not_found(&key))?;
+            if let Some(expected) = &expected_etag
+                && *expected != current.etag
+            {
+                return Err(stale(&current.display_name));
+            }
+            let blocking = errors(&validate_template_update(&current, &patch, &fields));
+            if !blocking.is_empty() {
+                return Err(ApiError::invalid(&blocking));
+            }
+            let mut updated = apply_update(&current, &patch, &fields);
+            updated.updated_at = Some(store::now());
+            updated.etag = store::new_etag();
+            let written = rows::update_if_unchanged(connection, &updated, &current.etag)
+                .map_err(|e| ApiError::internal("saving a profile template", e))?;
+            if written {
+                Ok(updated)
+            } else {
+                Err(stale(&current.display_name))
+            }
+        })
+        .await
+}
+
+/// Deletes a template no runner binds; otherwise refuses, naming the runners.
+pub async fn delete(store: &Store, caller: &Caller, key: &str) -> Result<(), ApiError> {
+    caller.require(Role::Admin)?;
+    let (organization, key) = (caller.organization.clone(), key.to_owned());
+    store
+        .run(move |connection| {
+            let tx = connection.transaction().map_err(|e| ApiError::internal("starting a transaction", e))?;
+            let template = rows::get(&tx, &organization, &key)
+                .map_err(|e| ApiError::internal("reading a profile template", e))?
+                .ok_or_else(|| not_found(&key))?;
+            let runners = rows::binding_runners(&tx, &template.id).map_err(|e| ApiError::internal("reading bindings", e))?;
+            if !runners.is_empty() {
+                let metadata = BTreeMap::from([
+                    ("runners".to_owned(), runners.join(",")),
+                    ("profileTemplateId".to_owned(), template.id.clone()),
+                ]);
+                return Err(ApiError(
+                    Status::new(
+                        Code::FailedPrecondition,
+                        format!(
+                            "profile template {:?} is still bound by runner(s) {}; detach it from them first",
+                            template.display_name,
+                            runners.join(", ")
+                        ),
+                    )
+                    .with_reason(Reason::ProfileInUse, metadata),
+                ));
+            }
+            rows::delete(&tx, &organization, &template.id).map_err(|e| ApiError::internal("deleting a profile template", e))?;
+            tx.commit().map_err(|e| ApiError::internal("committing a delete", e))
+        })
+        .await
+}
+
 pub async fn list(
     store: &Store,
     caller: &Caller,
@@ -81,6 +176,29 @@ pub async fn list(
         profile_templates: page,
         next_page_token,
     })
+}
+
+fn not_found(key: &str) -> ApiError {
+    ApiError(
+        Status::new(
+            Code::NotFound,
+            format!("profile template {key:?} not found"),
+        )
+        .with_reason(
+            Reason::ProfileNotFound,
+            BTreeMap::from([("profileTemplate".to_owned(), key.to_owned())]),
+        ),
+    )
+}
+
+fn stale(name: &str) -> ApiError {
+    ApiError(
+        Status::new(
+            Code::FailedPrecondition,
+            format!("profile template {name:?} was changed by someone else: its etag is stale; reload and retry"),
+        )
+        .with_reason(Reason::StaleEtag, BTreeMap::new()),
+    )
 }
 
 /// The display name a page starts after; page tokens are opaque to clients.

@@ -5,11 +5,17 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
 
+use std::time::Duration;
+
+use sandbox_api::placement::SandboxCeiling;
+
 use crate::auth::TokenHash;
 use crate::cli::ServeArgs;
 use crate::console::{ConsoleConfig, ConsoleSite};
 use crate::demo;
+use crate::fleet::{Fleet, FleetConfig};
 use crate::http::{AppState, router};
+use crate::sandboxes::{self, SandboxPolicy};
 use crate::store::{Store, organizations};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -33,13 +39,38 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
     }
 
+    let failed = sandboxes::fail_unfinished(&store).await?;
+    if failed > 0 {
+        tracing::warn!(
+            failed,
+            "sandboxes that were running when the gateway stopped are marked FAILED"
+        );
+    }
+    let fleet = Fleet::new(
+        store.clone(),
+        FleetConfig {
+            install_step: Duration::from_millis(args.install_step_ms),
+            heartbeat_interval: Duration::from_millis(args.heartbeat_interval_ms),
+            data_dir: args.data_dir.clone(),
+        },
+    );
+    fleet.resume().await?;
+    let policy = SandboxPolicy {
+        ceiling: SandboxCeiling {
+            cpu_millicores: args.max_sandbox_cpu_millicores,
+            memory_bytes: args.max_sandbox_memory_bytes,
+            gpus: args.max_sandbox_gpus,
+        },
+        allow_unenforced_egress: args.allow_unenforced_egress || args.demo,
+    };
+
     if args.demo {
         let organization = demo::organization(&args.tokens);
         if args.tokens.is_empty() {
             let tokens = demo::ensure_tokens(&store, &args.data_dir).await?;
             println!("{tokens}");
         }
-        demo::seed(&store, &organization).await?;
+        demo::seed(&fleet, &policy, &organization).await?;
     }
 
     let console = ConsoleSite {
@@ -60,6 +91,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let serves_console = console.dist.is_some();
     let app = router(AppState {
         store,
+        fleet,
+        policy,
         console: Arc::new(console),
     });
 

@@ -1,58 +1,14 @@
 //! The profile-template routes, auth and error bodies, over real HTTP against a real
 //! `sandbox-gateway` process.
 
+mod common;
+
 use std::path::Path;
 
+use common::*;
 use reqwest::StatusCode;
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
-
-const ADMIN: &str = "acme-admin-secret";
-const USER: &str = "acme-user-secret";
-const OTHER_ADMIN: &str = "other-admin-secret";
-
-async fn gateway() -> Gateway {
-    Gateway::start(
-        Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
-        &[
-            "--token",
-            &format!("acme:SANDBOX_ADMIN:{ADMIN}"),
-            "--token",
-            &format!("acme:SANDBOX_USER:{USER}"),
-            "--token",
-            &format!("other:SANDBOX_ADMIN:{OTHER_ADMIN}"),
-        ],
-    )
-    .await
-    .expect("gateway starts")
-}
-
-struct Answer {
-    status: StatusCode,
-    body: Value,
-}
-
-async fn call(
-    gateway: &Gateway,
-    method: reqwest::Method,
-    path_and_query: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> Answer {
-    let mut request =
-        reqwest::Client::new().request(method, format!("{}{path_and_query}", gateway.url));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the gateway answers");
-    let status = response.status();
-    let text = response.text().await.expect("a body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body, got {text:?}"));
-    Answer { status, body }
-}
 
 async fn create(gateway: &Gateway, token: &str, template: Value) -> Answer {
     call(
@@ -85,20 +41,9 @@ fn names(answer: &Answer) -> Vec<&str> {
         .collect()
 }
 
-fn violation_fields(answer: &Answer) -> Vec<&str> {
-    answer.body["details"]
-        .as_array()
-        .expect("details")
-        .iter()
-        .filter(|d| d["@type"] == "type.googleapis.com/google.rpc.BadRequest")
-        .flat_map(|d| d["fieldViolations"].as_array().expect("violations"))
-        .map(|v| v["field"].as_str().expect("a field"))
-        .collect()
-}
-
 #[tokio::test]
 async fn requests_without_a_valid_token_are_unauthenticated() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     let path = "/v1beta2/sandbox/profile-templates";
     for token in [None, Some("wrong-token")] {
         let answer = call(&gateway, reqwest::Method::GET, path, token, None).await;
@@ -117,7 +62,7 @@ async fn requests_without_a_valid_token_are_unauthenticated() {
 
 #[tokio::test]
 async fn an_admin_creates_templates_that_only_its_organization_sees() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     let created = create(
         &gateway,
         ADMIN,
@@ -150,7 +95,7 @@ async fn an_admin_creates_templates_that_only_its_organization_sees() {
 
 #[tokio::test]
 async fn a_user_may_list_but_not_create() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     let denied = create(&gateway, USER, json!({"displayName": "x", "spec": {}})).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     assert_eq!(denied.body["code"], 7);
@@ -165,7 +110,7 @@ async fn a_user_may_list_but_not_create() {
 
 #[tokio::test]
 async fn an_invalid_template_gets_every_violation_and_nothing_is_saved() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     let rejected = create(
         &gateway,
         ADMIN,
@@ -174,7 +119,7 @@ async fn an_invalid_template_gets_every_violation_and_nothing_is_saved() {
     .await;
     assert_eq!(rejected.status, StatusCode::BAD_REQUEST);
     assert_eq!(rejected.body["code"], 3);
-    assert_eq!(violation_fields(&rejected), ["id", "display_name", "spec"]);
+    assert_eq!(rejected.violation_fields(), ["id", "display_name", "spec"]);
     let reason = rejected.body["details"]
         .as_array()
         .unwrap()
@@ -191,7 +136,7 @@ async fn an_invalid_template_gets_every_violation_and_nothing_is_saved() {
     )
     .await;
     assert_eq!(mistyped.status, StatusCode::BAD_REQUEST);
-    assert_eq!(violation_fields(&mistyped), ["profileTemplate.labels"]);
+    assert_eq!(mistyped.violation_fields(), ["profileTemplate.labels"]);
 
     let garbage = call(
         &gateway,
@@ -207,7 +152,7 @@ async fn an_invalid_template_gets_every_violation_and_nothing_is_saved() {
 
 #[tokio::test]
 async fn a_duplicate_display_name_conflicts() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     let template = json!({"displayName": "ci-ephemeral", "spec": {}});
     assert_eq!(
         create(&gateway, ADMIN, template.clone()).await.status,
@@ -231,7 +176,7 @@ async fn a_duplicate_display_name_conflicts() {
 
 #[tokio::test]
 async fn pages_follow_next_page_token_to_the_end() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     for name in ["e", "d", "c", "b", "a"] {
         assert_eq!(
             create(&gateway, ADMIN, json!({"displayName": name, "spec": {}}))
@@ -258,15 +203,15 @@ async fn pages_follow_next_page_token_to_the_end() {
 
     let bad_token = list(&gateway, ADMIN, "?pageToken=zz").await;
     assert_eq!(bad_token.status, StatusCode::BAD_REQUEST);
-    assert_eq!(violation_fields(&bad_token), ["page_token"]);
+    assert_eq!(bad_token.violation_fields(), ["page_token"]);
     let bad_size = list(&gateway, ADMIN, "?pageSize=many").await;
     assert_eq!(bad_size.status, StatusCode::BAD_REQUEST);
-    assert_eq!(violation_fields(&bad_size), ["pageSize"]);
+    assert_eq!(bad_size.violation_fields(), ["pageSize"]);
 }
 
 #[tokio::test]
 async fn unknown_api_routes_answer_a_status_body() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     let answer = call(
         &gateway,
         reqwest::Method::GET,
@@ -281,7 +226,7 @@ async fn unknown_api_routes_answer_a_status_body() {
 
 #[tokio::test]
 async fn data_survives_a_restart() {
-    let gateway = gateway().await;
+    let gateway = gateway(&[]).await;
     create(&gateway, ADMIN, json!({"displayName": "kept", "spec": {}})).await;
     let gateway = gateway.restart().await.expect("restarts");
     assert_eq!(names(&list(&gateway, ADMIN, "").await), ["kept"]);
@@ -389,5 +334,140 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
     assert_eq!(
         config,
         json!({"controlPlaneUrl": "", "dataPlaneUrl": "", "embedAllowedOrigins": ["https://host.example"], "basePath": "/"})
+    );
+}
+
+#[tokio::test]
+async fn a_template_is_read_by_id_or_name_and_updated_by_mask_with_its_etag() {
+    let gateway = gateway(&[]).await;
+    let created = create(
+        &gateway,
+        ADMIN,
+        json!({"displayName": "agent", "description": "old", "labels": {"a": "1"}, "spec": {}}),
+    )
+    .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let etag = created.body["etag"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get(
+            &gateway,
+            &format!("/v1beta2/sandbox/profile-templates/{id}"),
+            USER
+        )
+        .await
+        .body,
+        created.body
+    );
+    assert_eq!(
+        get(&gateway, "/v1beta2/sandbox/profile-templates/agent", USER)
+            .await
+            .body,
+        created.body
+    );
+
+    let patch = json!({"profileTemplate": {"description": "new", "labels": {}, "spec": {"runtimeClass": "gvisor"}}});
+    let updated = call_with_headers(
+        &gateway,
+        reqwest::Method::PATCH,
+        "/v1beta2/sandbox/profile-templates/agent?updateMask=description,spec",
+        Some(ADMIN),
+        Some(patch.clone()),
+        &[("If-Match", &format!("\"{etag}\""))],
+    )
+    .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["description"], "new");
+    assert_eq!(
+        updated.body["labels"],
+        json!({"a": "1"}),
+        "labels were not in the mask"
+    );
+    assert_eq!(updated.body["spec"]["runtimeClass"], "gvisor");
+    assert_ne!(updated.body["etag"], etag);
+
+    // The first etag is stale now, in the header or in the body: refused, nothing written.
+    let mut stale_body = patch.clone();
+    stale_body["profileTemplate"]["etag"] = json!(etag);
+    stale_body["profileTemplate"]["description"] = json!("lost");
+    let stale = call(
+        &gateway,
+        reqwest::Method::PATCH,
+        "/v1beta2/sandbox/profile-templates/agent?updateMask=description",
+        Some(ADMIN),
+        Some(stale_body),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.reason(), Some("CWSANDBOX_STALE_ETAG"));
+    assert_eq!(
+        get(&gateway, "/v1beta2/sandbox/profile-templates/agent", ADMIN)
+            .await
+            .body["description"],
+        "new"
+    );
+
+    let renamed = call(
+        &gateway,
+        reqwest::Method::PATCH,
+        "/v1beta2/sandbox/profile-templates/agent?updateMask=description",
+        Some(ADMIN),
+        Some(json!({"profileTemplate": {"displayName": "other", "description": "x"}})),
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(renamed.violation_fields(), ["display_name"]);
+    let bad_mask = call(
+        &gateway,
+        reqwest::Method::PATCH,
+        "/v1beta2/sandbox/profile-templates/agent?updateMask=etag",
+        Some(ADMIN),
+        Some(patch),
+    )
+    .await;
+    assert_eq!(bad_mask.violation_fields(), ["update_mask"]);
+    let bad_spec = call(
+        &gateway,
+        reqwest::Method::PATCH,
+        "/v1beta2/sandbox/profile-templates/agent?updateMask=spec",
+        Some(ADMIN),
+        Some(json!({"profileTemplate": {"spec": {"networkConfigJson": "{\"egress\":{\"default\":\"x\"}}"}}})),
+    )
+    .await;
+    assert_eq!(bad_spec.violation_fields(), ["spec.network.egress.default"]);
+    assert_eq!(
+        get(&gateway, "/v1beta2/sandbox/profile-templates/agent", ADMIN)
+            .await
+            .body["spec"]["runtimeClass"],
+        "gvisor"
+    );
+    assert_eq!(
+        get(&gateway, "/v1beta2/sandbox/profile-templates/nope", ADMIN)
+            .await
+            .reason(),
+        Some("CWSANDBOX_PROFILE_NOT_FOUND")
+    );
+}
+
+#[tokio::test]
+async fn spec_rules_are_enforced_with_yaml_form_paths() {
+    let gateway = gateway(&[]).await;
+    let rejected = create(
+        &gateway,
+        ADMIN,
+        json!({"displayName": "bad", "spec": {
+            "resourceDefaults": {"cpuRequest": "4", "cpuLimit": "2"},
+            "namespaceConfigJson": "{\"strategy\":\"static\"}",
+            "networkConfigJson": "{\"egress\":{\"default\":\"a\",\"modes\":{\"a\":{\"type\":\"allowlist\",\"cidrs\":[\"10.0.0.1/8\"]}}}}"
+        }}),
+    )
+    .await;
+    assert_eq!(rejected.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        rejected.violation_fields(),
+        [
+            "spec.resource_defaults.cpuRequest",
+            "spec.namespace.staticNamespace",
+            "spec.network.egress.modes.a.cidrs[0]"
+        ]
     );
 }

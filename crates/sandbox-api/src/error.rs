@@ -60,17 +60,16 @@ impl Code {
             .unwrap_or(Code::Unknown)
     }
 
-    /// The HTTP status that carries this code. FAILED_PRECONDITION maps to 409 because on
-    /// this platform it always means a conflict: a stale etag, a profile still bound
-    /// (SPEC §2, local decision).
+    /// The HTTP status that usually carries this code; see `Status::http_status` for
+    /// the one exception.
     pub fn http_status(self) -> u16 {
         match self {
             Code::Ok => 200,
-            Code::InvalidArgument | Code::OutOfRange => 400,
+            Code::InvalidArgument | Code::OutOfRange | Code::FailedPrecondition => 400,
             Code::Unauthenticated => 401,
             Code::PermissionDenied => 403,
             Code::NotFound => 404,
-            Code::AlreadyExists | Code::Aborted | Code::FailedPrecondition => 409,
+            Code::AlreadyExists | Code::Aborted => 409,
             Code::ResourceExhausted => 429,
             Code::Cancelled => 499,
             Code::Unimplemented => 501,
@@ -105,6 +104,10 @@ pub enum Reason {
     RunnerUnavailable,
     InvalidRequest,
     CommandTimeout,
+    /// Local: a profile template cannot be deleted while runners bind it.
+    ProfileInUse,
+    /// Local: an update named an etag that is no longer current (SPEC §6).
+    StaleEtag,
 }
 
 impl Reason {
@@ -119,6 +122,8 @@ impl Reason {
             Reason::RunnerUnavailable => "CWSANDBOX_RUNNER_UNAVAILABLE",
             Reason::InvalidRequest => "CWSANDBOX_INVALID_REQUEST",
             Reason::CommandTimeout => "CWSANDBOX_COMMAND_TIMEOUT",
+            Reason::ProfileInUse => "CWSANDBOX_PROFILE_IN_USE",
+            Reason::StaleEtag => "CWSANDBOX_STALE_ETAG",
         }
     }
 }
@@ -209,6 +214,20 @@ impl Status {
         self
     }
 
+    /// The HTTP status of this error: its code's, except that FAILED_PRECONDITION is 409
+    /// when it is a conflict (a stale etag, a profile still bound) and 400 otherwise
+    /// (SPEC §2, local decision).
+    pub fn http_status(&self) -> u16 {
+        let conflict = [Reason::StaleEtag, Reason::ProfileInUse]
+            .iter()
+            .any(|r| self.reason() == Some(r.as_str()));
+        if self.code == Code::FailedPrecondition && conflict {
+            409
+        } else {
+            self.code.http_status()
+        }
+    }
+
     /// The `ErrorInfo.reason`, if the error carries one.
     pub fn reason(&self) -> Option<&str> {
         self.details.iter().find_map(|d| match d {
@@ -259,12 +278,21 @@ mod tests {
     fn invalid_names_the_single_field_in_its_message() {
         let status = Status::invalid(&[Violation::error("display_name", "is required")]);
         assert_eq!(status.message, "display_name: is required");
-        assert_eq!(status.code.http_status(), 400);
+        assert_eq!(status.http_status(), 400);
         let json = serde_json::to_value(&status).unwrap();
         assert_eq!(
             json["details"][1]["fieldViolations"][0]["field"],
             "display_name"
         );
+    }
+
+    #[test]
+    fn failed_precondition_is_409_only_for_conflicts() {
+        let stale = Status::new(Code::FailedPrecondition, "stale")
+            .with_reason(Reason::StaleEtag, BTreeMap::new());
+        let mismatch = Status::new(Code::FailedPrecondition, "no")
+            .with_reason(Reason::ProfileMismatch, BTreeMap::new());
+        assert_eq!((stale.http_status(), mismatch.http_status()), (409, 400));
     }
 
     #[test]

@@ -90,6 +90,14 @@ pub struct CreateProfileTemplateRequest {
     pub profile_template: ProfileTemplate,
 }
 
+/// Body of `PATCH /v1beta2/sandbox/profile-templates/{id}`; the fields to change are
+/// named by the `updateMask` query parameter.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UpdateProfileTemplateRequest {
+    pub profile_template: ProfileTemplate,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ListProfileTemplatesResponse {

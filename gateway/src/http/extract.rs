@@ -19,16 +19,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
             ApiError::invalid(&[Violation::error("body", format!("could not be read: {e}"))])
         })?;
-        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(deserializer)
-            .map(ApiJson)
-            .map_err(|e| {
-                let field = match e.path().to_string() {
-                    path if path == "." => "body".to_owned(),
-                    path => path,
-                };
-                ApiError::invalid(&[Violation::error(field, e.inner().to_string())])
-            })
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body; a type error names the offending field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let field = match e.path().to_string() {
+            path if path == "." => "body".to_owned(),
+            path => path,
+        };
+        ApiError::invalid(&[Violation::error(field, e.inner().to_string())])
+    })
+}
+
+/// A JSON body that may be left out entirely (an empty body is the default value).
+pub struct OptionalJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<OptionalJson<T>, ApiError> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            ApiError::invalid(&[Violation::error("body", format!("could not be read: {e}"))])
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            Ok(OptionalJson(T::default()))
+        } else {
+            parse_json(&bytes).map(OptionalJson)
+        }
     }
 }
 
@@ -50,5 +71,79 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                     e.inner().to_string(),
                 )])
             })
+    }
+}
+
+/// Every query parameter in order, repeats included (`tags=a&tags=b`).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<QueryPairs, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(QueryPairs(
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        ))
+    }
+}
+
+impl QueryPairs {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, also splitting comma-separated values.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// A boolean parameter; anything but `true`/`false`/`1`/`0` is a violation.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None | Some("") | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ApiError::invalid(&[Violation::error(
+                name,
+                format!("must be true or false, not {other:?}"),
+            )])),
+        }
+    }
+}
+
+/// The `If-Match` header, without quotes.
+pub struct IfMatch(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<IfMatch, ApiError> {
+        Ok(IfMatch(
+            parts
+                .headers
+                .get(axum::http::header::IF_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| {
+                    v.trim()
+                        .trim_start_matches("W/")
+                        .trim_matches('"')
+                        .to_owned()
+                })
+                .filter(|v| !v.is_empty()),
+        ))
     }
 }

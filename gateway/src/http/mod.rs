@@ -1,8 +1,11 @@
 //! The HTTP surface: routes, request extraction with SPEC-shaped errors, and headers
 //! common to every answer. Handlers stay thin: extract, call an operation, answer.
 
+mod discovery;
 mod extract;
 mod profile_templates;
+mod runners;
+mod sandboxes;
 
 use std::sync::Arc;
 
@@ -10,18 +13,23 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use sandbox_api::error::Code;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::console::ConsoleSite;
 use crate::error::ApiError;
+use crate::fleet::Fleet;
+use crate::sandboxes::SandboxPolicy;
 use crate::store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub fleet: Fleet,
+    pub policy: SandboxPolicy,
     pub console: Arc<ConsoleSite>,
 }
 
@@ -35,11 +43,46 @@ pub fn router(state: AppState) -> Router {
             "/v1beta2/sandbox/profile-templates",
             get(profile_templates::list).post(profile_templates::create),
         )
+        .route(
+            "/v1beta2/sandbox/profile-templates/{id}",
+            get(profile_templates::get)
+                .patch(profile_templates::update)
+                .delete(profile_templates::delete),
+        )
+        .route(
+            "/v1beta2/sandbox/managed-runners",
+            get(runners::list).post(runners::create),
+        )
+        .route(
+            "/v1beta2/sandbox/managed-runners/{runner}",
+            get(runners::get)
+                .patch(runners::update)
+                .delete(runners::delete)
+                .post(runners::custom_method),
+        )
+        .route("/v1beta2/runners", get(discovery::list_runners))
+        .route("/v1beta2/runners/{runner}", get(discovery::get_runner))
+        .route("/v1beta2/profiles", get(discovery::list_profiles))
+        .route("/v1beta2/profiles/{profile}", get(discovery::get_profile))
+        .route(
+            "/v1beta2/sandboxes",
+            get(sandboxes::list).post(sandboxes::start),
+        )
+        .route(
+            "/v1beta2/sandboxes/{id}",
+            get(sandboxes::get).delete(sandboxes::delete),
+        )
+        .route("/v1beta2/sandboxes/{id}/stop", post(sandboxes::stop))
+        .route("/v1beta2/sandboxes/{id}/exec", post(sandboxes::exec))
+        .route("/v1beta2/sandboxes/{id}/logs", get(sandboxes::logs))
         .route("/healthz", get(|| async { "ok" }))
         .route("/config.json", get(config_json))
         .fallback(console_or_not_found)
         .with_state(state)
-        .layer(CompressionLayer::new())
+        // Log streams are not compressed: gzip would hold lines back until a block fills.
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/x-ndjson")),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             content_security_policy,

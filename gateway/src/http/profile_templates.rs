@@ -1,14 +1,15 @@
 //! `/v1beta2/sandbox/profile-templates` (SPEC §3.1).
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use sandbox_api::profile::{
     CreateProfileTemplateRequest, ListProfileTemplatesResponse, ProfileTemplate,
+    UpdateProfileTemplateRequest,
 };
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, IfMatch, QueryPairs};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::profile_templates;
@@ -39,4 +40,38 @@ pub async fn create(
     profile_templates::create(&state.store, &caller, request)
         .await
         .map(Json)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ProfileTemplate>, ApiError> {
+    profile_templates::get(&state.store, &caller, &id)
+        .await
+        .map(Json)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: QueryPairs,
+    IfMatch(if_match): IfMatch,
+    ApiJson(request): ApiJson<UpdateProfileTemplateRequest>,
+) -> Result<Json<ProfileTemplate>, ApiError> {
+    let mask = query.get("updateMask").unwrap_or_default().to_owned();
+    profile_templates::update(&state.store, &caller, &id, request, &mask, if_match)
+        .await
+        .map(Json)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    profile_templates::delete(&state.store, &caller, &id)
+        .await
+        .map(|()| Json(serde_json::json!({})))
 }

@@ -4,8 +4,9 @@
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE organizations (
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE organizations (
         id          TEXT PRIMARY KEY,
         created_at  TEXT NOT NULL
     ) STRICT;
@@ -31,7 +32,66 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
         organization_id  TEXT PRIMARY KEY REFERENCES organizations(id) ON DELETE CASCADE,
         seeded_at        TEXT NOT NULL
     ) STRICT;",
-)];
+    ),
+    M::up(
+        "CREATE TABLE runners (
+        id                 TEXT PRIMARY KEY,
+        organization_id    TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+        runner_id          TEXT NOT NULL,
+        cluster_key        TEXT NOT NULL,
+        display_name       TEXT NOT NULL,
+        identity_json      TEXT NOT NULL,
+        managed_spec_json  TEXT NOT NULL,
+        install_status     TEXT NOT NULL,
+        install_error_json TEXT,
+        active_revision    INTEGER NOT NULL,
+        target_revision    INTEGER NOT NULL,
+        update_available   INTEGER NOT NULL,
+        capacity_json      TEXT,
+        created_at         TEXT NOT NULL,
+        updated_at         TEXT NOT NULL,
+        last_heartbeat_at  TEXT,
+        etag               TEXT NOT NULL,
+        UNIQUE (organization_id, runner_id),
+        UNIQUE (organization_id, cluster_key)
+    ) STRICT;
+    CREATE TABLE runner_bindings (
+        runner_uuid          TEXT NOT NULL REFERENCES runners(id) ON DELETE CASCADE,
+        profile_template_id  TEXT NOT NULL REFERENCES profile_templates(id),
+        position             INTEGER NOT NULL,
+        profile_name         TEXT NOT NULL,
+        is_default           INTEGER NOT NULL,
+        overrides_json       TEXT NOT NULL,
+        PRIMARY KEY (runner_uuid, profile_template_id)
+    ) STRICT;
+    CREATE INDEX runner_bindings_by_template ON runner_bindings (profile_template_id);
+    CREATE TABLE sandboxes (
+        id                   TEXT PRIMARY KEY,
+        organization_id      TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+        runner_uuid          TEXT NOT NULL,
+        runner_id            TEXT NOT NULL,
+        profile_template_id  TEXT NOT NULL,
+        profile_name         TEXT NOT NULL,
+        status               TEXT NOT NULL,
+        status_reason        TEXT NOT NULL,
+        exit_code            INTEGER,
+        request_json         TEXT NOT NULL,
+        effective_spec_json  TEXT NOT NULL,
+        cpu_millicores       INTEGER NOT NULL,
+        memory_bytes         INTEGER NOT NULL,
+        gpus                 INTEGER NOT NULL,
+        egress_mode          TEXT NOT NULL,
+        ingress_mode         TEXT NOT NULL,
+        unenforced_egress    INTEGER NOT NULL,
+        tags_json            TEXT NOT NULL,
+        created_at           TEXT NOT NULL,
+        started_at           TEXT,
+        ended_at             TEXT
+    ) STRICT;
+    CREATE INDEX sandboxes_by_org_status ON sandboxes (organization_id, status);
+    CREATE INDEX sandboxes_by_runner ON sandboxes (runner_uuid, status);",
+    ),
+];
 
 pub fn apply(connection: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     Migrations::from_slice(MIGRATIONS).to_latest(connection)

@@ -4,6 +4,8 @@
 mod migrations;
 pub mod organizations;
 pub mod profile_templates;
+pub mod runners;
+pub mod sandboxes;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

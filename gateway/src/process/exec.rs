@@ -1,0 +1,104 @@
+//! Running a one-off command in a sandbox's directory and collecting what it prints.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::io::AsyncRead;
+use tokio::sync::oneshot;
+
+use super::child::{self, Pipe, drain_deadline};
+use super::command::sandbox_command;
+use super::{LaunchError, NetworkIsolation};
+
+/// How much of each of stdout and stderr an exec keeps (local decision); the rest is
+/// counted and dropped, so that a command cannot make the gateway hold unbounded output.
+pub const EXEC_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
+
+/// What an exec'd command printed and how it ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The first [`EXEC_OUTPUT_LIMIT`] bytes of stdout.
+    pub stdout: Vec<u8>,
+    /// The first [`EXEC_OUTPUT_LIMIT`] bytes of stderr.
+    pub stderr: Vec<u8>,
+    /// `None` when the command was killed by a signal (as on a timeout).
+    pub exit_code: Option<i32>,
+    /// The command ran past its timeout and was killed.
+    pub timed_out: bool,
+    /// How much the command wrote to stdout, kept or not.
+    pub stdout_bytes_produced: u64,
+    /// How much the command wrote to stderr, kept or not.
+    pub stderr_bytes_produced: u64,
+}
+
+/// Runs `command` (a program and its arguments, no shell) in `work_dir` with `env`, as a
+/// sandbox's command runs (see [`super::launch`]), and returns its output once it has
+/// ended. Past `timeout` it is killed and the output so far is returned with `timed_out`.
+///
+/// Whatever the command starts in the background is killed when it ends: an exec cannot
+/// leave processes behind (local decision).
+pub async fn exec(
+    work_dir: &Path,
+    command: &[String],
+    env: &BTreeMap<String, String>,
+    timeout: Duration,
+    network: NetworkIsolation,
+) -> Result<ExecOutput, LaunchError> {
+    let (program, args) = command.split_first().ok_or(LaunchError::EmptyCommand)?;
+    let work_dir = std::path::absolute(work_dir).map_err(LaunchError::io(format!(
+        "could not resolve the working directory {}",
+        work_dir.display()
+    )))?;
+    let command = sandbox_command(program, args, env, &work_dir, network)?;
+    let (mut child, group, mut stdout, mut stderr) = child::spawn(command, program)?;
+
+    let (mut kept_stdout, mut kept_stderr) = (Captured::default(), Captured::default());
+    let (announce_end, end_announced) = oneshot::channel();
+    let capturing = async {
+        tokio::select! {
+            _ = async { tokio::join!(kept_stdout.read_all(&mut stdout), kept_stderr.read_all(&mut stderr)) } => {}
+            () = drain_deadline(end_announced) => {}
+        }
+    };
+    let running = async {
+        let ending = match tokio::time::timeout(timeout, child.wait()).await {
+            Ok(status) => (status, false),
+            Err(_timed_out) => {
+                group.kill_remaining();
+                (child.wait().await, true)
+            }
+        };
+        group.kill_remaining();
+        // The receiver is gone only if the output is already fully captured.
+        let _ = announce_end.send(());
+        ending
+    };
+    let ((), (status, timed_out)) = tokio::join!(capturing, running);
+    let status = status.map_err(LaunchError::io(format!("could not wait for `{program}`")))?;
+    Ok(ExecOutput {
+        stdout_bytes_produced: kept_stdout.produced,
+        stderr_bytes_produced: kept_stderr.produced,
+        stdout: kept_stdout.kept,
+        stderr: kept_stderr.kept,
+        exit_code: status.code(),
+        timed_out,
+    })
+}
+
+/// The start of one output stream, up to [`EXEC_OUTPUT_LIMIT`], and its full length.
+#[derive(Default)]
+struct Captured {
+    kept: Vec<u8>,
+    produced: u64,
+}
+
+impl Captured {
+    async fn read_all<R: AsyncRead + Unpin>(&mut self, pipe: &mut Pipe<R>) {
+        while let Some(chunk) = pipe.next_chunk().await {
+            self.produced += chunk.len() as u64;
+            let room = EXEC_OUTPUT_LIMIT.saturating_sub(self.kept.len());
+            self.kept.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        }
+    }
+}

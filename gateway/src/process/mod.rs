@@ -1,0 +1,130 @@
+//! Sandboxes as local child processes: this gateway's stand-in for the platform's runners.
+//!
+//! A sandbox is one command started in its own process group, in a private working
+//! directory that is also its HOME, holding the files the user mounted, with the
+//! environment the user gave (of the gateway's own environment only PATH is passed on, as
+//! a container does not see its host's), and optionally without any network.
+//!
+//! - [`launch`] starts a sandbox and hands back a [`SandboxProcess`]: stop it, wait for
+//!   it, ask how it ended.
+//! - [`exec`] runs a one-off command the same way and returns what it printed.
+//! - The sandbox's stdout and stderr become one log on disk (`log_files`), which
+//!   [`stream_log`] reads as the NDJSON frames of SPEC §4 "Logs for browsers", while the
+//!   sandbox runs or after the gateway has restarted.
+
+mod child;
+mod command;
+mod exec;
+mod log_files;
+mod log_stream;
+mod supervisor;
+#[cfg(test)]
+mod tests;
+mod work_dir;
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub use exec::exec;
+pub use log_stream::{LogRequest, stream_log};
+pub use supervisor::{ExitOutcome, ExitReason, LaunchSpec, SandboxProcess, launch};
+
+/// Whether a sandbox may use the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkIsolation {
+    /// The sandbox shares the gateway's network.
+    Host,
+    /// The sandbox gets a new, empty network namespace (`unshare --net`): no interface is
+    /// up, not even loopback, so it reaches nothing, the gateway's machine included.
+    None,
+}
+
+/// Whether [`NetworkIsolation::None`] works on this machine: a network namespace needs
+/// `unshare` (util-linux) and the privilege to create one. Probed once, since the answer
+/// cannot change while the gateway runs; the first call blocks for the few milliseconds
+/// `unshare --net true` takes.
+pub fn no_network_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        std::process::Command::new(command::UNSHARE)
+            .args(["--net", "true"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    })
+}
+
+/// Why a sandbox or an exec'd command could not be started. The messages are meant for
+/// the user who asked for it.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// The command line names no program.
+    EmptyCommand,
+    /// No executable file answers to the command: not at the path it gives, nor on the
+    /// sandbox's PATH when it is a bare name.
+    CommandNotFound { command: String },
+    /// A mounted file's path would not land inside the sandbox's directory.
+    InvalidMountPath {
+        mount_path: String,
+        reason: &'static str,
+    },
+    /// [`NetworkIsolation::None`] was asked for, but this machine cannot provide it
+    /// (see [`no_network_available`]).
+    NetworkIsolationUnavailable,
+    /// The log directory already holds a sandbox's log; logs are never overwritten, so
+    /// that a session id always names the same bytes.
+    LogDirectoryInUse { log_dir: PathBuf },
+    /// Preparing the sandbox or starting its process failed in the operating system.
+    Io { action: String, source: io::Error },
+}
+
+impl LaunchError {
+    fn io(action: impl Into<String>) -> impl FnOnce(io::Error) -> LaunchError {
+        let action = action.into();
+        move |source| LaunchError::Io { action, source }
+    }
+}
+
+impl fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LaunchError::EmptyCommand => f.write_str("the command is empty"),
+            LaunchError::CommandNotFound { command } if command.contains('/') => {
+                write!(
+                    f,
+                    "command `{command}` not found: no executable file at that path"
+                )
+            }
+            LaunchError::CommandNotFound { command } => write!(
+                f,
+                "command `{command}` not found: no executable file of that name on the sandbox's PATH"
+            ),
+            LaunchError::InvalidMountPath { mount_path, reason } => {
+                write!(f, "cannot mount a file at `{mount_path}`: {reason}")
+            }
+            LaunchError::NetworkIsolationUnavailable => f.write_str(
+                "this gateway cannot run commands without network: `unshare --net` does not work \
+                 on its machine (it needs util-linux and the privilege to create namespaces)",
+            ),
+            LaunchError::LogDirectoryInUse { log_dir } => write!(
+                f,
+                "the log directory {} already holds a sandbox's log; each sandbox needs its own",
+                log_dir.display()
+            ),
+            LaunchError::Io { action, source } => write!(f, "{action}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for LaunchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LaunchError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

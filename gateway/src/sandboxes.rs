@@ -1,0 +1,602 @@
+//! Sandbox operations (SPEC §4): start (validate, place with `sandbox-api`, reserve,
+//! launch a real process on the runner's agent), read, stop, delete, exec, logs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sandbox_api::error::{Code, Reason, Status};
+use sandbox_api::network::{EgressType, read_network};
+use sandbox_api::placement::{SandboxCeiling, place};
+use sandbox_api::profile::ProfileSpec;
+use sandbox_api::role::Role;
+use sandbox_api::sandbox::{
+    DeleteSandboxResponse, ExecResponse, ExecSandboxRequest, ExecSandboxResponse,
+    GetSandboxResponse, ListSandboxesResponse, ResourceRequest, SandboxInfo, SandboxStatus,
+    StartSandboxRequest, StartSandboxResponse, StopSandboxRequest, StopSandboxResponse,
+};
+use sandbox_api::start_rules::validate_start_request;
+use sandbox_api::violation::Violation;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::fleet::{Fleet, lock};
+use crate::process::{self, ExitOutcome, ExitReason, LaunchSpec, NetworkIsolation};
+use crate::runner_state;
+use crate::store::sandboxes::{self as rows, SandboxRecord};
+use crate::store::{self, Store};
+
+/// How long a stop waits between SIGTERM and SIGKILL when the request names no grace.
+const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long an exec may run when the request names no limit, and at most.
+const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_EXEC_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Sandbox settings of this gateway.
+#[derive(Clone, Debug, Default)]
+pub struct SandboxPolicy {
+    pub ceiling: SandboxCeiling,
+    /// Run sandboxes whose egress mode a local process cannot enforce (allowlist, org,
+    /// user, profile) on the host network, flagged, instead of refusing them.
+    pub allow_unenforced_egress: bool,
+}
+
+pub fn work_dir(fleet: &Fleet, sandbox_id: &str) -> PathBuf {
+    fleet
+        .config()
+        .data_dir
+        .join("sandboxes")
+        .join(sandbox_id)
+        .join("work")
+}
+
+pub fn log_dir(fleet: &Fleet, sandbox_id: &str) -> PathBuf {
+    fleet
+        .config()
+        .data_dir
+        .join("sandboxes")
+        .join(sandbox_id)
+        .join("logs")
+}
+
+/// How the chosen egress mode is carried out on this machine.
+struct EgressPlan {
+    mode: String,
+    isolation: NetworkIsolation,
+    unenforced: bool,
+}
+
+fn plan_egress(
+    effective: &ProfileSpec,
+    requested: &str,
+    policy: &SandboxPolicy,
+) -> Result<EgressPlan, ApiError> {
+    let network = if effective.network_config_json.trim().is_empty() {
+        Default::default()
+    } else {
+        serde_json::from_str(&effective.network_config_json)
+            .map(|value| {
+                read_network(
+                    &value,
+                    &sandbox_api::field_path::FieldPath::root(),
+                    &mut Default::default(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    let Some(egress) = network.egress else {
+        // No egress object: no outbound traffic at all.
+        return Ok(EgressPlan {
+            mode: String::new(),
+            isolation: NetworkIsolation::None,
+            unenforced: false,
+        });
+    };
+    let mode = if requested.is_empty() {
+        egress.default.clone()
+    } else {
+        requested.to_owned()
+    };
+    let kind = egress
+        .modes
+        .get(&mode)
+        .map(|m| m.kind)
+        .unwrap_or(EgressType::None);
+    match kind {
+        EgressType::Internet => Ok(EgressPlan { mode, isolation: NetworkIsolation::Host, unenforced: false }),
+        EgressType::None if process::no_network_available() => Ok(EgressPlan { mode, isolation: NetworkIsolation::None, unenforced: false }),
+        _ if policy.allow_unenforced_egress => Ok(EgressPlan { mode, isolation: NetworkIsolation::Host, unenforced: true }),
+        other => Err(ApiError(
+            Status::new(
+                Code::FailedPrecondition,
+                format!(
+                    "egress mode {mode:?} ({}) cannot be enforced by the local runner; start the gateway with \
+                     --allow-unenforced-egress to run it on the host network anyway",
+                    other.as_str()
+                ),
+            )
+            .with_reason(Reason::InvalidRequest, BTreeMap::from([("egressMode".to_owned(), mode)])),
+        )),
+    }
+}
+
+pub async fn start(
+    fleet: &Fleet,
+    policy: &SandboxPolicy,
+    caller: &Caller,
+    request: StartSandboxRequest,
+) -> Result<StartSandboxResponse, ApiError> {
+    caller.require(Role::User)?;
+    let violations = validate_start_request(&request);
+    if !violations.is_empty() {
+        return Err(ApiError::invalid(&violations));
+    }
+    let organization = caller.organization.clone();
+    let policy_for_store = policy.clone();
+    // Placement and the reservation happen under the store's one connection, so two
+    // starts can never both take the last free capacity.
+    let record = fleet
+        .store()
+        .run(move |connection| {
+            let states = runner_state::load(connection, &organization)
+                .map_err(|e| ApiError::internal("reading runners", e))?;
+            let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
+            let placed = place(&request, &candidates, &policy_for_store.ceiling)
+                .map_err(|failure| ApiError(failure.to_status()))?;
+            let egress = plan_egress(
+                &placed.effective.spec,
+                &placed.demand.egress_mode,
+                &policy_for_store,
+            )?;
+            let runner = states
+                .iter()
+                .find(|s| s.runner_id() == placed.runner_id)
+                .ok_or_else(|| {
+                    ApiError::internal("placing a sandbox", "the chosen runner vanished")
+                })?;
+            let record = SandboxRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                organization: organization.clone(),
+                runner_uuid: runner.stored.uuid().to_owned(),
+                runner_id: placed.runner_id.clone(),
+                profile_template_id: placed.profile_template_id.clone(),
+                profile_name: placed.profile_name.clone(),
+                status: SandboxStatus::Creating,
+                status_reason: String::new(),
+                exit_code: None,
+                request: request.clone(),
+                effective: placed.effective.spec.clone(),
+                cpu_millicores: placed.demand.cpu_millicores,
+                memory_bytes: placed.demand.memory_bytes,
+                gpus: placed.demand.gpus,
+                egress_mode: egress.mode,
+                ingress_mode: placed.demand.ingress_mode.clone(),
+                unenforced_egress: egress.unenforced,
+                created_at: store::now(),
+                started_at: None,
+                ended_at: None,
+            };
+            rows::insert(connection, &record)
+                .map_err(|e| ApiError::internal("saving a sandbox", e))?;
+            Ok((record, egress.isolation))
+        })
+        .await;
+    let (record, isolation) = record?;
+    let record = launch(fleet, record, isolation).await?;
+    Ok(start_response(&record))
+}
+
+/// Hands the sandbox to its runner's agent and follows it to its end.
+async fn launch(
+    fleet: &Fleet,
+    mut record: SandboxRecord,
+    isolation: NetworkIsolation,
+) -> Result<SandboxRecord, ApiError> {
+    let Some(agent) = fleet.agent(&record.runner_uuid) else {
+        set_status(
+            fleet.store(),
+            &record.id,
+            SandboxStatus::Failed,
+            "the runner's agent is not connected",
+            None,
+        )
+        .await?;
+        return Err(ApiError(
+            Status::new(
+                Code::Unavailable,
+                format!("runner {:?} is not connected", record.runner_id),
+            )
+            .with_reason(Reason::RunnerUnavailable, BTreeMap::new()),
+        ));
+    };
+    let request = &record.request;
+    let spec = LaunchSpec {
+        command: request.command.clone(),
+        args: request.args.clone(),
+        env: request.environment_variables.clone(),
+        work_dir: work_dir(fleet, &record.id),
+        mounted_files: request
+            .mounted_files
+            .iter()
+            .map(|f| (f.mount_path.clone(), f.file_content.clone()))
+            .collect(),
+        max_lifetime: u64::try_from(request.max_lifetime_seconds)
+            .ok()
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
+        network: isolation,
+        log_dir: log_dir(fleet, &record.id),
+    };
+    match process::launch(spec).await {
+        Ok(running) => {
+            tracing::info!(
+                sandbox = record.id,
+                runner = record.runner_id,
+                pid = running.pid(),
+                "sandbox started"
+            );
+            lock(&agent.sandboxes).insert(record.id.clone(), running.clone());
+            set_status(fleet.store(), &record.id, SandboxStatus::Running, "", None).await?;
+            record.status = SandboxStatus::Running;
+            record.started_at = Some(store::now());
+            let (fleet, id) = (fleet.clone(), record.id.clone());
+            tokio::spawn(async move {
+                let outcome = running.wait().await;
+                lock(&agent.sandboxes).remove(&id);
+                let (status, reason) = ended(&outcome);
+                if let Err(e) =
+                    set_status(fleet.store(), &id, status, &reason, outcome.exit_code).await
+                {
+                    tracing::error!(
+                        sandbox = id,
+                        "recording the end of a sandbox: {}",
+                        e.0.message
+                    );
+                }
+            });
+            Ok(record)
+        }
+        Err(e) => {
+            let reason = format!("the command could not be started: {e}");
+            set_status(
+                fleet.store(),
+                &record.id,
+                SandboxStatus::Failed,
+                &reason,
+                None,
+            )
+            .await?;
+            record.status = SandboxStatus::Failed;
+            record.status_reason = reason;
+            Ok(record)
+        }
+    }
+}
+
+/// The final status for how a process ended.
+fn ended(outcome: &ExitOutcome) -> (SandboxStatus, String) {
+    let status = match outcome.reason {
+        ExitReason::Exited if outcome.exit_code == Some(0) => SandboxStatus::Completed,
+        ExitReason::Exited => SandboxStatus::Failed,
+        ExitReason::Stopped | ExitReason::LifetimeExceeded { .. } => SandboxStatus::Terminated,
+    };
+    (status, outcome.describe())
+}
+
+async fn set_status(
+    store: &Store,
+    id: &str,
+    status: SandboxStatus,
+    reason: &str,
+    exit_code: Option<i32>,
+) -> Result<(), ApiError> {
+    let (id, reason) = (id.to_owned(), reason.to_owned());
+    store
+        .run(move |connection| {
+            rows::set_status(connection, &id, status, &reason, exit_code)
+                .map_err(|e| ApiError::internal("saving a sandbox status", e))
+        })
+        .await
+}
+
+pub async fn get(store: &Store, caller: &Caller, id: &str) -> Result<GetSandboxResponse, ApiError> {
+    find(store, caller, id)
+        .await
+        .map(|record| GetSandboxResponse {
+            info: info(&record),
+            status_reason: record.status_reason.clone(),
+            exit_code: record.exit_code,
+        })
+}
+
+pub async fn find(store: &Store, caller: &Caller, id: &str) -> Result<SandboxRecord, ApiError> {
+    caller.require(Role::User)?;
+    let (organization, id) = (caller.organization.clone(), id.to_owned());
+    store
+        .run(move |connection| {
+            rows::get(connection, &organization, &id)
+                .map_err(|e| ApiError::internal("reading a sandbox", e))?
+                .ok_or_else(|| not_found(&id))
+        })
+        .await
+}
+
+/// Filters of the sandbox list (SPEC §4); lists leave out terminal sandboxes unless
+/// `include_stopped`.
+#[derive(Debug, Default)]
+pub struct SandboxListQuery {
+    pub statuses: Vec<String>,
+    pub tags: Vec<String>,
+    pub profile_names: Vec<String>,
+    pub runner_ids: Vec<String>,
+    pub include_stopped: bool,
+}
+
+pub async fn list(
+    store: &Store,
+    caller: &Caller,
+    query: SandboxListQuery,
+) -> Result<ListSandboxesResponse, ApiError> {
+    caller.require(Role::User)?;
+    let statuses: Vec<SandboxStatus> = query
+        .statuses
+        .iter()
+        .map(|name| match SandboxStatus::from_name(name) {
+            SandboxStatus::Unspecified => Err(ApiError::invalid(&[Violation::error(
+                "status",
+                format!("{name:?} is not a sandbox status"),
+            )])),
+            status => Ok(status),
+        })
+        .collect::<Result<_, _>>()?;
+    let include_stopped = query.include_stopped || statuses.iter().any(|s| s.is_terminal());
+    let organization = caller.organization.clone();
+    let records = store
+        .run(move |connection| {
+            rows::list(connection, &organization, include_stopped)
+                .map_err(|e| ApiError::internal("listing sandboxes", e))
+        })
+        .await?;
+    let sandboxes = records
+        .iter()
+        .filter(|r| statuses.is_empty() || statuses.contains(&r.status))
+        .filter(|r| query.tags.iter().all(|tag| r.request.tags.contains(tag)))
+        .filter(|r| query.profile_names.is_empty() || query.profile_names.contains(&r.profile_name))
+        .filter(|r| query.runner_ids.is_empty() || query.runner_ids.contains(&r.runner_id))
+        .map(info)
+        .collect();
+    Ok(ListSandboxesResponse {
+        sandboxes,
+        next_page_token: String::new(),
+    })
+}
+
+/// Stops a running sandbox: SIGTERM, then SIGKILL after the grace period. Stopping a
+/// sandbox that has already ended succeeds and changes nothing.
+pub async fn stop(
+    fleet: &Fleet,
+    caller: &Caller,
+    id: &str,
+    request: StopSandboxRequest,
+) -> Result<StopSandboxResponse, ApiError> {
+    let record = find(fleet.store(), caller, id).await?;
+    if record.status.is_terminal() {
+        return Ok(StopSandboxResponse {
+            success: true,
+            ..Default::default()
+        });
+    }
+    let grace = u64::try_from(request.graceful_shutdown_seconds)
+        .ok()
+        .filter(|s| *s > 0)
+        .map_or(DEFAULT_STOP_GRACE, Duration::from_secs);
+    let process = fleet
+        .agent(&record.runner_uuid)
+        .and_then(|agent| agent.sandbox(&record.id));
+    match process {
+        Some(process) => {
+            set_status(
+                fleet.store(),
+                &record.id,
+                SandboxStatus::Terminating,
+                "stopping",
+                None,
+            )
+            .await?;
+            process.stop(grace);
+        }
+        None => {
+            set_status(
+                fleet.store(),
+                &record.id,
+                SandboxStatus::Terminated,
+                "stopped; its process was already gone",
+                None,
+            )
+            .await?
+        }
+    }
+    Ok(StopSandboxResponse {
+        success: true,
+        ..Default::default()
+    })
+}
+
+/// Deletes a sandbox and its files, stopping it first if it still runs.
+pub async fn delete(
+    fleet: &Fleet,
+    caller: &Caller,
+    id: &str,
+) -> Result<DeleteSandboxResponse, ApiError> {
+    let record = find(fleet.store(), caller, id).await?;
+    if let Some(process) = fleet
+        .agent(&record.runner_uuid)
+        .and_then(|agent| agent.sandbox(&record.id))
+    {
+        process.stop(Duration::from_secs(2));
+        process.wait().await;
+    }
+    let sandbox_id = record.id.clone();
+    fleet
+        .store()
+        .run(move |connection| {
+            rows::delete(connection, &sandbox_id)
+                .map_err(|e| ApiError::internal("deleting a sandbox", e))
+        })
+        .await?;
+    let directory = fleet.config().data_dir.join("sandboxes").join(&record.id);
+    if let Err(e) = tokio::fs::remove_dir_all(&directory).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(sandbox = record.id, "removing {}: {e}", directory.display());
+    }
+    Ok(DeleteSandboxResponse {
+        success: true,
+        error_message: String::new(),
+    })
+}
+
+/// Runs a command in a running sandbox's directory, environment and network, and
+/// returns its output and exit code.
+pub async fn exec(
+    fleet: &Fleet,
+    caller: &Caller,
+    id: &str,
+    request: ExecSandboxRequest,
+) -> Result<ExecSandboxResponse, ApiError> {
+    let record = find(fleet.store(), caller, id).await?;
+    if request.command.is_empty() {
+        return Err(ApiError::invalid(&[Violation::error(
+            "command",
+            "is required",
+        )]));
+    }
+    if record.status != SandboxStatus::Running {
+        return Err(ApiError::new(
+            Code::FailedPrecondition,
+            format!(
+                "sandbox {id:?} is {} and cannot run commands",
+                record.status.as_str()
+            ),
+        ));
+    }
+    let timeout = u64::try_from(request.max_timeout_seconds)
+        .ok()
+        .filter(|s| *s > 0)
+        .map_or(DEFAULT_EXEC_TIMEOUT, Duration::from_secs)
+        .min(MAX_EXEC_TIMEOUT);
+    let isolation = plan_egress(
+        &record.effective,
+        &record.egress_mode,
+        &SandboxPolicy {
+            allow_unenforced_egress: true,
+            ..Default::default()
+        },
+    )?
+    .isolation;
+    let argv: Vec<String> = request
+        .command
+        .iter()
+        .chain(&request.args)
+        .cloned()
+        .collect();
+    let output = process::exec(
+        &work_dir(fleet, &record.id),
+        &argv,
+        &record.request.environment_variables,
+        timeout,
+        isolation,
+    )
+    .await
+    .map_err(|e| ApiError::invalid(&[Violation::error("command", e.to_string())]))?;
+    if output.timed_out {
+        return Err(ApiError(
+            Status::new(
+                Code::DeadlineExceeded,
+                format!("the command did not finish within {} s", timeout.as_secs()),
+            )
+            .with_reason(Reason::CommandTimeout, BTreeMap::new()),
+        ));
+    }
+    let stdout_truncated = output.stdout_bytes_produced > output.stdout.len() as u64;
+    let stderr_truncated = output.stderr_bytes_produced > output.stderr.len() as u64;
+    Ok(ExecSandboxResponse {
+        result: Some(ExecResponse {
+            stdout: output.stdout,
+            stderr: output.stderr,
+            exit_code: output.exit_code.unwrap_or(-1),
+            stdout_truncated,
+            stderr_truncated,
+            ..Default::default()
+        }),
+    })
+}
+
+/// After a restart the processes of active sandboxes are gone: record that.
+pub async fn fail_unfinished(store: &Store) -> anyhow::Result<usize> {
+    store
+        .run(|connection| {
+            rows::fail_unfinished(
+                connection,
+                "the gateway restarted while the sandbox was running",
+            )
+            .map_err(|e| ApiError::internal("failing unfinished sandboxes", e))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.0.message))
+}
+
+fn info(record: &SandboxRecord) -> SandboxInfo {
+    SandboxInfo {
+        sandbox_id: record.id.clone(),
+        started_at_time: record.started_at,
+        sandbox_status: record.status,
+        current_resource_usage: None,
+        runner_id: record.runner_id.clone(),
+        runner_group_id: String::new(),
+        profile_id: record.profile_template_id.clone(),
+        service_address: String::new(),
+        exposed_ports: record.request.ports.clone(),
+        applied_ingress_mode: record.ingress_mode.clone(),
+        applied_egress_mode: record.egress_mode.clone(),
+    }
+}
+
+fn start_response(record: &SandboxRecord) -> StartSandboxResponse {
+    let resources = record
+        .effective
+        .resource_defaults
+        .clone()
+        .unwrap_or_default();
+    StartSandboxResponse {
+        sandbox_id: record.id.clone(),
+        started_at_time: record.started_at,
+        service_address: String::new(),
+        exposed_ports: record.request.ports.clone(),
+        requested_resources: record.request.resources.clone(),
+        profile_id: record.profile_template_id.clone(),
+        runner_id: record.runner_id.clone(),
+        sandbox_status: record.status,
+        applied_ingress_mode: record.ingress_mode.clone(),
+        applied_egress_mode: record.egress_mode.clone(),
+        requested_resource_limits: Some(ResourceRequest {
+            cpu: resources.cpu_limit,
+            memory: resources.memory_limit,
+            gpu: None,
+        }),
+        requested_resource_requests: Some(ResourceRequest {
+            cpu: resources.cpu_request,
+            memory: resources.memory_request,
+            gpu: None,
+        }),
+    }
+}
+
+pub fn not_found(id: &str) -> ApiError {
+    ApiError(
+        Status::new(Code::NotFound, format!("sandbox {id:?} not found")).with_reason(
+            Reason::SandboxNotFound,
+            BTreeMap::from([("sandboxId".to_owned(), id.to_owned())]),
+        ),
+    )
+}

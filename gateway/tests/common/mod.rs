@@ -1,0 +1,202 @@
+//! What every gateway test needs: a real gateway process and JSON calls to it.
+
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use sandbox_e2e::gateway::Gateway;
+use serde_json::{Value, json};
+
+pub const ADMIN: &str = "acme-admin-secret";
+pub const USER: &str = "acme-user-secret";
+pub const OTHER_ADMIN: &str = "other-admin-secret";
+
+/// A gateway with two organizations (acme: admin + user; other: admin) and quick
+/// runner installs and heartbeats.
+pub async fn gateway(extra: &[&str]) -> Gateway {
+    let mut args = vec![
+        "--token".to_owned(),
+        format!("acme:SANDBOX_ADMIN:{ADMIN}"),
+        "--token".to_owned(),
+        format!("acme:SANDBOX_USER:{USER}"),
+        "--token".to_owned(),
+        format!("other:SANDBOX_ADMIN:{OTHER_ADMIN}"),
+        "--install-step-ms".to_owned(),
+        "50".to_owned(),
+        "--heartbeat-interval-ms".to_owned(),
+        "200".to_owned(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Gateway::start(Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")), &args)
+        .await
+        .expect("gateway starts")
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn violation_fields(&self) -> Vec<&str> {
+        self.details("type.googleapis.com/google.rpc.BadRequest")
+            .flat_map(|d| d["fieldViolations"].as_array().expect("violations"))
+            .map(|v| v["field"].as_str().expect("a field"))
+            .collect()
+    }
+
+    pub fn violation_messages(&self) -> Vec<&str> {
+        self.details("type.googleapis.com/google.rpc.BadRequest")
+            .flat_map(|d| d["fieldViolations"].as_array().expect("violations"))
+            .map(|v| v["description"].as_str().expect("a description"))
+            .collect()
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        self.details("type.googleapis.com/google.rpc.ErrorInfo")
+            .next()
+            .and_then(|d| d["reason"].as_str())
+    }
+
+    pub fn metadata(&self) -> &Value {
+        self.details("type.googleapis.com/google.rpc.ErrorInfo")
+            .next()
+            .map_or(&Value::Null, |d| &d["metadata"])
+    }
+
+    fn details(&self, kind: &str) -> impl Iterator<Item = &Value> {
+        let kind = kind.to_owned();
+        self.body["details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(move |d| d["@type"] == kind.as_str())
+    }
+}
+
+pub async fn call(
+    gateway: &Gateway,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    call_with_headers(gateway, method, path, token, body, &[]).await
+}
+
+pub async fn call_with_headers(
+    gateway: &Gateway,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let mut request = reqwest::Client::new().request(method, format!("{}{path}", gateway.url));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the gateway answers");
+    let status = response.status();
+    let text = response.text().await.expect("a body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON body, got {text:?}"));
+    Answer { status, body }
+}
+
+pub async fn get(gateway: &Gateway, path: &str, token: &str) -> Answer {
+    call(gateway, Method::GET, path, Some(token), None).await
+}
+
+pub async fn post(gateway: &Gateway, path: &str, token: &str, body: Value) -> Answer {
+    call(gateway, Method::POST, path, Some(token), Some(body)).await
+}
+
+/// Creates a profile template and returns its UUID.
+pub async fn create_template(gateway: &Gateway, token: &str, template: Value) -> String {
+    let answer = post(
+        gateway,
+        "/v1beta2/sandbox/profile-templates",
+        token,
+        json!({ "profileTemplate": template }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body["id"].as_str().expect("an id").to_owned()
+}
+
+/// A profile with the given network (API form).
+pub fn profile(name: &str, network: Value) -> Value {
+    json!({
+        "displayName": name,
+        "spec": {
+            "resourceDefaults": {"cpuRequest": "500m", "memoryRequest": "256Mi"},
+            "networkConfigJson": network.to_string()
+        }
+    })
+}
+
+pub async fn create_runner(
+    gateway: &Gateway,
+    token: &str,
+    runner_id: &str,
+    bindings: Value,
+) -> Answer {
+    post(
+        gateway,
+        "/v1beta2/sandbox/managed-runners",
+        token,
+        json!({"runnerId": runner_id, "runner": {
+            "displayName": format!("runner {runner_id}"),
+            "identity": {"zone": "us-test-1a", "clusterName": format!("cluster-{runner_id}")},
+            "profileBindings": bindings
+        }}),
+    )
+    .await
+}
+
+/// Polls `GET path` until `done` holds for its body (at most 15 s).
+pub async fn wait_for(
+    gateway: &Gateway,
+    path: &str,
+    token: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let answer = get(gateway, path, token).await;
+        if done(&answer.body) {
+            return answer.body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}; last answer {}",
+            answer.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn wait_until_ready(gateway: &Gateway, runner_id: &str) -> Value {
+    wait_for(
+        gateway,
+        &format!("/v1beta2/sandbox/managed-runners/{runner_id}"),
+        ADMIN,
+        "the runner to be READY",
+        |r| {
+            r["installStatus"] == "RUNNER_INSTALL_STATUS_READY"
+                && r["connectionStatus"] == "RUNNER_CONNECTION_STATUS_CONNECTED"
+        },
+    )
+    .await
+}

@@ -1,0 +1,176 @@
+//! Discovery over the demo fleet (SPEC §4): every filter narrows, filters combine with
+//! AND, paging walks everything once.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+fn runner_ids(body: &Value) -> Vec<String> {
+    body["runners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runnerId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn runner_filters_narrow_and_combine() {
+    let gateway = gateway(&["--demo"]).await;
+    let list = |query: &'static str| {
+        let gateway = &gateway;
+        async move {
+            let answer = get(gateway, &format!("/v1beta2/runners?{query}"), USER).await;
+            assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.body);
+            runner_ids(&answer.body)
+        }
+    };
+    assert_eq!(
+        list("").await,
+        ["arm-central", "cpu-west", "gpu-east"],
+        "installed runners only"
+    );
+    assert_eq!(list("gpuType=H100").await, ["gpu-east"]);
+    assert_eq!(
+        list("gpuType=a100").await,
+        ["arm-central"],
+        "GPU types compare without case"
+    );
+    assert_eq!(list("architecture=arm64").await, ["arm-central"]);
+    assert_eq!(list("runnerGroupId=cpu").await, ["cpu-west"]);
+    assert_eq!(list("profileName=sandboxed-python").await, ["arm-central"]);
+    assert_eq!(list("minAvailableGpuCount=5").await, ["gpu-east"]);
+    assert_eq!(
+        list("minAvailableCpuMillicores=40000").await,
+        ["arm-central", "gpu-east"]
+    );
+    assert_eq!(
+        list("minAvailableMemoryBytes=500000000000").await,
+        ["gpu-east"]
+    );
+    assert_eq!(list("egressMode=allowlist").await, ["cpu-west", "gpu-east"]);
+    assert_eq!(list("ingressMode=public").await, ["cpu-west", "gpu-east"]);
+    assert_eq!(
+        list("egressMode=allowlist&architecture=amd64&gpuType=H100").await,
+        ["gpu-east"]
+    );
+    assert_eq!(
+        list("healthyOnly=true&minAvailableGpuCount=9").await,
+        Vec::<String>::new()
+    );
+
+    let bad = get(&gateway, "/v1beta2/runners?minAvailableGpuCount=lots", USER).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.violation_fields(), ["minAvailableGpuCount"]);
+}
+
+#[tokio::test]
+async fn the_full_view_shows_live_resources_and_declared_capacity() {
+    let gateway = gateway(&["--demo"]).await;
+    let basic = get(&gateway, "/v1beta2/runners?gpuType=H100", USER).await;
+    assert!(
+        basic.body["runners"][0].get("resources").is_none(),
+        "{}",
+        basic.body
+    );
+    let full = get(
+        &gateway,
+        "/v1beta2/runners?gpuType=H100&view=RUNNER_VIEW_FULL",
+        USER,
+    )
+    .await;
+    let runner = &full.body["runners"][0];
+    assert_eq!(runner["capabilities"]["maxCpuMillicores"], "96000");
+    assert_eq!(runner["capabilities"]["maxGpuCount"], "8");
+    assert_eq!(runner["resources"]["availableGpuCount"], "8");
+    assert!(
+        runner["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "capacity:declared"),
+        "{runner}"
+    );
+    let one = get(&gateway, "/v1beta2/runners/gpu-east", USER).await;
+    assert_eq!(one.body["resources"], runner["resources"]);
+    assert_eq!(
+        get(&gateway, "/v1beta2/runners/nope", USER).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&gateway, "/v1beta2/runners", OTHER_ADMIN).await.body["runners"],
+        serde_json::json!([])
+    );
+}
+
+#[tokio::test]
+async fn profiles_are_listed_once_per_binding_and_filtered() {
+    let gateway = gateway(&["--demo"]).await;
+    let pairs = |body: &Value| -> Vec<String> {
+        body["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{}",
+                    p["runnerId"].as_str().unwrap(),
+                    p["profileName"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let all = get(&gateway, "/v1beta2/profiles", USER).await;
+    assert_eq!(pairs(&all.body).len(), 10, "{}", all.body);
+    let internet = get(
+        &gateway,
+        "/v1beta2/profiles?egressMode=internet&runnerId=arm-central",
+        USER,
+    )
+    .await;
+    assert_eq!(
+        pairs(&internet.body),
+        ["arm-central/ci-ephemeral", "arm-central/gpu-workbench"]
+    );
+    let public = get(
+        &gateway,
+        "/v1beta2/profiles?ingressMode=public&gpuType=H100",
+        USER,
+    )
+    .await;
+    assert_eq!(pairs(&public.body), ["gpu-east/internal-worker"]);
+
+    let mut walked = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = get(
+            &gateway,
+            &format!("/v1beta2/profiles?pageSize=3&pageToken={token}"),
+            USER,
+        )
+        .await;
+        walked.extend(pairs(&page.body));
+        token = page.body["nextPageToken"].as_str().unwrap().to_owned();
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(walked, pairs(&all.body));
+
+    let one = get(
+        &gateway,
+        "/v1beta2/profiles/agent-allowlist?runnerId=cpu-west",
+        USER,
+    )
+    .await;
+    assert_eq!(
+        one.body["egressModes"],
+        serde_json::json!([{"name": "allowlist"}, {"name": "deny-all"}])
+    );
+    assert_eq!(
+        get(&gateway, "/v1beta2/profiles/nope", USER).await.reason(),
+        Some("CWSANDBOX_PROFILE_NOT_FOUND")
+    );
+}
