@@ -119,6 +119,11 @@ impl Gateway {
         })
     }
 
+    /// The gateway's process ID (for measuring its memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }
