@@ -8,11 +8,18 @@ use std::sync::Arc;
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::*;
+use sandbox_api::discovery::{
+    AvailableRunner, ListAvailableRunnersResponse, ListProfilesResponse, ProfileSummary,
+};
 use sandbox_api::error::{Code, Status};
+use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::profile::{ListProfileTemplatesResponse, ProfileTemplate};
+use sandbox_api::role::Role;
+use sandbox_api::sandbox::{ListSandboxesResponse, SandboxInfo};
 use serde::de::DeserializeOwned;
 
 use crate::config::ConsoleConfig;
+use crate::connectivity::Connectivity;
 use crate::session::Session;
 
 /// Why a call failed.
@@ -57,12 +64,10 @@ impl fmt::Display for ApiError {
             ApiError::Unexpected {
                 http_status,
                 detail,
-            } => {
-                write!(
-                    f,
-                    "The gateway gave an unexpected answer (HTTP {http_status}): {detail}"
-                )
-            }
+            } => write!(
+                f,
+                "The gateway gave an unexpected answer (HTTP {http_status}): {detail}"
+            ),
             ApiError::SignedOut => f.write_str("You are signed out"),
         }
     }
@@ -74,46 +79,135 @@ pub async fn load_config() -> Result<ConsoleConfig, ApiError> {
     call(Request::get("config.json")).await
 }
 
+/// A profile template ID that cannot exist: asking to change it tells an admin (not
+/// found) from a user (permission denied) without changing anything (local decision:
+/// the platform has no "who am I" call).
+const ROLE_PROBE_TEMPLATE: &str = "00000000-0000-0000-0000-000000000000";
+
 /// A handle on the API, shared through context.
 #[derive(Clone)]
 pub struct Api {
     config: Arc<ConsoleConfig>,
     session: Session,
+    connectivity: Connectivity,
 }
 
 impl Api {
-    pub fn new(config: ConsoleConfig, session: Session) -> Api {
+    pub fn new(config: ConsoleConfig, session: Session, connectivity: Connectivity) -> Api {
         Api {
             config: Arc::new(config),
             session,
+            connectivity,
         }
     }
 
+    pub fn config(&self) -> &ConsoleConfig {
+        &self.config
+    }
+
     fn control_plane(&self, path: &str) -> String {
-        format!(
-            "{}/v1beta2/sandbox/{path}",
-            self.config.control_plane_url.trim_end_matches('/')
-        )
+        let base = self.config.control_plane_url.trim_end_matches('/');
+        format!("{base}/v1beta2/sandbox/{path}")
+    }
+
+    fn data_plane(&self, path: &str) -> String {
+        let base = self.config.data_plane_url.trim_end_matches('/');
+        format!("{base}/v1beta2/{path}")
+    }
+
+    /// An authorized GET; records whether the gateway answered at all.
+    async fn get<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ApiError> {
+        let token = self.session.token_untracked().ok_or(ApiError::SignedOut)?;
+        let result = get_json(request, &token).await;
+        self.connectivity
+            .record(!matches!(result, Err(ApiError::Unreachable(_))));
+        result
     }
 
     /// Every profile template of the caller's organization, following page tokens.
     pub async fn list_profile_templates(&self) -> Result<Vec<ProfileTemplate>, ApiError> {
-        let token = self.session.token_untracked().ok_or(ApiError::SignedOut)?;
         let mut templates = Vec::new();
         let mut page_token = String::new();
         loop {
-            let page: ListProfileTemplatesResponse = get_json(
-                Request::get(&self.control_plane("profile-templates"))
-                    .query([("pageSize", "1000"), ("pageToken", page_token.as_str())]),
-                &token,
-            )
-            .await?;
+            let page: ListProfileTemplatesResponse = self
+                .get(
+                    Request::get(&self.control_plane("profile-templates"))
+                        .query([("pageSize", "1000"), ("pageToken", page_token.as_str())]),
+                )
+                .await?;
             templates.extend(page.profile_templates);
             if page.next_page_token.is_empty() {
                 return Ok(templates);
             }
             page_token = page.next_page_token;
         }
+    }
+
+    /// Every runner the filter lets through, with live resources.
+    pub async fn list_available_runners(
+        &self,
+        filter: &DiscoveryFilter,
+    ) -> Result<Vec<AvailableRunner>, ApiError> {
+        let mut runners = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let mut query = filter.to_query();
+            query.push(("view", "RUNNER_VIEW_FULL".into()));
+            query.push(("pageSize", "1000".into()));
+            query.push(("pageToken", page_token.clone()));
+            let page: ListAvailableRunnersResponse = self
+                .get(Request::get(&self.data_plane("runners")).query(query))
+                .await?;
+            runners.extend(page.runners);
+            if page.next_page_token.is_empty() {
+                return Ok(runners);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    pub async fn get_available_runner(&self, runner_id: &str) -> Result<AvailableRunner, ApiError> {
+        let id = js_sys::encode_uri_component(runner_id);
+        self.get(Request::get(&self.data_plane(&format!("runners/{id}"))))
+            .await
+    }
+
+    /// Every (profile, runner) pair the filter lets through.
+    pub async fn list_profiles(
+        &self,
+        filter: &DiscoveryFilter,
+    ) -> Result<Vec<ProfileSummary>, ApiError> {
+        let mut profiles = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let mut query = filter.to_query();
+            query.push(("pageSize", "1000".into()));
+            query.push(("pageToken", page_token.clone()));
+            let page: ListProfilesResponse = self
+                .get(Request::get(&self.data_plane("profiles")).query(query))
+                .await?;
+            profiles.extend(page.profiles);
+            if page.next_page_token.is_empty() {
+                return Ok(profiles);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// The active sandboxes on one runner.
+    pub async fn list_sandboxes_on(&self, runner_id: &str) -> Result<Vec<SandboxInfo>, ApiError> {
+        let page: ListSandboxesResponse = self
+            .get(Request::get(&self.data_plane("sandboxes")).query([("runnerIds", runner_id)]))
+            .await?;
+        Ok(page.sandboxes)
+    }
+
+    /// Whether the gateway answers at all, asked with the cheapest authorized read.
+    pub async fn ping(&self) -> bool {
+        let result: Result<ListProfileTemplatesResponse, ApiError> = self
+            .get(Request::get(&self.control_plane("profile-templates")).query([("pageSize", "1")]))
+            .await;
+        !matches!(result, Err(ApiError::Unreachable(_)))
     }
 
     /// Whether the gateway accepts `token`, asked with the cheapest read there is.
@@ -124,6 +218,28 @@ impl Api {
         )
         .await?;
         Ok(())
+    }
+
+    /// What `token` may do: an update of a template that cannot exist is refused with
+    /// PERMISSION_DENIED for a user and NOT_FOUND for an administrator.
+    pub async fn probe_role(&self, token: &str) -> Result<Role, ApiError> {
+        let request = Request::patch(
+            &self.control_plane(&format!("profile-templates/{ROLE_PROBE_TEMPLATE}")),
+        )
+        .query([("updateMask", "description")])
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&serde_json::json!({"profileTemplate": {}}))
+        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+        match send_built(request).await {
+            Err(ApiError::Rejected(status)) if status.code == Code::PermissionDenied => {
+                Ok(Role::User)
+            }
+            Err(ApiError::Rejected(status)) if status.code == Code::Unauthenticated => {
+                Err(ApiError::Rejected(status))
+            }
+            Err(ApiError::Unreachable(detail)) => Err(ApiError::Unreachable(detail)),
+            _ => Ok(Role::Admin),
+        }
     }
 }
 
@@ -144,6 +260,15 @@ async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiErro
     let abort = AbortOnDrop::new();
     let response = request
         .abort_signal(abort.signal().as_ref())
+        .send()
+        .await
+        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+    decode(response).await
+}
+
+/// Sends a request that already has its body; the answer's body is not needed.
+async fn send_built(request: Request) -> Result<serde_json::Value, ApiError> {
+    let response = request
         .send()
         .await
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;

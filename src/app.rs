@@ -1,5 +1,5 @@
-//! The shell: routes, the signed-in frame around every page, and what shows when the
-//! console cannot start.
+//! The shell: routes, the signed-in frame around every page (hidden when embedded),
+//! and what shows when the console cannot start.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes};
@@ -8,22 +8,42 @@ use leptos_router::path;
 
 use crate::api::{Api, ApiError};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::unreachable_banner::UnreachableBanner;
 use crate::config::ConsoleConfig;
+use crate::connectivity::Connectivity;
+use crate::embed::{self, Embedding};
+use crate::pages::availability::AvailabilityPage;
 use crate::pages::profiles::ProfilesPage;
+use crate::pages::runner_detail::RunnerDetailPage;
+use crate::pages::runners::RunnersPage;
 use crate::pages::sign_in::SignInPage;
+use crate::query::link;
 use crate::session::{Session, use_session};
 
 #[component]
 pub fn App(config: ConsoleConfig) -> impl IntoView {
     let session = Session::restore();
+    let connectivity = Connectivity::new();
+    let embedding = Embedding::from_location();
+    let allowed_origins = config.embed_allowed_origins.clone();
+    let api = Api::new(config, session, connectivity);
     provide_context(session);
-    provide_context(Api::new(config, session));
+    provide_context(connectivity);
+    provide_context(embedding);
+    provide_context(api.clone());
+    if embedding.embedded {
+        embed::listen_to_host(api, session);
+        embed::report_height(allowed_origins);
+    }
     view! {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <ParentRoute path=path!("") view=SignedInShell>
-                    <Route path=path!("") view=|| view! { <Redirect path="/profiles" /> } />
+                    <Route path=path!("") view=|| view! { <Redirect path="/runners" /> } />
+                    <Route path=path!("runners") view=RunnersPage />
+                    <Route path=path!("runners/:runner") view=RunnerDetailPage />
+                    <Route path=path!("availability") view=AvailabilityPage />
                     <Route path=path!("profiles") view=ProfilesPage />
                 </ParentRoute>
             </Routes>
@@ -37,30 +57,66 @@ pub fn App(config: ConsoleConfig) -> impl IntoView {
 fn SignedInShell() -> impl IntoView {
     let session = use_session();
     let location = use_location();
+    let embedding = expect_context::<Embedding>();
+    let api = expect_context::<Api>();
+    if embedding.embedded {
+        let allowed = api.config().embed_allowed_origins.clone();
+        Effect::new(move |_| {
+            let path = location.pathname.get();
+            embed::tell_host(
+                &allowed,
+                &serde_json::json!({"type": "sandbox-console:navigated", "path": path}),
+            );
+        });
+    }
     move || {
-        if session.is_signed_in() {
-            view! {
-                <div class="shell">
-                    <header class="topbar">
-                        <a class="brand" href="/">"Sandbox Console"</a>
-                        <nav aria-label="Main">
-                            <A href="/profiles">"Profiles"</A>
-                        </nav>
-                        <button class="button quiet" on:click=move |_| session.sign_out()>
-                            "Sign out"
-                        </button>
-                    </header>
-                    <main id="main">
-                        <Outlet />
-                    </main>
-                </div>
-            }
-            .into_any()
-        } else {
-            let here = location.pathname.get_untracked();
-            let next = js_sys::encode_uri_component(&here);
-            view! { <Redirect path=format!("/sign-in?next={next}") /> }.into_any()
+        if !session.is_signed_in() {
+            // Come back to the same view, filters and all (minus the embed flag, which
+            // `link` adds again).
+            let search = location.search.get_untracked();
+            let query: Vec<&str> = search
+                .trim_start_matches('?')
+                .split('&')
+                .filter(|p| !p.is_empty() && !p.starts_with("embed="))
+                .collect();
+            let here = if query.is_empty() {
+                location.pathname.get_untracked()
+            } else {
+                format!("{}?{}", location.pathname.get_untracked(), query.join("&"))
+            };
+            let target = link("/sign-in", &[("next", here)], embedding.embedded);
+            return view! { <Redirect path=target /> }.into_any();
         }
+        let content = view! {
+            <main id="main">
+                <UnreachableBanner />
+                <Outlet />
+            </main>
+        };
+        if embedding.embedded {
+            return view! { <div class="shell embedded">{content}</div> }.into_any();
+        }
+        let role = move || match session.role() {
+            Some(sandbox_api::role::Role::Admin) => "Administrator",
+            Some(sandbox_api::role::Role::User) => "Developer",
+            None => "",
+        };
+        view! {
+            <div class="shell">
+                <header class="topbar">
+                    <a class="brand" href="/">"Sandbox Console"</a>
+                    <nav aria-label="Main">
+                        <A href="/runners">"Runners"</A>
+                        <A href="/availability">"Profile availability"</A>
+                        <A href="/profiles">"Profiles"</A>
+                    </nav>
+                    <span class="role" title="What your token may do">{role}</span>
+                    <button class="button quiet" on:click=move |_| session.sign_out()>"Sign out"</button>
+                </header>
+                {content}
+            </div>
+        }
+        .into_any()
     }
 }
 
@@ -81,10 +137,7 @@ fn NotFound() -> impl IntoView {
 pub fn ConfigUnavailable(error: ApiError) -> impl IntoView {
     view! {
         <main id="main" class="centered">
-            <ErrorPanel
-                title="The console could not load its configuration (config.json)"
-                error
-            />
+            <ErrorPanel title="The console could not load its configuration (config.json)" error />
             <button class="button" on:click=|_| reload()>"Try again"</button>
         </main>
     }

@@ -4,7 +4,10 @@ mod api;
 mod app;
 mod components;
 mod config;
+mod connectivity;
+mod embed;
 mod pages;
+mod query;
 mod session;
 
 use leptos::prelude::*;

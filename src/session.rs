@@ -3,19 +3,25 @@
 
 use leptos::prelude::*;
 
+use sandbox_api::role::Role;
+
 const STORAGE_KEY: &str = "sandbox-console.token";
+const ROLE_KEY: &str = "sandbox-console.role";
 
 #[derive(Clone, Copy)]
 pub struct Session {
     token: RwSignal<Option<String>>,
+    /// What the token may do, learned at sign-in; `None` until known.
+    role: RwSignal<Option<Role>>,
 }
 
 impl Session {
     /// The session saved by an earlier page load of this tab, if any.
     pub fn restore() -> Session {
-        let token = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        let read = |key: &str| storage().and_then(|s| s.get_item(key).ok().flatten());
         Session {
-            token: RwSignal::new(token.filter(|t| !t.is_empty())),
+            token: RwSignal::new(read(STORAGE_KEY).filter(|t| !t.is_empty())),
+            role: RwSignal::new(read(ROLE_KEY).and_then(|r| r.parse().ok())),
         }
     }
 
@@ -27,18 +33,26 @@ impl Session {
         self.token.with(Option::is_some)
     }
 
-    pub fn sign_in(&self, token: String) {
+    pub fn role(&self) -> Option<Role> {
+        self.role.get()
+    }
+
+    pub fn sign_in(&self, token: String, role: Role) {
         if let Some(storage) = storage() {
             // Without storage the session still works; it just ends with the page.
             let _ = storage.set_item(STORAGE_KEY, &token);
+            let _ = storage.set_item(ROLE_KEY, role.as_str());
         }
+        self.role.set(Some(role));
         self.token.set(Some(token));
     }
 
     pub fn sign_out(&self) {
         if let Some(storage) = storage() {
             let _ = storage.remove_item(STORAGE_KEY);
+            let _ = storage.remove_item(ROLE_KEY);
         }
+        self.role.set(None);
         self.token.set(None);
     }
 }

@@ -1,2 +1,5 @@
+pub mod availability;
 pub mod profiles;
+pub mod runner_detail;
+pub mod runners;
 pub mod sign_in;

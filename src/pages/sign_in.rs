@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::use_api;
 use crate::components::error_panel::ErrorPanel;
+use crate::embed::Embedding;
 use crate::session::use_session;
 
 #[component]
@@ -20,23 +21,41 @@ pub fn SignInPage() -> impl IntoView {
     let check = Action::new_local(move |token: &String| {
         let api = api.clone();
         let token = token.trim().to_owned();
-        async move { api.check_token(&token).await.map(|()| token) }
+        async move {
+            api.check_token(&token).await?;
+            let role = api.probe_role(&token).await?;
+            Ok::<_, crate::api::ApiError>((token, role))
+        }
     });
 
     Effect::new(move |_| {
-        if let Some(Ok(accepted)) = check.value().get() {
-            session.sign_in(accepted);
-            let next = query
-                .with_untracked(|q| q.get("next"))
-                .filter(|p| is_local_path(p));
-            navigate(
-                next.as_deref().unwrap_or("/profiles"),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+        if let Some(Ok((accepted, role))) = check.value().get() {
+            session.sign_in(accepted, role);
         }
+    });
+
+    // Signed in, here or by an embedding host: go where the user was going.
+    let embedded = expect_context::<Embedding>().embedded;
+    Effect::new(move |_| {
+        if !session.is_signed_in() {
+            return;
+        }
+        let next = query
+            .with_untracked(|q| q.get("next"))
+            .filter(|p| is_local_path(p))
+            .unwrap_or_else(|| "/runners".to_owned());
+        let target = match (embedded, next.contains('?')) {
+            (false, _) => next,
+            (true, true) => format!("{next}&embed=1"),
+            (true, false) => format!("{next}?embed=1"),
+        };
+        navigate(
+            &target,
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
     });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -51,7 +70,11 @@ pub fn SignInPage() -> impl IntoView {
             <form class="card sign-in" on:submit=on_submit>
                 <h1>"Sign in to Sandbox Console"</h1>
                 <p class="hint">
-                    "Paste a bearer token for your organization. It is kept only for this tab's session."
+                    {if embedded {
+                        "Waiting for the host console to sign you in. You can also paste a bearer token."
+                    } else {
+                        "Paste a bearer token for your organization. It is kept only for this tab's session."
+                    }}
                 </p>
                 <label for="token">"Bearer token"</label>
                 <input

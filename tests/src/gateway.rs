@@ -9,6 +9,20 @@ use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// A stopped gateway that can start again on the same port and data.
+pub struct Paused {
+    binary: PathBuf,
+    args: Vec<String>,
+    data_dir: TempDir,
+    address: String,
+}
+
+impl Paused {
+    pub async fn resume(self) -> anyhow::Result<Gateway> {
+        Gateway::start_in(self.binary, self.args, self.data_dir, &self.address).await
+    }
+}
+
 /// A running gateway; killed when dropped.
 pub struct Gateway {
     binary: PathBuf,
@@ -58,26 +72,38 @@ impl Gateway {
     pub async fn start(binary: &Path, args: &[&str]) -> anyhow::Result<Gateway> {
         let data_dir = tempfile::tempdir().context("creating a data directory")?;
         let args = args.iter().map(|a| a.to_string()).collect();
-        Gateway::start_in(binary.to_owned(), args, data_dir).await
+        Gateway::start_in(binary.to_owned(), args, data_dir, "127.0.0.1:0").await
     }
 
     /// Stops the gateway and starts it again on the same data directory and arguments.
     pub async fn restart(self) -> anyhow::Result<Gateway> {
+        self.pause().await?.resume().await
+    }
+
+    /// Stops the gateway, keeping what it needs to start again on the same port.
+    pub async fn pause(self) -> anyhow::Result<Paused> {
+        let address = self.url.trim_start_matches("http://").to_owned();
         let (binary, args, data_dir) = self.stop_keeping_data().await?;
-        Gateway::start_in(binary, args, data_dir).await
+        Ok(Paused {
+            binary,
+            args,
+            data_dir,
+            address,
+        })
     }
 
     async fn start_in(
         binary: PathBuf,
         args: Vec<String>,
         data_dir: TempDir,
+        listen: &str,
     ) -> anyhow::Result<Gateway> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(data_dir.path().join("gateway.log"))?;
         let mut child = Command::new(&binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir.path())
             .args(&args)
             .stdout(Stdio::piped())

@@ -1,0 +1,151 @@
+//! Living inside a host cloud console (SPEC §5): `?embed=1` hides the console's own
+//! chrome; the host hands over the token and theme by `postMessage`, accepted only from
+//! the origins in `embedAllowedOrigins`; the console tells the host its height and
+//! where it navigated.
+
+use sandbox_api::role::Role;
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+
+use crate::api::Api;
+use crate::session::Session;
+
+/// Whether this page is embedded in a host console; decided once, at start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Embedding {
+    pub embedded: bool,
+}
+
+impl Embedding {
+    pub fn from_location() -> Embedding {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let embedded = search
+            .trim_start_matches('?')
+            .split('&')
+            .any(|pair| pair == "embed=1" || pair == "embed=true");
+        Embedding { embedded }
+    }
+}
+
+/// A message from the host.
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum HostMessage {
+    #[serde(rename = "sandbox-console:auth")]
+    Auth { token: String },
+    #[serde(rename = "sandbox-console:theme")]
+    Theme { theme: String },
+}
+
+/// Listens for host messages for the life of the page.
+pub fn listen_to_host(api: Api, session: Session) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let allowed = api.config().embed_allowed_origins.clone();
+    let handler =
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            // Anything from an origin not on the list is ignored, whatever it says.
+            if !allowed.iter().any(|origin| *origin == event.origin()) {
+                return;
+            }
+            let Ok(message) = serde_wasm_bindgen_from(event.data()) else {
+                return;
+            };
+            match message {
+                HostMessage::Auth { token } => {
+                    let (api, token) = (api.clone(), token.trim().to_owned());
+                    leptos::task::spawn_local(async move {
+                        if api.check_token(&token).await.is_ok() {
+                            let role = api.probe_role(&token).await.unwrap_or(Role::User);
+                            session.sign_in(token, role);
+                        }
+                    });
+                }
+                HostMessage::Theme { theme } => set_theme(&theme),
+            }
+        });
+    let _ = window.add_event_listener_with_callback("message", handler.as_ref().unchecked_ref());
+    // The listener lives as long as the page.
+    handler.forget();
+}
+
+/// Reads a structured-clone message as JSON (hosts send plain objects).
+fn serde_wasm_bindgen_from(data: wasm_bindgen::JsValue) -> Result<HostMessage, ()> {
+    let text = js_sys::JSON::stringify(&data).map_err(drop)?;
+    serde_json::from_str(&String::from(text)).map_err(drop)
+}
+
+/// `light` or `dark` from the host; anything else returns to the OS preference.
+pub fn set_theme(theme: &str) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let _ = match theme {
+        "light" | "dark" => root.set_attribute("data-theme", theme),
+        _ => root.remove_attribute("data-theme"),
+    };
+}
+
+/// Posts `message` to the embedding host, if it is an allowed origin.
+pub fn tell_host(allowed: &[String], message: &serde_json::Value) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(host) = host_origin(&window).filter(|origin| allowed.contains(origin)) else {
+        return;
+    };
+    let Ok(Some(parent)) = window.parent() else {
+        return;
+    };
+    if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
+        let _ = parent.post_message(&value, &host);
+    }
+}
+
+/// The origin of the page that frames this one.
+fn host_origin(window: &web_sys::Window) -> Option<String> {
+    // `location.ancestorOrigins` (Chromium, WebKit) names the framing origin exactly.
+    let ancestors = js_sys::Reflect::get(&window.location(), &"ancestorOrigins".into()).ok();
+    if let Some(first) = ancestors
+        .and_then(|a| a.dyn_into::<web_sys::DomStringList>().ok())
+        .and_then(|list| list.item(0))
+    {
+        return Some(first);
+    }
+    let referrer = window.document()?.referrer();
+    let url = web_sys::Url::new(&referrer).ok()?;
+    Some(url.origin())
+}
+
+/// Reports the page height to the host whenever it changes.
+pub fn report_height(allowed: Vec<String>) {
+    let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    else {
+        return;
+    };
+    let callback = Closure::<dyn Fn()>::new(move || {
+        let height = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .map_or(0, |e| e.scroll_height());
+        tell_host(
+            &allowed,
+            &serde_json::json!({"type": "sandbox-console:resize", "height": height}),
+        );
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+        observer.observe(&body);
+        // Both live as long as the page.
+        std::mem::forget(observer);
+    }
+    callback.forget();
+}

@@ -1,0 +1,126 @@
+//! Availability: which profile can be used on which runner, with what it offers (one
+//! row per binding). Filters and sort live in the URL.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use sandbox_api::discovery::ProfileSummary;
+use sandbox_api::filters::DiscoveryFilter;
+
+use crate::api::use_api;
+use crate::components::discovery_filters::{DiscoveryFilters, FilterChips, FilterSet};
+use crate::components::error_panel::ErrorPanel;
+use crate::connectivity::use_connectivity;
+use crate::embed::Embedding;
+use crate::query::{Sort, discovery_filter, link, sort_link};
+
+#[component]
+pub fn AvailabilityPage() -> impl IntoView {
+    let api = use_api();
+    let connectivity = use_connectivity();
+    let query = use_query_map();
+    let filter = Memo::new(move |_| query.with(discovery_filter));
+    let sort = Memo::new(move |_| query.with(|q| Sort::parse(q.get_str("sort"), "profile")));
+    let profiles = LocalResource::new(move || {
+        connectivity.recoveries();
+        let api = api.clone();
+        async move { api.list_profiles(&DiscoveryFilter::default()).await }
+    });
+    view! {
+        <section class="page" aria-labelledby="availability-heading">
+            <header class="page-header">
+                <h1 id="availability-heading">"Profile availability"</h1>
+                <button class="button" on:click=move |_| profiles.refetch()>"Refresh"</button>
+            </header>
+            <DiscoveryFilters path="/availability" filter sort set=FilterSet::Profiles />
+            <FilterChips path="/availability" filter sort />
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading profiles…"</p> }>
+                {move || Suspend::new(async move {
+                    match profiles.await {
+                        Ok(all) => {
+                            let filter = filter.get();
+                            let sort = sort.get();
+                            let mut shown: Vec<ProfileSummary> = all.iter().filter(|p| filter.matches_profile(p)).cloned().collect();
+                            shown.sort_by(|a, b| {
+                                let order = match sort.column.as_str() {
+                                    "runner" => (&a.runner_id, &a.profile_name).cmp(&(&b.runner_id, &b.profile_name)),
+                                    _ => (&a.profile_name, &a.runner_id).cmp(&(&b.profile_name, &b.runner_id)),
+                                };
+                                if sort.descending { order.reverse() } else { order }
+                            });
+                            view! { <ProfileTable profiles=shown total=all.len() sort filter /> }.into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel title="Could not load profiles" error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ProfileTable(
+    profiles: Vec<ProfileSummary>,
+    total: usize,
+    sort: Sort,
+    filter: DiscoveryFilter,
+) -> impl IntoView {
+    let embedded = expect_context::<Embedding>().embedded;
+    if profiles.is_empty() {
+        let message = if total == 0 {
+            "No runner offers a profile yet. An administrator binds profiles to runners."
+        } else {
+            "No profile matches these filters. Remove a filter to see more."
+        };
+        return view! { <div class="empty-state"><p class="empty-title">"No profiles"</p><p>{message}</p></div> }.into_any();
+    }
+    let header = move |column: &'static str, label: &'static str| {
+        let state = match (sort.column == column, sort.descending) {
+            (true, true) => "descending",
+            (true, false) => "ascending",
+            _ => "none",
+        };
+        view! { <th scope="col" aria-sort=state><a class="sort" href=sort_link("/availability", &filter, &sort, column, embedded)>{label}</a></th> }
+    };
+    let names = |modes: Vec<String>| {
+        if modes.is_empty() {
+            "none".to_owned()
+        } else {
+            modes.join(", ")
+        }
+    };
+    let count = profiles.len();
+    view! {
+        <table class="data-table">
+            <caption>{format!("{count} of {total} profile offers")}</caption>
+            <thead>
+                <tr>
+                    {header("profile", "Profile")}
+                    {header("runner", "Runner")}
+                    <th scope="col">"GPU types"</th>
+                    <th scope="col">"Architectures"</th>
+                    <th scope="col">"Ingress levels"</th>
+                    <th scope="col">"Egress modes"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {profiles
+                    .into_iter()
+                    .map(|p| {
+                        let runner_href = link(&format!("/runners/{}", js_sys::encode_uri_component(&p.runner_id)), &[], embedded);
+                        view! {
+                            <tr>
+                                <th scope="row" class="name">{p.profile_name.clone()}</th>
+                                <td><a href=runner_href>{p.runner_id.clone()}</a></td>
+                                <td>{p.supported_gpu_types.join(", ")}</td>
+                                <td>{p.supported_architectures.join(", ")}</td>
+                                <td>{names(p.service_exposure_modes.into_iter().map(|m| m.name).collect())}</td>
+                                <td>{names(p.egress_modes.into_iter().map(|m| m.name).collect())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,174 @@
+//! One runner: what it can offer (marking declared capacity), what is free now, its
+//! install and connection status, the profiles it binds and the sandboxes on it.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use sandbox_api::discovery::{AvailableRunner, ProfileSummary};
+use sandbox_api::filters::DiscoveryFilter;
+use sandbox_api::format::{format_bytes, format_cpu};
+use sandbox_api::sandbox::SandboxInfo;
+
+use crate::api::{ApiError, use_api};
+use crate::components::capacity_bar::{CapacityBar, format_count};
+use crate::components::error_panel::ErrorPanel;
+use crate::connectivity::use_connectivity;
+
+#[derive(Clone)]
+struct Detail {
+    runner: AvailableRunner,
+    profiles: Vec<ProfileSummary>,
+    sandboxes: Vec<SandboxInfo>,
+}
+
+#[component]
+pub fn RunnerDetailPage() -> impl IntoView {
+    let api = use_api();
+    let connectivity = use_connectivity();
+    let params = use_params_map();
+    let runner_id = Memo::new(move |_| params.with(|p| p.get("runner").unwrap_or_default()));
+    let detail = LocalResource::new(move || {
+        connectivity.recoveries();
+        let (api, id) = (api.clone(), runner_id.get());
+        async move {
+            let runner = api.get_available_runner(&id).await?;
+            let filter = DiscoveryFilter {
+                runner_id: id.clone(),
+                ..DiscoveryFilter::default()
+            };
+            let profiles = api.list_profiles(&filter).await?;
+            let sandboxes = api.list_sandboxes_on(&id).await?;
+            Ok::<_, ApiError>(Detail {
+                runner,
+                profiles,
+                sandboxes,
+            })
+        }
+    });
+    view! {
+        <section class="page" aria-labelledby="runner-heading">
+            <header class="page-header">
+                <h1 id="runner-heading">{move || format!("Runner {}", runner_id.get())}</h1>
+                <button class="button" on:click=move |_| detail.refetch()>"Refresh"</button>
+            </header>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the runner…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(detail) => view! { <RunnerDetail detail /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel title="Could not load this runner" error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn modes(names: Vec<String>) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+#[component]
+fn RunnerDetail(detail: Detail) -> impl IntoView {
+    let runner = detail.runner;
+    let capabilities = runner.capabilities.clone().unwrap_or_default();
+    let resources = runner.resources.clone().unwrap_or_default();
+    let declared = runner.tags.iter().any(|t| t == "capacity:declared");
+    let zone = runner
+        .tags
+        .iter()
+        .find_map(|t| t.strip_prefix("zone:"))
+        .unwrap_or_default()
+        .to_owned();
+    view! {
+        <div class="cards">
+            <div class="card">
+                <h2>"Status"</h2>
+                <dl class="facts">
+                    <dt>"Health"</dt>
+                    <dd>{if runner.healthy { "Healthy and connected" } else { "Unhealthy or disconnected" }}</dd>
+                    <dt>"Group"</dt>
+                    <dd>{runner.runner_group_id.clone()}</dd>
+                    <dt>"Zone"</dt>
+                    <dd>{zone}</dd>
+                    <dt>"Running sandboxes"</dt>
+                    <dd>{resources.running_sandboxes}</dd>
+                </dl>
+            </div>
+            <div class="card">
+                <h2>
+                    "Capacity "
+                    {declared.then(|| view! { <span class="badge" title="Declared by configuration rather than measured on the machine">"declared"</span> })}
+                </h2>
+                <dl class="facts">
+                    <dt>"GPU types"</dt>
+                    <dd>{if capabilities.supported_gpu_types.is_empty() { "none".to_owned() } else { capabilities.supported_gpu_types.join(", ") }}</dd>
+                    <dt>"Architectures"</dt>
+                    <dd>{capabilities.supported_architectures.join(", ")}</dd>
+                </dl>
+                <CapacityBar label="CPU" available=resources.available_cpu_millicores max=capabilities.max_cpu_millicores format=format_cpu labelled=true />
+                <CapacityBar label="Memory" available=resources.available_memory_bytes max=capabilities.max_memory_bytes format=format_bytes labelled=true />
+                <CapacityBar label="GPUs" available=resources.available_gpu_count max=capabilities.max_gpu_count format=format_count labelled=true />
+            </div>
+        </div>
+        <h2>"Bound profiles"</h2>
+        <table class="data-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Profile"</th>
+                    <th scope="col">"Ingress levels"</th>
+                    <th scope="col">"Egress modes"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {detail
+                    .profiles
+                    .into_iter()
+                    .map(|p| {
+                        let ingress: Vec<String> = p.service_exposure_modes.into_iter().map(|m| m.name).collect();
+                        let egress: Vec<String> = p.egress_modes.into_iter().map(|m| m.name).collect();
+                        view! {
+                            <tr>
+                                <th scope="row" class="name">{p.profile_name}</th>
+                                <td>{modes(ingress)}</td>
+                                <td>{modes(egress)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <h2>"Sandboxes on this runner"</h2>
+        {if detail.sandboxes.is_empty() {
+            view! { <p class="hint">"No sandbox is running here."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Sandbox"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Egress"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {detail
+                            .sandboxes
+                            .into_iter()
+                            .map(|s| view! {
+                                <tr>
+                                    <th scope="row" class="name">{s.sandbox_id}</th>
+                                    <td>{s.sandbox_status.as_str().trim_start_matches("SANDBOX_STATUS_").to_lowercase()}</td>
+                                    <td>{s.applied_egress_mode}</td>
+                                </tr>
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        }}
+    }
+}

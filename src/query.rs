@@ -1,0 +1,112 @@
+//! Views keep their filters and sort in the URL, so a view can be linked, reloaded and
+//! embedded as it is. This builds those URLs (keeping `embed=1` when embedded).
+
+use leptos_router::params::ParamsMap;
+use sandbox_api::filters::DiscoveryFilter;
+
+/// `path?query`, with `embed=1` added when the console is embedded.
+pub fn link(path: &str, pairs: &[(&str, String)], embedded: bool) -> String {
+    let mut query: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(v)))
+        .collect();
+    if embedded {
+        query.push("embed=1".into());
+    }
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+/// The discovery filter in the URL; parameters that do not parse are left out.
+pub fn discovery_filter(query: &ParamsMap) -> DiscoveryFilter {
+    let pairs: Vec<(String, String)> = query
+        .latest_values()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let valid: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .filter(|pair| DiscoveryFilter::from_query([*pair]).is_ok())
+        .collect();
+    DiscoveryFilter::from_query(valid).unwrap_or_default()
+}
+
+/// A column and direction: `cpu` ascending, `-cpu` descending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub column: String,
+    pub descending: bool,
+}
+
+impl Sort {
+    pub fn parse(text: Option<&str>, default: &str) -> Sort {
+        let text = text.filter(|t| !t.is_empty()).unwrap_or(default);
+        match text.strip_prefix('-') {
+            Some(column) => Sort {
+                column: column.to_owned(),
+                descending: true,
+            },
+            None => Sort {
+                column: text.to_owned(),
+                descending: false,
+            },
+        }
+    }
+
+    pub fn to_param(&self) -> String {
+        if self.descending {
+            format!("-{}", self.column)
+        } else {
+            self.column.clone()
+        }
+    }
+
+    /// Sorting by `column` next: flips the direction when it is already the column.
+    pub fn toggled(&self, column: &str) -> Sort {
+        Sort {
+            column: column.to_owned(),
+            descending: self.column == column && !self.descending,
+        }
+    }
+}
+
+/// Puts `filter` and `sort` in the URL of `path`; history is replaced, not pushed, so
+/// typing in a filter does not flood it.
+pub fn replace_view(
+    navigate: &impl Fn(&str, leptos_router::NavigateOptions),
+    path: &str,
+    filter: &DiscoveryFilter,
+    sort: Option<&Sort>,
+    embedded: bool,
+) {
+    let mut pairs: Vec<(&str, String)> = filter.to_query();
+    if let Some(sort) = sort {
+        pairs.push(("sort", sort.to_param()));
+    }
+    navigate(
+        &link(path, &pairs, embedded),
+        leptos_router::NavigateOptions {
+            replace: true,
+            scroll: false,
+            ..Default::default()
+        },
+    );
+}
+
+/// The URL of `path` sorted by `column` (flipping the direction when it already is),
+/// with the same filter.
+pub fn sort_link(
+    path: &str,
+    filter: &DiscoveryFilter,
+    sort: &Sort,
+    column: &str,
+    embedded: bool,
+) -> String {
+    let mut pairs: Vec<(&str, String)> = filter.to_query();
+    pairs.push(("sort", sort.toggled(column).to_param()));
+    link(path, &pairs, embedded)
+}

@@ -1,0 +1,246 @@
+//! Discovery views in headless Chromium against the demo fleet: filters in the URL,
+//! capacity as the API reports it, role awareness.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
+use sandbox_e2e::eventually;
+use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
+use serde_json::Value;
+
+const ADMIN: &str = "e2e-admin-secret-0001";
+const USER: &str = "e2e-user-secret-0001";
+
+async fn demo_gateway() -> anyhow::Result<Gateway> {
+    let console = built_console()?;
+    Gateway::start(
+        &built_binary()?,
+        &[
+            "--console-dir",
+            &console.to_string_lossy(),
+            "--demo",
+            "--token",
+            &format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
+            "--token",
+            &format!("e2e:SANDBOX_USER:{USER}"),
+        ],
+    )
+    .await
+}
+
+async fn sign_in(page: &Page<'_>, url: &str, token: &str) -> anyhow::Result<()> {
+    page.0.goto(url).await?;
+    page.field("Bearer token").await?.send_keys(token).await?;
+    page.button("Sign in").await?.click().await?;
+    Ok(())
+}
+
+/// The runner IDs in the table, in order.
+async fn runner_rows(page: &Page<'_>) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for cell in page
+        .0
+        .find_all(Locator::Css("table.runners tbody th"))
+        .await?
+    {
+        ids.push(cell.text().await?);
+    }
+    Ok(ids)
+}
+
+async fn rows_become(page: &Page<'_>, expected: &[&str]) -> anyhow::Result<()> {
+    eventually(
+        &format!("the runners {expected:?}"),
+        Duration::from_secs(15),
+        || async {
+            let rows = runner_rows(page).await?;
+            Ok((rows == expected).then_some(()))
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn filters_narrow_the_runners_live_in_the_url_and_survive_a_reload() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("discovery-filters", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/runners", gateway.url), USER).await?;
+        rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
+
+        page.field("GPU type").await?.send_keys("H100").await?;
+        rows_become(&page, &["gpu-east"]).await?;
+        page.at("/runners?gpuType=H100&sort=runner").await?;
+        client
+            .find(Locator::Css(
+                "button[aria-label='Remove filter GPU type: H100']",
+            ))
+            .await?
+            .click()
+            .await?;
+        page.field("Architecture").await?.send_keys("arm64").await?;
+        rows_become(&page, &["arm-central"]).await?;
+        page.field("Egress mode")
+            .await?
+            .send_keys("allowlist")
+            .await?;
+        rows_become(&page, &[]).await?;
+        page.text_containing(".empty-state", "No runner matches these filters")
+            .await?;
+
+        client.refresh().await?;
+        page.text_containing(".empty-state", "No runner matches these filters")
+            .await?;
+        let chips = page.text_containing(".filter-chips", "Egress").await?;
+        assert!(chips.contains("Architecture: arm64"), "{chips}");
+        client
+            .find(Locator::Css(
+                "button[aria-label='Remove filter Egress: allowlist']",
+            ))
+            .await?
+            .click()
+            .await?;
+        rows_become(&page, &["arm-central"]).await?;
+        save_screenshot(&client, "runners-filtered").await?;
+
+        // Sorting by free GPUs, most first, is a link that keeps the filter.
+        client
+            .find(Locator::Css(
+                "button[aria-label='Remove filter Architecture: arm64']",
+            ))
+            .await?
+            .click()
+            .await?;
+        rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
+        client
+            .find(Locator::LinkText("GPUs"))
+            .await?
+            .click()
+            .await?;
+        client
+            .find(Locator::LinkText("GPUs"))
+            .await?
+            .click()
+            .await?;
+        rows_become(&page, &["gpu-east", "arm-central", "cpu-west"]).await?;
+        page.at("/runners?sort=-gpus").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn capacity_bars_show_the_numbers_the_api_reports() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let api: Value = reqwest::Client::new()
+        .get(format!("{}/v1beta2/runners/gpu-east", gateway.url))
+        .bearer_auth(USER)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let free_cpu = api["resources"]["availableCpuMillicores"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let max_cpu = api["capabilities"]["maxCpuMillicores"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    with_browser("capacity", |client| async move {
+        let page = Page(&client);
+        sign_in(
+            &page,
+            &format!("{}/runners?gpuType=H100", gateway.url),
+            USER,
+        )
+        .await?;
+        rows_become(&page, &["gpu-east"]).await?;
+        let meter = client
+            .find(Locator::Css(
+                "table.runners tbody [role=meter][aria-label='CPU free']",
+            ))
+            .await?;
+        assert_eq!(
+            meter.attr("aria-valuenow").await?.unwrap_or_default(),
+            free_cpu
+        );
+        assert_eq!(
+            meter.attr("aria-valuemax").await?.unwrap_or_default(),
+            max_cpu
+        );
+        assert_eq!(meter.text().await?, "96.0 vCPU of 96.0 vCPU free");
+        let gpus = client
+            .find(Locator::Css(
+                "table.runners tbody [role=meter][aria-label='GPUs free']",
+            ))
+            .await?;
+        assert_eq!(gpus.text().await?, "8 of 8 free");
+
+        client
+            .find(Locator::LinkText("gpu-east"))
+            .await?
+            .click()
+            .await?;
+        page.at("/runners/gpu-east").await?;
+        let capacity = page.text_containing(".cards", "declared").await?;
+        assert!(capacity.contains("H100"), "{capacity}");
+        page.text_containing("main", "gpu-workbench").await?;
+        save_screenshot(&client, "runner-detail").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_shell_says_which_role_the_token_has() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("roles", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/runners", gateway.url), USER).await?;
+        page.text_containing(".topbar .role", "Developer").await?;
+        page.button("Sign out").await?.click().await?;
+        page.field("Bearer token").await?.send_keys(ADMIN).await?;
+        page.button("Sign in").await?.click().await?;
+        page.text_containing(".topbar .role", "Administrator")
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_unreachable_gateway_is_shown_and_the_view_recovers_without_a_reload()
+-> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let url = gateway.url.clone();
+    let client_holder = std::sync::Arc::new(tokio::sync::Mutex::new(Some(gateway)));
+    with_browser("unreachable", |client| {
+        let holder = client_holder.clone();
+        async move {
+            let page = Page(&client);
+            sign_in(&page, &format!("{url}/runners"), USER).await?;
+            rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
+            let paused = holder.lock().await.take().expect("running").pause().await?;
+            // The next refresh finds nobody home.
+            page.button("Refresh").await?.click().await?;
+            page.text_containing("[role=alert]", "cannot be reached")
+                .await?;
+            save_screenshot(&client, "gateway-unreachable").await?;
+            let gateway = paused.resume().await?;
+            eventually("the banner to go", Duration::from_secs(20), || async {
+                Ok(client
+                    .find(Locator::Css(".banner.warning"))
+                    .await
+                    .is_err()
+                    .then_some(()))
+            })
+            .await?;
+            rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
+            holder.lock().await.replace(gateway);
+            Ok(())
+        }
+    })
+    .await
+}
