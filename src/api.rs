@@ -228,7 +228,8 @@ impl Api {
         )
         .query([("updateMask", "description")])
         .header("Authorization", &format!("Bearer {token}"))
-        .json(&serde_json::json!({"profileTemplate": {}}))
+        .header("Content-Type", "application/json")
+        .body(r#"{"profileTemplate":{}}"#)
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;
         match send_built(request).await {
             Err(ApiError::Rejected(status)) if status.code == Code::PermissionDenied => {
@@ -267,12 +268,12 @@ async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiErro
 }
 
 /// Sends a request that already has its body; the answer's body is not needed.
-async fn send_built(request: Request) -> Result<serde_json::Value, ApiError> {
+async fn send_built(request: Request) -> Result<(), ApiError> {
     let response = request
         .send()
         .await
         .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    decode(response).await
+    decode::<serde::de::IgnoredAny>(response).await.map(drop)
 }
 
 /// The body as `T` on success, else the gateway's `Status`.

@@ -63,10 +63,7 @@ fn SignedInShell() -> impl IntoView {
         let allowed = api.config().embed_allowed_origins.clone();
         Effect::new(move |_| {
             let path = location.pathname.get();
-            embed::tell_host(
-                &allowed,
-                &serde_json::json!({"type": "sandbox-console:navigated", "path": path}),
-            );
+            embed::report_navigation(&allowed, &path);
         });
     }
     move || {

@@ -4,9 +4,8 @@
 //! where it navigated.
 
 use sandbox_api::role::Role;
-use serde::Deserialize;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::Api;
 use crate::session::Session;
@@ -31,13 +30,30 @@ impl Embedding {
 }
 
 /// A message from the host.
-#[derive(Deserialize)]
-#[serde(tag = "type")]
 enum HostMessage {
-    #[serde(rename = "sandbox-console:auth")]
     Auth { token: String },
-    #[serde(rename = "sandbox-console:theme")]
     Theme { theme: String },
+}
+
+impl HostMessage {
+    /// Reads a message object (`{type, token}` or `{type, theme}`); anything else is
+    /// not for the console.
+    fn read(data: &JsValue) -> Option<HostMessage> {
+        let field = |name: &str| {
+            js_sys::Reflect::get(data, &JsValue::from_str(name))
+                .ok()?
+                .as_string()
+        };
+        match field("type")?.as_str() {
+            "sandbox-console:auth" => Some(HostMessage::Auth {
+                token: field("token")?,
+            }),
+            "sandbox-console:theme" => Some(HostMessage::Theme {
+                theme: field("theme")?,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Listens for host messages for the life of the page.
@@ -52,7 +68,7 @@ pub fn listen_to_host(api: Api, session: Session) {
             if !allowed.iter().any(|origin| *origin == event.origin()) {
                 return;
             }
-            let Ok(message) = serde_wasm_bindgen_from(event.data()) else {
+            let Some(message) = HostMessage::read(&event.data()) else {
                 return;
             };
             match message {
@@ -73,12 +89,6 @@ pub fn listen_to_host(api: Api, session: Session) {
     handler.forget();
 }
 
-/// Reads a structured-clone message as JSON (hosts send plain objects).
-fn serde_wasm_bindgen_from(data: wasm_bindgen::JsValue) -> Result<HostMessage, ()> {
-    let text = js_sys::JSON::stringify(&data).map_err(drop)?;
-    serde_json::from_str(&String::from(text)).map_err(drop)
-}
-
 /// `light` or `dark` from the host; anything else returns to the OS preference.
 pub fn set_theme(theme: &str) {
     let Some(root) = web_sys::window()
@@ -93,8 +103,28 @@ pub fn set_theme(theme: &str) {
     };
 }
 
+/// `{type, <key>: value}` as a JavaScript object, for `postMessage`.
+fn message(kind: &str, key: &str, value: JsValue) -> JsValue {
+    let object = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(
+        &object,
+        &JsValue::from_str("type"),
+        &JsValue::from_str(kind),
+    );
+    let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), &value);
+    object.into()
+}
+
+/// Tells the host the console navigated to `path`.
+pub fn report_navigation(allowed: &[String], path: &str) {
+    tell_host(
+        allowed,
+        &message("sandbox-console:navigated", "path", JsValue::from_str(path)),
+    );
+}
+
 /// Posts `message` to the embedding host, if it is an allowed origin.
-pub fn tell_host(allowed: &[String], message: &serde_json::Value) {
+fn tell_host(allowed: &[String], message: &JsValue) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -104,9 +134,7 @@ pub fn tell_host(allowed: &[String], message: &serde_json::Value) {
     let Ok(Some(parent)) = window.parent() else {
         return;
     };
-    if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
-        let _ = parent.post_message(&value, &host);
-    }
+    let _ = parent.post_message(message, &host);
 }
 
 /// The origin of the page that frames this one.
@@ -139,7 +167,7 @@ pub fn report_height(allowed: Vec<String>) {
             .map_or(0, |e| e.scroll_height());
         tell_host(
             &allowed,
-            &serde_json::json!({"type": "sandbox-console:resize", "height": height}),
+            &message("sandbox-console:resize", "height", JsValue::from(height)),
         );
     });
     if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {

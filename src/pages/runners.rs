@@ -42,6 +42,7 @@ pub fn RunnersPage() -> impl IntoView {
             timer.clear();
         }
     });
+    let last_good = RwSignal::new(None::<Fleet>);
     let fleet = LocalResource::new(move || {
         refreshes.track();
         connectivity.recoveries();
@@ -64,22 +65,37 @@ pub fn RunnersPage() -> impl IntoView {
             <FilterChips path="/runners" filter sort />
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading runners…"</p> }>
                 {move || Suspend::new(async move {
-                    match fleet.await {
+                    // While the gateway is unreachable, the last good list stays on
+                    // screen (the banner says why it does not change).
+                    let (fleet, stale) = match fleet.await {
                         Ok(fleet) => {
-                            let filter = filter.get();
-                            let sort = sort.get();
-                            let mut shown: Vec<AvailableRunner> = fleet
-                                .runners
-                                .iter()
-                                .filter(|r| filter.matches_runner(r, &fleet.profiles))
-                                .cloned()
-                                .collect();
-                            sort_runners(&mut shown, &sort);
-                            let total = fleet.runners.len();
-                            view! { <RunnerTable runners=shown total sort filter /> }.into_any()
+                            last_good.set(Some(fleet.clone()));
+                            (fleet, false)
                         }
-                        Err(error) => view! { <ErrorPanel title="Could not load runners" error /> }.into_any(),
+                        Err(crate::api::ApiError::Unreachable(detail)) => match last_good.get_untracked() {
+                            Some(fleet) => (fleet, true),
+                            None => {
+                                let error = crate::api::ApiError::Unreachable(detail);
+                                return view! { <ErrorPanel title="Could not load runners" error /> }.into_any();
+                            }
+                        },
+                        Err(error) => return view! { <ErrorPanel title="Could not load runners" error /> }.into_any(),
+                    };
+                    let filter = filter.get();
+                    let sort = sort.get();
+                    let mut shown: Vec<AvailableRunner> = fleet
+                        .runners
+                        .iter()
+                        .filter(|r| filter.matches_runner(r, &fleet.profiles))
+                        .cloned()
+                        .collect();
+                    sort_runners(&mut shown, &sort);
+                    let total = fleet.runners.len();
+                    view! {
+                        {stale.then(|| view! { <p class="hint stale" role="status">"Showing the runners as of the last successful refresh."</p> })}
+                        <RunnerTable runners=shown total sort filter />
                     }
+                    .into_any()
                 })}
             </Transition>
         </section>

@@ -238,6 +238,7 @@ async fn an_unreachable_gateway_is_shown_and_the_view_recovers_without_a_reload(
             })
             .await?;
             rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
+            assert!(client.find(Locator::Css(".stale")).await.is_err(), "fresh again");
             holder.lock().await.replace(gateway);
             Ok(())
         }
