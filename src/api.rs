@@ -15,6 +15,7 @@ use sandbox_api::error::{Code, Status};
 use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::profile::{ListProfileTemplatesResponse, ProfileTemplate};
 use sandbox_api::role::Role;
+use sandbox_api::runner::{ListRunnersResponse, Runner};
 use sandbox_api::sandbox::{ListSandboxesResponse, SandboxInfo};
 use serde::de::DeserializeOwned;
 
@@ -138,6 +139,26 @@ impl Api {
             templates.extend(page.profile_templates);
             if page.next_page_token.is_empty() {
                 return Ok(templates);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    /// Every managed runner of the organization (control plane): install and connection
+    /// status, and the bindings.
+    pub async fn list_managed_runners(&self) -> Result<Vec<Runner>, ApiError> {
+        let mut runners = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page: ListRunnersResponse = self
+                .get(
+                    Request::get(&self.control_plane("managed-runners"))
+                        .query([("pageSize", "1000"), ("pageToken", page_token.as_str())]),
+                )
+                .await?;
+            runners.extend(page.runners);
+            if page.next_page_token.is_empty() {
+                return Ok(runners);
             }
             page_token = page.next_page_token;
         }

@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use sandbox_api::names::dns1123_label_problem;
 use sandbox_api::role::Role;
 
+use crate::agent::wire::check_http_url;
+use crate::fleet::HEARTBEAT_TIMEOUT_MS;
+
 #[derive(Parser, Debug)]
 #[command(name = "sandbox-gateway", version, about)]
 pub struct Cli {
@@ -19,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API and the console.
     Serve(ServeArgs),
+    /// Run one runner's agent as its own process: it runs the runner's sandboxes and
+    /// heartbeats to a gateway started with --external-agents.
+    Agent(AgentArgs),
 }
 
 #[derive(Args, Debug)]
@@ -65,6 +71,90 @@ pub struct ServeArgs {
     /// Time between agent heartbeats, in milliseconds.
     #[arg(long, default_value_t = 5_000, hide = true)]
     pub heartbeat_interval_ms: u64,
+    /// How long a runner stays CONNECTED after its last heartbeat, in milliseconds.
+    #[arg(long, default_value_t = HEARTBEAT_TIMEOUT_MS, hide = true)]
+    pub heartbeat_timeout_ms: u64,
+    /// Do not run agents inside the gateway: runners wait in PROVISIONING for an agent
+    /// process (`sandbox-gateway agent`) to heartbeat for them. --demo needs in-process
+    /// agents.
+    #[arg(long, conflicts_with = "demo")]
+    pub external_agents: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentArgs {
+    /// The gateway's base URL, e.g. http://127.0.0.1:8080 (plain HTTP).
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    pub gateway: String,
+    /// The runner this agent serves, by runner ID.
+    #[arg(long, value_parser = parse_runner_id)]
+    pub runner_id: String,
+    /// A bearer token of the runner's organization with the SANDBOX_ADMIN role.
+    #[arg(long, value_name = "SECRET")]
+    pub token: String,
+    /// Address the agent API listens on; port 0 picks a free port (the chosen one is
+    /// printed).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// The URL at which the gateway reaches this agent; by default http://ADDRESS of
+    /// --listen. Needed when listening on all interfaces.
+    #[arg(long, value_name = "URL", value_parser = parse_http_url)]
+    pub advertise_url: Option<String>,
+    /// Directory for the sandboxes' working directories and logs; created if missing.
+    #[arg(long, default_value = "agent-data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub capacity: DeclaredCapacity,
+    /// The runner's zone. If given, the gateway refuses the agent unless it is the
+    /// runner's `identity.zone`.
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Time between heartbeats, in milliseconds.
+    #[arg(long, default_value_t = 5_000)]
+    pub heartbeat_interval_ms: u64,
+}
+
+/// Capacity an agent declares instead of measuring it. Any of these makes the reported
+/// capacity declared (discovery tags it `capacity:declared`); what is not given is still
+/// measured on this machine.
+#[derive(Args, Debug, Default, Clone, PartialEq)]
+pub struct DeclaredCapacity {
+    /// Declared CPU in millicores, instead of this machine's. Any capacity flag marks the
+    /// reported capacity declared.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+    pub cpu_millicores: Option<i64>,
+    /// Declared memory in bytes, instead of this machine's.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+    pub memory_bytes: Option<i64>,
+    /// Declared number of GPUs.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+    pub gpus: Option<i64>,
+    /// A declared GPU type (e.g. H100). Repeatable.
+    #[arg(long = "gpu-type", value_name = "TYPE")]
+    pub gpu_types: Vec<String>,
+    /// A declared CPU architecture, as Kubernetes names it (amd64, arm64), instead of
+    /// this machine's. Repeatable.
+    #[arg(long = "arch", value_name = "ARCH")]
+    pub architectures: Vec<String>,
+}
+
+impl DeclaredCapacity {
+    pub fn is_empty(&self) -> bool {
+        *self == DeclaredCapacity::default()
+    }
+}
+
+/// An agent or gateway base URL (see `agent::wire::check_http_url`), without a trailing
+/// slash.
+fn parse_http_url(s: &str) -> Result<String, String> {
+    check_http_url(s).map(|()| s.trim_end_matches('/').to_owned())
+}
+
+fn parse_runner_id(s: &str) -> Result<String, String> {
+    match dns1123_label_problem(s) {
+        Some(problem) => Err(format!("runner ID {s:?} {problem}")),
+        None => Ok(s.to_owned()),
+    }
 }
 
 /// An origin as browsers write it: `scheme://host[:port]`, nothing else. Checked
@@ -135,6 +225,59 @@ mod tests {
         assert!(parse_origin("https://host/path").is_err());
         assert!(parse_origin("https://a; script-src *").is_err());
         assert!(parse_origin("host.example").is_err());
+    }
+
+    #[test]
+    fn agent_urls_are_plain_http_without_trailing_slash() {
+        assert_eq!(
+            parse_http_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(parse_http_url("https://gateway.example").is_err());
+        assert!(parse_http_url("127.0.0.1:8080").is_err());
+        assert!(parse_http_url("http://host/?x=1").is_err());
+    }
+
+    #[test]
+    fn any_capacity_flag_makes_capacity_declared() {
+        let parse = |args: &[&str]| {
+            let mut argv = vec![
+                "sandbox-gateway",
+                "agent",
+                "--gateway",
+                "http://127.0.0.1:1",
+                "--runner-id",
+                "edge",
+                "--token",
+                "secret",
+            ];
+            argv.extend(args);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Command::Agent(args) => args.capacity,
+                Command::Serve(_) => unreachable!("parsed an agent command line"),
+            }
+        };
+        assert!(parse(&[]).is_empty());
+        assert!(!parse(&["--gpu-type", "H100"]).is_empty());
+        assert_eq!(
+            parse(&["--arch", "amd64", "--arch", "arm64"]).architectures,
+            ["amd64", "arm64"]
+        );
+        assert!(
+            Cli::try_parse_from([
+                "sandbox-gateway",
+                "agent",
+                "--gateway",
+                "http://h",
+                "--runner-id",
+                "edge",
+                "--token",
+                "t",
+                "--gpus",
+                "-1"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -197,12 +197,13 @@ async fn wait_until_ready(
     runner_ids: &[&str],
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let liveness = fleet.liveness();
     loop {
         let org = organization.to_owned();
         let states = fleet
             .store()
             .run(move |connection| {
-                crate::runner_state::load(connection, &org)
+                crate::runner_state::load(connection, &org, liveness)
                     .map_err(|e| ApiError::internal("reading runners", e))
             })
             .await
@@ -249,6 +250,8 @@ fn demo_runners() -> Vec<DemoRunner> {
                 architectures: architectures.iter().map(|s| s.to_string()).collect(),
                 declared: true,
                 healthy: true,
+                // Measured, not declared: the in-process agent probes it when it connects.
+                network_isolation: false,
             }
         };
     vec![

@@ -14,6 +14,7 @@ use sandbox_api::violation::Violation;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::fleet::Liveness;
 use crate::runner_state::{self, RunnerState};
 use crate::store::Store;
 
@@ -84,12 +85,16 @@ fn page<T>(
     }
 }
 
-async fn states(store: &Store, caller: &Caller) -> Result<Vec<RunnerState>, ApiError> {
+async fn states(
+    store: &Store,
+    liveness: Liveness,
+    caller: &Caller,
+) -> Result<Vec<RunnerState>, ApiError> {
     caller.require(Role::User)?;
     let organization = caller.organization.clone();
     store
         .run(move |connection| {
-            runner_state::load(connection, &organization)
+            runner_state::load(connection, &organization, liveness)
                 .map_err(|e| ApiError::internal("reading runners", e))
         })
         .await
@@ -98,6 +103,7 @@ async fn states(store: &Store, caller: &Caller) -> Result<Vec<RunnerState>, ApiE
 
 pub async fn list_runners(
     store: &Store,
+    liveness: Liveness,
     caller: &Caller,
     query: Query,
 ) -> Result<ListAvailableRunnersResponse, ApiError> {
@@ -107,7 +113,7 @@ pub async fn list_runners(
         parameter(&query, "view").is_some_and(|v| RunnerView::from_name(v) == RunnerView::Full);
     // Resolving every binding's modes is the costly part: only for a mode filter.
     let needs_modes = !filter.ingress_mode.is_empty() || !filter.egress_mode.is_empty();
-    let runners: Vec<AvailableRunner> = states(store, caller)
+    let runners: Vec<AvailableRunner> = states(store, liveness, caller)
         .await?
         .iter()
         .filter_map(|state| {
@@ -137,10 +143,11 @@ pub async fn list_runners(
 
 pub async fn get_runner(
     store: &Store,
+    liveness: Liveness,
     caller: &Caller,
     runner_id: &str,
 ) -> Result<AvailableRunner, ApiError> {
-    states(store, caller)
+    states(store, liveness, caller)
         .await?
         .iter()
         .find(|state| state.runner_id() == runner_id || state.stored.uuid() == runner_id)
@@ -150,13 +157,14 @@ pub async fn get_runner(
 
 pub async fn list_profiles(
     store: &Store,
+    liveness: Liveness,
     caller: &Caller,
     query: Query,
 ) -> Result<ListProfilesResponse, ApiError> {
     let filter = filter(&query)?;
     let (size, after) = paging(&query)?;
     let exclude_shared = filter.exclude_shared;
-    let profiles: Vec<ProfileSummary> = states(store, caller)
+    let profiles: Vec<ProfileSummary> = states(store, liveness, caller)
         .await?
         .iter()
         .filter(|state| !exclude_shared || !state.available_runner(false).is_shared)
@@ -177,12 +185,13 @@ pub async fn list_profiles(
 
 pub async fn get_profile(
     store: &Store,
+    liveness: Liveness,
     caller: &Caller,
     profile_name: &str,
     query: Query,
 ) -> Result<ProfileSummary, ApiError> {
     let runner_id = parameter(&query, "runnerId").unwrap_or_default().to_owned();
-    states(store, caller)
+    states(store, liveness, caller)
         .await?
         .iter()
         .flat_map(RunnerState::profile_summaries)

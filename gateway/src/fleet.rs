@@ -2,35 +2,75 @@
 //! runners (PENDING → PROVISIONING → READY, or FAILED with remediation hints), their
 //! agents (heartbeats, capacity, rolling out revisions), and tearing runners down.
 //!
-//! Each READY runner has an in-process agent that runs its sandboxes as child processes
-//! (`sandboxes.rs`). Its heartbeats are what make the runner CONNECTED.
+//! Each READY runner has one agent that runs its sandboxes (`crate::agent`): by default
+//! an in-process one started here when the install finishes; with `--external-agents`
+//! an agent process whose heartbeats (`heartbeats.rs`) register it and make the runner
+//! READY. Heartbeats are what make a runner CONNECTED.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sandbox_api::runner::{InstallError, RunnerInstallStatus};
-use tokio::sync::watch;
+use anyhow::Context;
+use sandbox_api::runner::{InstallError, RunnerConnectionStatus, RunnerInstallStatus};
+use time::OffsetDateTime;
 
-use crate::process::SandboxProcess;
+use crate::agent::client::RemoteAgent;
+use crate::agent::handle::AgentHandle;
+use crate::agent::host::SandboxHost;
+use crate::process;
 use crate::store::runners::{self as rows, Capacity};
 use crate::store::{self, Store};
 
-/// A runner without a heartbeat for this long is DISCONNECTED (SPEC §3.2).
-pub const HEARTBEAT_TIMEOUT: time::Duration = time::Duration::seconds(30);
+/// A runner without a heartbeat for this long, in milliseconds, is DISCONNECTED (SPEC
+/// §3.2): the default of `serve --heartbeat-timeout-ms`.
+pub const HEARTBEAT_TIMEOUT_MS: u64 = 30_000;
+
+/// How long sandboxes get between SIGTERM and SIGKILL when their runner is deleted.
+const TEAR_DOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long the gateway waits to connect to an agent process before the call counts as
+/// unanswered.
+const AGENT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Clusters whose name or ID starts with this cannot be reached by the local installer,
-/// so their install fails (local decision: how to see a failed install locally).
+/// so their install fails (local decision: how to see a failed install locally). Only
+/// with in-process agents: with agent processes, a runner waits for its agent whatever
+/// its cluster is called.
 pub const UNREACHABLE_CLUSTER_PREFIX: &str = "unreachable-";
 
 #[derive(Clone, Debug)]
 pub struct FleetConfig {
     /// Time between install steps (PENDING → PROVISIONING → READY).
     pub install_step: Duration,
+    /// Time between the heartbeats of in-process agents.
     pub heartbeat_interval: Duration,
-    /// Where agents keep sandbox working directories and logs.
+    /// How long a runner stays CONNECTED after its last heartbeat.
+    pub heartbeat_timeout: Duration,
+    /// Where in-process agents keep sandbox working directories and logs.
     pub data_dir: PathBuf,
+    /// Runners are served by agent processes, not in-process agents.
+    pub external_agents: bool,
+}
+
+/// When a runner counts as connected: a heartbeat within the heartbeat timeout.
+#[derive(Clone, Copy, Debug)]
+pub struct Liveness {
+    pub heartbeat_timeout: Duration,
+}
+
+impl Liveness {
+    pub fn connection(
+        &self,
+        last_heartbeat: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> RunnerConnectionStatus {
+        match last_heartbeat {
+            Some(at) if now - at <= self.heartbeat_timeout => RunnerConnectionStatus::Connected,
+            _ => RunnerConnectionStatus::Disconnected,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -41,20 +81,10 @@ pub struct Fleet {
 struct Inner {
     store: Store,
     config: FleetConfig,
-    agents: Mutex<HashMap<String, Arc<Agent>>>,
-}
-
-/// A connected runner's agent.
-pub struct Agent {
-    /// Running sandboxes by ID.
-    pub sandboxes: Mutex<HashMap<String, SandboxProcess>>,
-    stop: watch::Sender<bool>,
-}
-
-impl Agent {
-    pub fn sandbox(&self, id: &str) -> Option<SandboxProcess> {
-        lock(&self.sandboxes).get(id).cloned()
-    }
+    /// The agent serving each runner, by runner UUID.
+    agents: Mutex<HashMap<String, AgentHandle>>,
+    /// One connection pool for every agent process.
+    http: reqwest::Client,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (plain maps).
@@ -65,14 +95,19 @@ pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Fleet {
-    pub fn new(store: Store, config: FleetConfig) -> Fleet {
-        Fleet {
+    pub fn new(store: Store, config: FleetConfig) -> anyhow::Result<Fleet> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(AGENT_CONNECT_TIMEOUT)
+            .build()
+            .context("building the HTTP client for agent processes")?;
+        Ok(Fleet {
             inner: Arc::new(Inner {
                 store,
                 config,
                 agents: Mutex::new(HashMap::new()),
+                http,
             }),
-        }
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -83,8 +118,39 @@ impl Fleet {
         &self.inner.config
     }
 
-    pub fn agent(&self, runner_uuid: &str) -> Option<Arc<Agent>> {
+    pub fn liveness(&self) -> Liveness {
+        Liveness {
+            heartbeat_timeout: self.inner.config.heartbeat_timeout,
+        }
+    }
+
+    /// The agent serving the runner, if one does.
+    pub fn agent(&self, runner_uuid: &str) -> Option<AgentHandle> {
         lock(&self.inner.agents).get(runner_uuid).cloned()
+    }
+
+    /// Makes the agent process at `url` with `key` the runner's agent, unless it already
+    /// is. A different one replaces it (the agent restarted or moved): sandboxes the old
+    /// one ran are followed by their watchers until it answers or counts as gone.
+    pub fn serve_remotely(&self, runner_uuid: &str, url: &str, key: &str) {
+        let mut agents = lock(&self.inner.agents);
+        if let Some(AgentHandle::Remote(current)) = agents.get(runner_uuid)
+            && current.is(url, key)
+        {
+            return;
+        }
+        tracing::info!(
+            runner = runner_uuid,
+            url,
+            "an agent process serves the runner"
+        );
+        let agent = RemoteAgent::new(
+            url,
+            key,
+            self.inner.http.clone(),
+            self.inner.config.heartbeat_timeout,
+        );
+        agents.insert(runner_uuid.to_owned(), AgentHandle::Remote(Arc::new(agent)));
     }
 
     /// Installs a new runner in the background.
@@ -104,11 +170,20 @@ impl Fleet {
         let Some(stored) = self.read(uuid).await? else {
             return Ok(());
         };
-        if stored.runner.install_status != RunnerInstallStatus::Pending {
+        if !self
+            .advance(
+                uuid,
+                RunnerInstallStatus::Pending,
+                RunnerInstallStatus::Provisioning,
+            )
+            .await?
+        {
             return Ok(());
         }
-        self.set_state(uuid, RunnerInstallStatus::Provisioning, None, None)
-            .await?;
+        if self.inner.config.external_agents {
+            // The runner's agent process makes it READY with its first heartbeat.
+            return Ok(());
+        }
         tokio::time::sleep(step).await;
         let identity = stored.runner.identity.clone().unwrap_or_default();
         let cluster = if identity.cluster_id.is_empty() {
@@ -137,22 +212,24 @@ impl Fleet {
         self.connect(uuid).await
     }
 
-    /// Starts the runner's agent: it reports capacity and heartbeats, and the runner
-    /// becomes READY with its target revision active.
+    /// Starts the runner's in-process agent: it reports capacity and heartbeats, and the
+    /// runner becomes READY with its target revision active.
     pub async fn connect(&self, uuid: &str) -> anyhow::Result<()> {
         let Some(stored) = self.read(uuid).await? else {
             return Ok(());
         };
+        let measured = tokio::task::spawn_blocking(machine_capacity)
+            .await
+            .context("measuring this machine")?;
         let capacity = match stored.capacity {
-            Some(declared) if declared.declared => declared,
-            _ => machine_capacity(),
+            Some(declared) if declared.declared => Capacity {
+                network_isolation: measured.network_isolation,
+                ..declared
+            },
+            _ => measured,
         };
-        let (stop, mut stopped) = watch::channel(false);
-        let agent = Arc::new(Agent {
-            sandboxes: Mutex::new(HashMap::new()),
-            stop,
-        });
-        lock(&self.inner.agents).insert(uuid.to_owned(), agent);
+        let host = Arc::new(SandboxHost::new(self.inner.config.data_dir.clone()));
+        lock(&self.inner.agents).insert(uuid.to_owned(), AgentHandle::Local(Arc::clone(&host)));
         self.heartbeat(uuid, &capacity).await?;
         self.set_state(
             uuid,
@@ -165,10 +242,15 @@ impl Fleet {
         let uuid = uuid.to_owned();
         let interval = self.inner.config.heartbeat_interval;
         tokio::spawn(async move {
+            // It beats for as long as it serves the runner: until the runner is torn down.
             loop {
-                tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
-                    _ = stopped.changed() => return,
+                tokio::time::sleep(interval).await;
+                let serving = matches!(
+                    fleet.agent(&uuid),
+                    Some(AgentHandle::Local(current)) if Arc::ptr_eq(&current, &host)
+                );
+                if !serving {
+                    return;
                 }
                 match fleet.beat(&uuid, &capacity).await {
                     Ok(true) => {}
@@ -213,34 +295,37 @@ impl Fleet {
             .map_err(|e| anyhow::anyhow!(e.0.message))
     }
 
-    /// Stops the runner's sandboxes and agent, then removes it.
+    /// Stops the runner's sandboxes, then removes the runner. Their watchers record how
+    /// they ended; an agent that cannot be reached any more is given as long as a
+    /// watcher gives it (see `agent::client`).
     pub fn tear_down(&self, runner_uuid: &str) {
         let fleet = self.clone();
         let uuid = runner_uuid.to_owned();
         tokio::spawn(async move {
             let agent = lock(&fleet.inner.agents).remove(&uuid);
-            if let Some(agent) = agent {
-                let running: Vec<SandboxProcess> =
-                    lock(&agent.sandboxes).values().cloned().collect();
-                for process in &running {
-                    process.stop(Duration::from_secs(5));
-                }
-                for process in &running {
-                    process.wait().await;
-                }
-                let _ = agent.stop.send(true);
+            if let Some(agent) = agent
+                && let Err(e) = stop_sandboxes(&fleet, &agent, &uuid).await
+            {
+                tracing::error!(
+                    runner = uuid,
+                    "stopping a deleted runner's sandboxes: {e:#}"
+                );
             }
+            let deleted = uuid.clone();
             let result = fleet
                 .inner
                 .store
                 .run(move |connection| {
-                    rows::delete(connection, &uuid)
+                    rows::delete(connection, &deleted)
                         .map_err(|e| crate::error::ApiError::internal("deleting a runner", e))
                 })
                 .await;
             if let Err(e) = result {
                 tracing::error!("tearing down a runner: {}", e.0.message);
             }
+            // A heartbeat that was accepted while the runner was being deleted may have
+            // registered its agent again; the runner is gone now, so is its agent.
+            lock(&fleet.inner.agents).remove(&uuid);
         });
     }
 
@@ -293,6 +378,8 @@ impl Fleet {
                         .await?;
                     self.install(stored.uuid());
                 }
+                // An agent process reconnects by itself, with its next heartbeat.
+                RunnerInstallStatus::Ready if self.inner.config.external_agents => {}
                 RunnerInstallStatus::Ready => self.connect(stored.uuid()).await?,
                 RunnerInstallStatus::Deleting => self.tear_down(stored.uuid()),
                 RunnerInstallStatus::Failed | RunnerInstallStatus::Unspecified => {}
@@ -308,6 +395,24 @@ impl Fleet {
             .run(move |connection| {
                 rows::get_by_uuid(connection, &uuid)
                     .map_err(|e| crate::error::ApiError::internal("reading a runner", e))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!(e.0.message))
+    }
+
+    /// Moves the install state from `from` to `to` if it still is `from`.
+    async fn advance(
+        &self,
+        uuid: &str,
+        from: RunnerInstallStatus,
+        to: RunnerInstallStatus,
+    ) -> anyhow::Result<bool> {
+        let uuid = uuid.to_owned();
+        self.inner
+            .store
+            .run(move |connection| {
+                rows::advance_install_state(connection, &uuid, from, to, &store::new_etag())
+                    .map_err(|e| crate::error::ApiError::internal("recording install state", e))
             })
             .await
             .map_err(|e| anyhow::anyhow!(e.0.message))
@@ -339,7 +444,8 @@ impl Fleet {
     }
 }
 
-/// This machine's real CPU and memory.
+/// This machine's real CPU and memory, and whether it can run sandboxes without network.
+/// Blocks the first time for the network probe (see `process::no_network_available`).
 pub fn machine_capacity() -> Capacity {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let memory_bytes = std::fs::read_to_string("/proc/meminfo")
@@ -364,7 +470,30 @@ pub fn machine_capacity() -> Capacity {
         architectures: vec![architecture().to_owned()],
         declared: false,
         healthy: true,
+        network_isolation: process::no_network_available(),
     }
+}
+
+/// Stops the sandboxes still active on a runner and waits until each has ended or its
+/// agent counts as gone.
+async fn stop_sandboxes(fleet: &Fleet, agent: &AgentHandle, uuid: &str) -> anyhow::Result<()> {
+    let runner = uuid.to_owned();
+    let active = fleet
+        .inner
+        .store
+        .run(move |connection| {
+            crate::store::sandboxes::active_on_runner(connection, &runner)
+                .map_err(|e| crate::error::ApiError::internal("listing a runner's sandboxes", e))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.0.message))?;
+    for id in &active {
+        if let Err(e) = agent.stop(id, TEAR_DOWN_GRACE).await {
+            tracing::warn!(sandbox = id, "stopping a sandbox: {}", e.0.message);
+        }
+    }
+    futures_util::future::join_all(active.iter().map(|id| agent.wait(id))).await;
+    Ok(())
 }
 
 /// The machine's CPU architecture as Kubernetes names it.

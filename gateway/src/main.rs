@@ -1,6 +1,7 @@
 //! `sandbox-gateway`: the sandbox platform's API on one machine, backed by SQLite, and
 //! the server of the console's static files. See ARCHITECTURE.md.
 
+mod agent;
 mod auth;
 mod cli;
 mod console;
@@ -8,6 +9,7 @@ mod demo;
 mod discovery;
 mod error;
 mod fleet;
+mod heartbeats;
 mod http;
 mod process;
 mod profile_templates;
@@ -30,5 +32,6 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match cli::Cli::parse().command {
         cli::Command::Serve(args) => serve::run(args).await,
+        cli::Command::Agent(args) => agent::run::run(args).await,
     }
 }

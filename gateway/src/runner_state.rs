@@ -2,20 +2,17 @@
 //! minus what active sandboxes reserve, and bindings resolved to their profiles.
 
 use rusqlite::Connection;
-use sandbox_api::binding::effective_name;
 use sandbox_api::discovery::{
     AvailableRunner, EgressMode, ProfileSummary, RunnerCapabilitySummary, RunnerResourceSummary,
     ServiceExposureMode,
 };
-use sandbox_api::field_path::FieldPath;
 use sandbox_api::layering::{Layers, effective_spec};
-use sandbox_api::placement::{CandidateBinding, CandidateRunner, offered_modes};
+use sandbox_api::placement::{CandidateBinding, CandidateRunner, offered_modes, resolve_bindings};
 use sandbox_api::profile::ProfileSpec;
-use sandbox_api::profile_document::read_spec_json;
 use sandbox_api::runner::{RunnerConnectionStatus, RunnerInstallStatus};
 use time::OffsetDateTime;
 
-use crate::runners::connection_status;
+use crate::fleet::Liveness;
 use crate::store::runners::{self as runner_rows, Capacity, StoredRunner};
 use crate::store::{profile_templates, sandboxes};
 
@@ -33,8 +30,13 @@ pub struct RunnerState {
     pub bindings: Vec<CandidateBinding>,
 }
 
-/// Every runner of `organization` with its live state.
-pub fn load(connection: &Connection, organization: &str) -> anyhow::Result<Vec<RunnerState>> {
+/// Every runner of `organization` with its live state; `liveness` says which are
+/// connected.
+pub fn load(
+    connection: &Connection,
+    organization: &str,
+    liveness: Liveness,
+) -> anyhow::Result<Vec<RunnerState>> {
     let templates: std::collections::HashMap<String, (String, ProfileSpec)> =
         profile_templates::all(connection, organization)?
             .into_iter()
@@ -48,23 +50,11 @@ pub fn load(connection: &Connection, organization: &str) -> anyhow::Result<Vec<R
         .map(|stored| {
             let (cpu, memory, gpus, count) =
                 reservations.get(stored.uuid()).copied().unwrap_or_default();
-            let bindings = stored
-                .runner
-                .profile_bindings
-                .iter()
-                .filter_map(|binding| {
-                    let (display_name, profile) = templates.get(&binding.profile_template_id)?;
-                    Some(CandidateBinding {
-                        profile_template_id: binding.profile_template_id.clone(),
-                        profile_name: effective_name(binding, display_name),
-                        is_default: binding.is_default,
-                        profile: profile.clone(),
-                        overrides: read_spec_json(&binding.overrides_json, &FieldPath::root()).0,
-                    })
-                })
-                .collect();
+            let bindings = resolve_bindings(&stored.runner.profile_bindings, |id| {
+                templates.get(id).cloned()
+            });
             RunnerState {
-                connection: connection_status(stored.runner.last_heartbeat_at, now),
+                connection: liveness.connection(stored.runner.last_heartbeat_at, now),
                 capacity: stored.capacity.clone().unwrap_or_default(),
                 reserved_cpu_millicores: cpu,
                 reserved_memory_bytes: memory,

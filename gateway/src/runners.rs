@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fleet::{Fleet, HEARTBEAT_TIMEOUT};
+use crate::fleet::{Fleet, Liveness};
 use crate::store::runners::{self as rows, InsertError, StoredRunner};
 use crate::store::{self, Store, profile_templates};
 
@@ -95,16 +95,24 @@ pub async fn create(
         })
         .await?;
     fleet.install(created.uuid());
-    Ok(to_wire(created))
+    Ok(to_wire(created, fleet.liveness()))
 }
 
-pub async fn get(store: &Store, caller: &Caller, key: &str) -> Result<Runner, ApiError> {
+pub async fn get(
+    store: &Store,
+    liveness: Liveness,
+    caller: &Caller,
+    key: &str,
+) -> Result<Runner, ApiError> {
     caller.require(Role::User)?;
-    find(store, &caller.organization, key).await.map(to_wire)
+    find(store, &caller.organization, key)
+        .await
+        .map(|stored| to_wire(stored, liveness))
 }
 
 pub async fn list(
     store: &Store,
+    liveness: Liveness,
     caller: &Caller,
     query: RunnerListQuery,
 ) -> Result<ListRunnersResponse, ApiError> {
@@ -132,7 +140,7 @@ pub async fn list(
         .await?;
     let mut runners: Vec<Runner> = all
         .into_iter()
-        .map(to_wire)
+        .map(|stored| to_wire(stored, liveness))
         .filter(|r| {
             query.zone.is_empty() || r.identity.as_ref().is_some_and(|i| i.zone == query.zone)
         })
@@ -158,6 +166,7 @@ pub async fn list(
 /// one transaction and bumps `targetRevision`; the agent then rolls it out.
 pub async fn update(
     store: &Store,
+    liveness: Liveness,
     caller: &Caller,
     key: &str,
     request: UpdateRunnerRequest,
@@ -216,12 +225,17 @@ pub async fn update(
             Ok(stored)
         })
         .await?;
-    Ok(to_wire(updated))
+    Ok(to_wire(updated, liveness))
 }
 
 /// Moves the runner to the newest release of its channel: `targetRevision` goes up and
 /// the agent catches `activeRevision` up.
-pub async fn apply_update(store: &Store, caller: &Caller, key: &str) -> Result<Runner, ApiError> {
+pub async fn apply_update(
+    store: &Store,
+    liveness: Liveness,
+    caller: &Caller,
+    key: &str,
+) -> Result<Runner, ApiError> {
     caller.require(Role::Admin)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
     let updated = store
@@ -258,7 +272,7 @@ pub async fn apply_update(store: &Store, caller: &Caller, key: &str) -> Result<R
             Ok(stored)
         })
         .await?;
-    Ok(to_wire(updated))
+    Ok(to_wire(updated, liveness))
 }
 
 /// Starts the delete: the runner shows DELETING while its sandboxes stop, then is gone.
@@ -294,7 +308,7 @@ pub async fn delete(
         })
         .await?;
     fleet.tear_down(deleting.uuid());
-    Ok(to_wire(deleting))
+    Ok(to_wire(deleting, fleet.liveness()))
 }
 
 async fn find(store: &Store, organization: &str, key: &str) -> Result<StoredRunner, ApiError> {
@@ -309,22 +323,12 @@ async fn find(store: &Store, organization: &str, key: &str) -> Result<StoredRunn
 }
 
 /// The wire form, with the connection status computed from the last heartbeat.
-pub fn to_wire(stored: StoredRunner) -> Runner {
+pub fn to_wire(stored: StoredRunner, liveness: Liveness) -> Runner {
     let mut runner = stored.runner;
     runner.connection_status =
-        connection_status(runner.last_heartbeat_at, OffsetDateTime::now_utc());
+        liveness.connection(runner.last_heartbeat_at, OffsetDateTime::now_utc());
     runner.rollout_in_progress = runner.target_revision > runner.active_revision;
     runner
-}
-
-pub fn connection_status(
-    last_heartbeat: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-) -> RunnerConnectionStatus {
-    match last_heartbeat {
-        Some(at) if now - at <= HEARTBEAT_TIMEOUT => RunnerConnectionStatus::Connected,
-        _ => RunnerConnectionStatus::Disconnected,
-    }
 }
 
 /// Runners on the rapid channel always have a newer release waiting until one is

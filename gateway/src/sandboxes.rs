@@ -1,11 +1,14 @@
 //! Sandbox operations (SPEC §4): start (validate, place with `sandbox-api`, reserve,
-//! launch a real process on the runner's agent), read, stop, delete, exec, logs.
+//! launch a real process on the runner's agent), read, stop, delete, exec, logs. The
+//! runner's agent, in-process or an agent process, is an `AgentHandle`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use sandbox_api::error::{Code, Reason, Status};
+use sandbox_api::logs::LogStreamResponse;
 use sandbox_api::network::{EgressType, read_network};
 use sandbox_api::placement::{SandboxCeiling, place};
 use sandbox_api::profile::ProfileSpec;
@@ -18,10 +21,14 @@ use sandbox_api::sandbox::{
 use sandbox_api::start_rules::validate_start_request;
 use sandbox_api::violation::Violation;
 
+use crate::agent;
+use crate::agent::handle::{AgentHandle, LaunchFailure};
+use crate::agent::host;
+use crate::agent::wire::{LaunchRequest, MountedFile};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fleet::{Fleet, lock};
-use crate::process::{self, ExitOutcome, ExitReason, LaunchSpec, NetworkIsolation};
+use crate::fleet::Fleet;
+use crate::process::{self, ExitOutcome, ExitReason, LogRequest, NetworkIsolation};
 use crate::runner_state;
 use crate::store::sandboxes::{self as rows, SandboxRecord};
 use crate::store::{self, Store};
@@ -41,35 +48,19 @@ pub struct SandboxPolicy {
     pub allow_unenforced_egress: bool,
 }
 
-pub fn work_dir(fleet: &Fleet, sandbox_id: &str) -> PathBuf {
-    fleet
-        .config()
-        .data_dir
-        .join("sandboxes")
-        .join(sandbox_id)
-        .join("work")
-}
-
-pub fn log_dir(fleet: &Fleet, sandbox_id: &str) -> PathBuf {
-    fleet
-        .config()
-        .data_dir
-        .join("sandboxes")
-        .join(sandbox_id)
-        .join("logs")
-}
-
-/// How the chosen egress mode is carried out on this machine.
+/// How the chosen egress mode is carried out by the runner's agent.
 struct EgressPlan {
     mode: String,
     isolation: NetworkIsolation,
     unenforced: bool,
 }
 
+/// `isolation_available`: the runner's agent can run sandboxes without network.
 fn plan_egress(
     effective: &ProfileSpec,
     requested: &str,
     policy: &SandboxPolicy,
+    isolation_available: bool,
 ) -> Result<EgressPlan, ApiError> {
     let network = if effective.network_config_json.trim().is_empty() {
         Default::default()
@@ -104,7 +95,7 @@ fn plan_egress(
         .unwrap_or(EgressType::None);
     match kind {
         EgressType::Internet => Ok(EgressPlan { mode, isolation: NetworkIsolation::Host, unenforced: false }),
-        EgressType::None if process::no_network_available() => Ok(EgressPlan { mode, isolation: NetworkIsolation::None, unenforced: false }),
+        EgressType::None if isolation_available => Ok(EgressPlan { mode, isolation: NetworkIsolation::None, unenforced: false }),
         _ if policy.allow_unenforced_egress => Ok(EgressPlan { mode, isolation: NetworkIsolation::Host, unenforced: true }),
         other => Err(ApiError(
             Status::new(
@@ -133,27 +124,29 @@ pub async fn start(
     }
     let organization = caller.organization.clone();
     let policy_for_store = policy.clone();
+    let liveness = fleet.liveness();
     // Placement and the reservation happen under the store's one connection, so two
     // starts can never both take the last free capacity.
     let record = fleet
         .store()
         .run(move |connection| {
-            let states = runner_state::load(connection, &organization)
+            let states = runner_state::load(connection, &organization, liveness)
                 .map_err(|e| ApiError::internal("reading runners", e))?;
             let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
             let placed = place(&request, &candidates, &policy_for_store.ceiling)
                 .map_err(|failure| ApiError(failure.to_status()))?;
-            let egress = plan_egress(
-                &placed.effective.spec,
-                &placed.demand.egress_mode,
-                &policy_for_store,
-            )?;
             let runner = states
                 .iter()
                 .find(|s| s.runner_id() == placed.runner_id)
                 .ok_or_else(|| {
                     ApiError::internal("placing a sandbox", "the chosen runner vanished")
                 })?;
+            let egress = plan_egress(
+                &placed.effective.spec,
+                &placed.demand.egress_mode,
+                &policy_for_store,
+                runner.capacity.network_isolation,
+            )?;
             let record = SandboxRecord {
                 id: uuid::Uuid::new_v4().to_string(),
                 organization: organization.clone(),
@@ -193,6 +186,7 @@ async fn launch(
     isolation: NetworkIsolation,
 ) -> Result<SandboxRecord, ApiError> {
     let Some(agent) = fleet.agent(&record.runner_uuid) else {
+        let refusal = runner_unavailable(&record.runner_id);
         set_status(
             fleet.store(),
             &record.id,
@@ -201,63 +195,24 @@ async fn launch(
             None,
         )
         .await?;
-        return Err(ApiError(
-            Status::new(
-                Code::Unavailable,
-                format!("runner {:?} is not connected", record.runner_id),
-            )
-            .with_reason(Reason::RunnerUnavailable, BTreeMap::new()),
-        ));
+        return Err(refusal);
     };
-    let request = &record.request;
-    let spec = LaunchSpec {
-        command: request.command.clone(),
-        args: request.args.clone(),
-        env: request.environment_variables.clone(),
-        work_dir: work_dir(fleet, &record.id),
-        mounted_files: request
-            .mounted_files
-            .iter()
-            .map(|f| (f.mount_path.clone(), f.file_content.clone()))
-            .collect(),
-        max_lifetime: u64::try_from(request.max_lifetime_seconds)
-            .ok()
-            .filter(|s| *s > 0)
-            .map(Duration::from_secs),
-        network: isolation,
-        log_dir: log_dir(fleet, &record.id),
-    };
-    match process::launch(spec).await {
-        Ok(running) => {
+    match agent.launch(launch_request(&record, isolation)).await {
+        Ok(pid) => {
             tracing::info!(
                 sandbox = record.id,
                 runner = record.runner_id,
-                pid = running.pid(),
+                pid,
                 "sandbox started"
             );
-            lock(&agent.sandboxes).insert(record.id.clone(), running.clone());
             set_status(fleet.store(), &record.id, SandboxStatus::Running, "", None).await?;
             record.status = SandboxStatus::Running;
             record.started_at = Some(store::now());
-            let (fleet, id) = (fleet.clone(), record.id.clone());
-            tokio::spawn(async move {
-                let outcome = running.wait().await;
-                lock(&agent.sandboxes).remove(&id);
-                let (status, reason) = ended(&outcome);
-                if let Err(e) =
-                    set_status(fleet.store(), &id, status, &reason, outcome.exit_code).await
-                {
-                    tracing::error!(
-                        sandbox = id,
-                        "recording the end of a sandbox: {}",
-                        e.0.message
-                    );
-                }
-            });
+            watch_until_ended(fleet.clone(), agent, record.id.clone());
             Ok(record)
         }
-        Err(e) => {
-            let reason = format!("the command could not be started: {e}");
+        Err(LaunchFailure::Refused(why)) => {
+            let reason = format!("the command could not be started: {why}");
             set_status(
                 fleet.store(),
                 &record.id,
@@ -270,7 +225,63 @@ async fn launch(
             record.status_reason = reason;
             Ok(record)
         }
+        Err(LaunchFailure::Unreachable(refusal)) => {
+            set_status(
+                fleet.store(),
+                &record.id,
+                SandboxStatus::Failed,
+                &refusal.0.message,
+                None,
+            )
+            .await?;
+            Err(refusal)
+        }
     }
+}
+
+/// What the runner's agent is asked to run.
+fn launch_request(record: &SandboxRecord, isolation: NetworkIsolation) -> LaunchRequest {
+    let request = &record.request;
+    LaunchRequest {
+        sandbox_id: record.id.clone(),
+        command: request.command.clone(),
+        args: request.args.clone(),
+        env: request.environment_variables.clone(),
+        mounted_files: request
+            .mounted_files
+            .iter()
+            .map(|f| MountedFile {
+                mount_path: f.mount_path.clone(),
+                content: f.file_content.clone(),
+            })
+            .collect(),
+        max_lifetime_ms: u64::try_from(request.max_lifetime_seconds)
+            .ok()
+            .filter(|s| *s > 0)
+            .map(|s| s.saturating_mul(1000)),
+        network: isolation,
+    }
+}
+
+/// Follows a launched sandbox in the background and records how it ended, or, if its
+/// agent lost it, that it FAILED and why.
+fn watch_until_ended(fleet: Fleet, agent: AgentHandle, id: String) {
+    tokio::spawn(async move {
+        let (status, reason, exit_code) = match agent.wait(&id).await {
+            Ok(outcome) => {
+                let (status, reason) = ended(&outcome);
+                (status, reason, outcome.exit_code)
+            }
+            Err(lost) => (SandboxStatus::Failed, lost, None),
+        };
+        if let Err(e) = set_status(fleet.store(), &id, status, &reason, exit_code).await {
+            tracing::error!(
+                sandbox = id,
+                "recording the end of a sandbox: {}",
+                e.0.message
+            );
+        }
+    });
 }
 
 /// The final status for how a process ended.
@@ -390,31 +401,31 @@ pub async fn stop(
         .ok()
         .filter(|s| *s > 0)
         .map_or(DEFAULT_STOP_GRACE, Duration::from_secs);
-    let process = fleet
-        .agent(&record.runner_uuid)
-        .and_then(|agent| agent.sandbox(&record.id));
-    match process {
-        Some(process) => {
-            set_status(
-                fleet.store(),
-                &record.id,
-                SandboxStatus::Terminating,
-                "stopping",
-                None,
-            )
-            .await?;
-            process.stop(grace);
-        }
-        None => {
-            set_status(
-                fleet.store(),
-                &record.id,
-                SandboxStatus::Terminated,
-                "stopped; its process was already gone",
-                None,
-            )
-            .await?
-        }
+    // TERMINATING is written before the stop is sent, so that it cannot overwrite the
+    // final status the sandbox's watcher records once it has ended.
+    set_status(
+        fleet.store(),
+        &record.id,
+        SandboxStatus::Terminating,
+        "stopping",
+        None,
+    )
+    .await?;
+    let known = match fleet.agent(&record.runner_uuid) {
+        // If the stop cannot be delivered, the watcher still records the end: the one
+        // the agent reports later, or FAILED once the agent counts as gone.
+        Some(agent) => agent.stop(&record.id, grace).await?,
+        None => false,
+    };
+    if !known {
+        set_status(
+            fleet.store(),
+            &record.id,
+            SandboxStatus::Terminated,
+            "stopped; its process was already gone",
+            None,
+        )
+        .await?;
     }
     Ok(StopSandboxResponse {
         success: true,
@@ -429,12 +440,15 @@ pub async fn delete(
     id: &str,
 ) -> Result<DeleteSandboxResponse, ApiError> {
     let record = find(fleet.store(), caller, id).await?;
-    if let Some(process) = fleet
-        .agent(&record.runner_uuid)
-        .and_then(|agent| agent.sandbox(&record.id))
+    if let Some(agent) = fleet.agent(&record.runner_uuid)
+        && let Err(e) = agent.delete(&record.id).await
     {
-        process.stop(Duration::from_secs(2));
-        process.wait().await;
+        // The record goes anyway: an agent that is gone cannot be asked to clean up.
+        tracing::warn!(
+            sandbox = record.id,
+            "deleting a sandbox on its agent: {}",
+            e.0.message
+        );
     }
     let sandbox_id = record.id.clone();
     fleet
@@ -444,7 +458,9 @@ pub async fn delete(
                 .map_err(|e| ApiError::internal("deleting a sandbox", e))
         })
         .await?;
-    let directory = fleet.config().data_dir.join("sandboxes").join(&record.id);
+    // Files an in-process agent left under this gateway's data directory, when no agent
+    // serves the runner any more (it was torn down, or the gateway restarted).
+    let directory = host::sandbox_dir(&fleet.config().data_dir, &record.id);
     if let Err(e) = tokio::fs::remove_dir_all(&directory).await
         && e.kind() != std::io::ErrorKind::NotFound
     {
@@ -485,30 +501,16 @@ pub async fn exec(
         .filter(|s| *s > 0)
         .map_or(DEFAULT_EXEC_TIMEOUT, Duration::from_secs)
         .min(MAX_EXEC_TIMEOUT);
-    let isolation = plan_egress(
-        &record.effective,
-        &record.egress_mode,
-        &SandboxPolicy {
-            allow_unenforced_egress: true,
-            ..Default::default()
-        },
-    )?
-    .isolation;
     let argv: Vec<String> = request
         .command
         .iter()
         .chain(&request.args)
         .cloned()
         .collect();
-    let output = process::exec(
-        &work_dir(fleet, &record.id),
-        &argv,
-        &record.request.environment_variables,
-        timeout,
-        isolation,
-    )
-    .await
-    .map_err(|e| ApiError::invalid(&[Violation::error("command", e.to_string())]))?;
+    let agent = fleet
+        .agent(&record.runner_uuid)
+        .ok_or_else(|| runner_unavailable(&record.runner_id))?;
+    let output = agent.exec(&record.id, &argv, timeout).await?;
     if output.timed_out {
         return Err(ApiError(
             Status::new(
@@ -530,6 +532,40 @@ pub async fn exec(
             ..Default::default()
         }),
     })
+}
+
+/// The sandbox's log frames, from its runner's agent.
+pub fn logs(
+    fleet: &Fleet,
+    record: &SandboxRecord,
+    request: LogRequest,
+) -> BoxStream<'static, LogStreamResponse> {
+    match fleet.agent(&record.runner_uuid) {
+        Some(agent) => agent.logs(&record.id, request),
+        None if fleet.config().external_agents => agent::error_frame(format!(
+            "runner {:?} has no agent connected, and the sandbox's log is kept by its agent; \
+             try again once the agent is back",
+            record.runner_id
+        )),
+        // In-process agents keep logs under this gateway's data directory, where they
+        // outlive the agent (a restart, a torn-down runner).
+        None => process::stream_log(
+            &host::log_dir(&fleet.config().data_dir, &record.id),
+            None,
+            request,
+        )
+        .boxed(),
+    }
+}
+
+fn runner_unavailable(runner_id: &str) -> ApiError {
+    ApiError(
+        Status::new(
+            Code::Unavailable,
+            format!("runner {runner_id:?} is not connected"),
+        )
+        .with_reason(Reason::RunnerUnavailable, BTreeMap::new()),
+    )
 }
 
 /// After a restart the processes of active sandboxes are gone: record that.

@@ -51,9 +51,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         FleetConfig {
             install_step: Duration::from_millis(args.install_step_ms),
             heartbeat_interval: Duration::from_millis(args.heartbeat_interval_ms),
+            heartbeat_timeout: Duration::from_millis(args.heartbeat_timeout_ms),
             data_dir: args.data_dir.clone(),
+            external_agents: args.external_agents,
         },
-    );
+    )?;
     fleet.resume().await?;
     let policy = SandboxPolicy {
         ceiling: SandboxCeiling {
@@ -114,7 +116,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     let mut terminate =
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

@@ -14,6 +14,7 @@ use crate::api::use_api;
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::discovery_filters::{DiscoveryFilters, FilterChips};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::will_it_fit::WillItFit;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
 use crate::query::{Sort, discovery_filter, link, sort_link};
@@ -61,6 +62,7 @@ pub fn RunnersPage() -> impl IntoView {
                 <h1 id="runners-heading">"Runners"</h1>
                 <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
             </header>
+            <WillItFit />
             <DiscoveryFilters path="/runners" filter sort />
             <FilterChips path="/runners" filter sort />
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading runners…"</p> }>

@@ -134,9 +134,20 @@ pub struct Page<'a>(pub &'a Client);
 impl Page<'_> {
     /// The form control whose `<label>` reads `label`.
     pub async fn field(&self, label: &str) -> anyhow::Result<Element> {
+        self.field_within("", label).await
+    }
+
+    /// The form control whose `<label>` reads `label`, inside the element whose
+    /// `aria-label` is `region` (for pages with two forms that share field names).
+    pub async fn field_in(&self, region: &str, label: &str) -> anyhow::Result<Element> {
+        self.field_within(&format!("//*[@aria-label={}]", xpath_string(region)), label)
+            .await
+    }
+
+    async fn field_within(&self, scope: &str, label: &str) -> anyhow::Result<Element> {
         let label_element = self
             .wait_for(Locator::XPath(&format!(
-                "//label[normalize-space()={}]",
+                "{scope}//label[normalize-space()={}]",
                 xpath_string(label)
             )))
             .await

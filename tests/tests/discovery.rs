@@ -68,8 +68,12 @@ async fn filters_narrow_the_runners_live_in_the_url_and_survive_a_reload() -> an
         let page = Page(&client);
         sign_in(&page, &format!("{}/runners", gateway.url), USER).await?;
         rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
+        save_screenshot(&client, "runners").await?;
 
-        page.field("GPU type").await?.send_keys("H100").await?;
+        page.field_in("Filters", "GPU type")
+            .await?
+            .send_keys("H100")
+            .await?;
         rows_become(&page, &["gpu-east"]).await?;
         page.at("/runners?gpuType=H100&sort=runner").await?;
         client
@@ -79,9 +83,12 @@ async fn filters_narrow_the_runners_live_in_the_url_and_survive_a_reload() -> an
             .await?
             .click()
             .await?;
-        page.field("Architecture").await?.send_keys("arm64").await?;
+        page.field_in("Filters", "Architecture")
+            .await?
+            .send_keys("arm64")
+            .await?;
         rows_become(&page, &["arm-central"]).await?;
-        page.field("Egress mode")
+        page.field_in("Filters", "Egress mode")
             .await?
             .send_keys("allowlist")
             .await?;
@@ -238,10 +245,88 @@ async fn an_unreachable_gateway_is_shown_and_the_view_recovers_without_a_reload(
             })
             .await?;
             rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
-            assert!(client.find(Locator::Css(".stale")).await.is_err(), "fresh again");
+            assert!(
+                client.find(Locator::Css(".stale")).await.is_err(),
+                "fresh again"
+            );
             holder.lock().await.replace(gateway);
             Ok(())
         }
+    })
+    .await
+}
+
+/// The candidates a placement failure names, from the gateway's `ErrorInfo.metadata`.
+fn rejected_candidates(body: &Value) -> Vec<String> {
+    let mut names: Vec<String> = body["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo")
+        .flat_map(|d| {
+            d["metadata"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, _)| k)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn will_it_fit_agrees_with_what_starting_the_sandbox_does() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let url = gateway.url.clone();
+    let api_url = gateway.url.clone();
+    let start = move |body: Value| {
+        let url = api_url.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("{url}/v1beta2/sandboxes"))
+                .bearer_auth(USER)
+                .json(&body)
+                .send()
+                .await?;
+            Ok::<_, anyhow::Error>((response.status(), response.json::<Value>().await?))
+        }
+    };
+    with_browser("will-it-fit", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{url}/runners"), USER).await?;
+        page.wait_for(Locator::Css(".will-it-fit summary")).await?.click().await?;
+        page.field_in("Will it fit", "GPUs").await?.send_keys("2").await?;
+        page.field_in("Will it fit", "GPU type").await?.send_keys("H100").await?;
+        page.field_in("Will it fit", "Profile").await?.send_keys("gpu-workbench").await?;
+        let verdict = page.text_containing(".will-it-fit .verdict", "Fits").await?;
+        let preview_runner = client.find(Locator::Css(".fit-runner")).await?.text().await?;
+        save_screenshot(&client, "will-it-fit").await?;
+        let (status, started) = start(serde_json::json!({
+            "command": "sleep", "args": ["30"], "containerImage": "ghcr.io/example/ds-workbench:2025.10",
+            "profileNames": ["gpu-workbench"], "resources": {"gpu": {"gpuCount": "2", "gpuType": "H100"}}
+        }))
+        .await?;
+        assert!(status.is_success(), "{started}");
+        assert_eq!(started["runnerId"].as_str(), Some(preview_runner.as_str()), "{verdict}");
+
+        page.field_in("Will it fit", "GPUs").await?.send_keys("0").await?;
+        page.text_containing(".will-it-fit .verdict", "Does not fit").await?;
+        let mut previewed = Vec::new();
+        for item in client.find_all(Locator::Css(".rejections li strong")).await? {
+            previewed.push(item.text().await?);
+        }
+        previewed.sort();
+        let (status, refused) = start(serde_json::json!({
+            "command": "sleep", "args": ["1"], "containerImage": "x",
+            "profileNames": ["gpu-workbench"], "resources": {"gpu": {"gpuCount": "20", "gpuType": "H100"}}
+        }))
+        .await?;
+        assert_eq!(status.as_u16(), 400, "{refused}");
+        assert_eq!(refused["details"][0]["reason"], "CWSANDBOX_PROFILE_MISMATCH", "{refused}");
+        assert_eq!(rejected_candidates(&refused), previewed);
+        Ok(())
     })
     .await
 }

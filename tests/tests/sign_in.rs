@@ -161,6 +161,11 @@ async fn the_demo_admin_sees_the_seeded_profiles() -> anyhow::Result<()> {
             .send_keys(&admin_token)
             .await?;
         page.button("Sign in").await?.click().await?;
+        page.at("/runners").await?;
+        page.wait_for(fantoccini::Locator::LinkText("Profiles"))
+            .await?
+            .click()
+            .await?;
         page.at("/profiles").await?;
         let table = page.text_containing("table", "gpu-workbench").await?;
         for name in [

@@ -59,6 +59,33 @@ pub struct CandidateBinding {
     pub overrides: ProfileSpec,
 }
 
+/// A runner's bindings resolved to what placement needs: each binding's name (its
+/// alias, else the template's display name), its profile's spec and its overrides.
+/// `template` gives a template's display name and spec by ID; bindings to templates it
+/// does not know are left out.
+pub fn resolve_bindings(
+    bindings: &[crate::runner::ProfileBinding],
+    template: impl Fn(&str) -> Option<(String, ProfileSpec)>,
+) -> Vec<CandidateBinding> {
+    bindings
+        .iter()
+        .filter_map(|binding| {
+            let (display_name, profile) = template(&binding.profile_template_id)?;
+            Some(CandidateBinding {
+                profile_template_id: binding.profile_template_id.clone(),
+                profile_name: crate::binding::effective_name(binding, &display_name),
+                is_default: binding.is_default,
+                profile,
+                overrides: crate::profile_document::read_spec_json(
+                    &binding.overrides_json,
+                    &crate::field_path::FieldPath::root(),
+                )
+                .0,
+            })
+        })
+        .collect()
+}
+
 /// What a request asks of a runner once the profile's defaults are applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Demand {

@@ -8,6 +8,7 @@ use sandbox_api::violation::Violation;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::process::LogRequest;
 
 /// A JSON body; a type error names the offending field.
 pub struct ApiJson<T>(pub T);
@@ -146,4 +147,30 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
                 .filter(|v| !v.is_empty()),
         ))
     }
+}
+
+/// The query of a log request (`follow`, `tailLines`, `timestamps`, `resumeSessionId`,
+/// `resumeOffset`), as the gateway's log route and the agent API's take it.
+pub fn log_request(query: &QueryPairs) -> Result<LogRequest, ApiError> {
+    let number = |name: &str| -> Result<Option<u64>, ApiError> {
+        match query.get(name) {
+            None | Some("") => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| {
+                ApiError::invalid(&[Violation::error(
+                    name,
+                    format!("must be a whole number, not {text:?}"),
+                )])
+            }),
+        }
+    };
+    Ok(LogRequest {
+        follow: query.flag("follow")?,
+        tail_lines: number("tailLines")?,
+        timestamps: query.flag("timestamps")?,
+        resume_session_id: query
+            .get("resumeSessionId")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        resume_offset: number("resumeOffset")?,
+    })
 }

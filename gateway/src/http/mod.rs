@@ -1,8 +1,10 @@
 //! The HTTP surface: routes, request extraction with SPEC-shaped errors, and headers
 //! common to every answer. Handlers stay thin: extract, call an operation, answer.
 
+mod agents;
 mod discovery;
-mod extract;
+pub(crate) mod extract;
+pub(crate) mod ndjson;
 mod profile_templates;
 mod runners;
 mod sandboxes;
@@ -75,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1beta2/sandboxes/{id}/stop", post(sandboxes::stop))
         .route("/v1beta2/sandboxes/{id}/exec", post(sandboxes::exec))
         .route("/v1beta2/sandboxes/{id}/logs", get(sandboxes::logs))
+        .route(
+            "/v1beta2/internal/runners/{runner}",
+            post(agents::runner_method),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/config.json", get(config_json))
         .fallback(console_or_not_found)

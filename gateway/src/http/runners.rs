@@ -40,7 +40,9 @@ pub async fn list(
         page_size,
         page_token: query.get("pageToken").unwrap_or_default().to_owned(),
     };
-    runners::list(&state.store, &caller, query).await.map(Json)
+    runners::list(&state.store, state.fleet.liveness(), &caller, query)
+        .await
+        .map(Json)
 }
 
 pub async fn get(
@@ -48,7 +50,9 @@ pub async fn get(
     caller: Caller,
     Path(key): Path<String>,
 ) -> Result<Json<Runner>, ApiError> {
-    runners::get(&state.store, &caller, &key).await.map(Json)
+    runners::get(&state.store, state.fleet.liveness(), &caller, &key)
+        .await
+        .map(Json)
 }
 
 pub async fn update(
@@ -60,9 +64,17 @@ pub async fn update(
     ApiJson(request): ApiJson<UpdateRunnerRequest>,
 ) -> Result<Json<Runner>, ApiError> {
     let mask = query.get("updateMask").unwrap_or_default().to_owned();
-    runners::update(&state.store, &caller, &key, request, &mask, if_match)
-        .await
-        .map(Json)
+    runners::update(
+        &state.store,
+        state.fleet.liveness(),
+        &caller,
+        &key,
+        request,
+        &mask,
+        if_match,
+    )
+    .await
+    .map(Json)
 }
 
 /// `POST …/managed-runners/{runnerId}:applyUpdate`: the custom method shares the path
@@ -73,9 +85,11 @@ pub async fn custom_method(
     Path(segment): Path<String>,
 ) -> Result<Json<Runner>, ApiError> {
     match segment.rsplit_once(':') {
-        Some((key, "applyUpdate")) => runners::apply_update(&state.store, &caller, key)
-            .await
-            .map(Json),
+        Some((key, "applyUpdate")) => {
+            runners::apply_update(&state.store, state.fleet.liveness(), &caller, key)
+                .await
+                .map(Json)
+        }
         _ => Err(ApiError::new(
             sandbox_api::error::Code::NotFound,
             format!("no such method on runner: {segment:?}"),

@@ -1,23 +1,19 @@
 //! `/v1beta2/sandboxes` (SPEC §4), including the NDJSON log stream for browsers.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use axum::response::Response;
 use sandbox_api::sandbox::{
     DeleteSandboxResponse, ExecSandboxRequest, ExecSandboxResponse, GetSandboxResponse,
     ListSandboxesResponse, StartSandboxRequest, StartSandboxResponse, StopSandboxRequest,
     StopSandboxResponse,
 };
-use sandbox_api::violation::Violation;
 
 use super::AppState;
-use super::extract::{ApiJson, OptionalJson, QueryPairs};
+use super::extract::{ApiJson, OptionalJson, QueryPairs, log_request};
+use super::ndjson::ndjson_response;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::process::{self, LogRequest};
 use crate::sandboxes::{self, SandboxListQuery};
 
 pub async fn start(
@@ -95,47 +91,6 @@ pub async fn logs(
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
     let record = sandboxes::find(&state.store, &caller, &id).await?;
-    let number = |name: &str| -> Result<Option<u64>, ApiError> {
-        match query.get(name) {
-            None | Some("") => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| {
-                ApiError::invalid(&[Violation::error(
-                    name,
-                    format!("must be a whole number, not {text:?}"),
-                )])
-            }),
-        }
-    };
-    let request = LogRequest {
-        follow: query.flag("follow")?,
-        tail_lines: number("tailLines")?,
-        timestamps: query.flag("timestamps")?,
-        resume_session_id: query
-            .get("resumeSessionId")
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
-        resume_offset: number("resumeOffset")?,
-    };
-    let live = state
-        .fleet
-        .agent(&record.runner_uuid)
-        .and_then(|agent| agent.sandbox(&record.id));
-    let frames = process::stream_log(
-        &sandboxes::log_dir(&state.fleet, &record.id),
-        live.as_ref(),
-        request,
-    );
-    let lines = frames.map(|frame| {
-        let mut line = serde_json::to_vec(&frame).unwrap_or_default();
-        line.push(b'\n');
-        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(line))
-    });
-    let mut response = Body::from_stream(lines).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-ndjson"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    let frames = sandboxes::logs(&state.fleet, &record, log_request(&query)?);
+    Ok(ndjson_response(frames))
 }

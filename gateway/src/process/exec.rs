@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
 
@@ -15,12 +16,16 @@ use super::{LaunchError, NetworkIsolation};
 /// counted and dropped, so that a command cannot make the gateway hold unbounded output.
 pub const EXEC_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 
-/// What an exec'd command printed and how it ended.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What an exec'd command printed and how it ended. Its JSON form (output in base64) is
+/// what an agent process answers (`crate::agent`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecOutput {
     /// The first [`EXEC_OUTPUT_LIMIT`] bytes of stdout.
+    #[serde(with = "sandbox_api::json::base64_bytes")]
     pub stdout: Vec<u8>,
     /// The first [`EXEC_OUTPUT_LIMIT`] bytes of stderr.
+    #[serde(with = "sandbox_api::json::base64_bytes")]
     pub stderr: Vec<u8>,
     /// `None` when the command was killed by a signal (as on a timeout).
     pub exit_code: Option<i32>,

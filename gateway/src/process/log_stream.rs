@@ -58,7 +58,7 @@ pub fn stream_log(
     log_dir: &Path,
     live: Option<&SandboxProcess>,
     request: LogRequest,
-) -> impl Stream<Item = LogStreamResponse> + Send + 'static {
+) -> impl Stream<Item = LogStreamResponse> + Send + 'static + use<> {
     let opening = Stage::Opening {
         dir: log_dir.to_owned(),
         live: live.map(SandboxProcess::live_log),

@@ -1,4 +1,5 @@
-//! Sandboxes as local child processes: this gateway's stand-in for the platform's runners.
+//! Sandboxes as local child processes: the stand-in for the platform's runners, used by
+//! every agent (`crate::agent`), in the gateway or in an agent process.
 //!
 //! A sandbox is one command started in its own process group, in a private working
 //! directory that is also its HOME, holding the files the user mounted, with the
@@ -27,12 +28,13 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-pub use exec::exec;
+pub use exec::{ExecOutput, exec};
 pub use log_stream::{LogRequest, stream_log};
 pub use supervisor::{ExitOutcome, ExitReason, LaunchSpec, SandboxProcess, launch};
 
-/// Whether a sandbox may use the network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whether a sandbox may use the network. JSON: `"host"` or `"none"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum NetworkIsolation {
     /// The sandbox shares the gateway's network.
     Host,

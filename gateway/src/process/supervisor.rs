@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use serde::{Deserialize, Serialize};
 use tokio::process::{Child, ChildStderr, ChildStdout};
 use tokio::sync::{oneshot, watch};
 
@@ -44,8 +45,10 @@ pub struct LaunchSpec {
     pub log_dir: PathBuf,
 }
 
-/// How a sandbox ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How a sandbox ended. Its JSON form is what an agent process answers when asked
+/// (`crate::agent`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExitOutcome {
     /// The code the main process exited with, if it exited rather than being killed.
     pub exit_code: Option<i32>,
@@ -55,7 +58,12 @@ pub struct ExitOutcome {
 }
 
 /// What ended a sandbox.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ExitReason {
     /// Its main process ended by itself (or was killed by something other than the gateway).
     Exited,

@@ -23,6 +23,10 @@ pub struct Capacity {
     /// standing in for a GPU cluster).
     pub declared: bool,
     pub healthy: bool,
+    /// The agent can run sandboxes without any network (egress `none`, see
+    /// `process::no_network_available`). Reported, because an agent process may run on
+    /// another machine than the gateway.
+    pub network_isolation: bool,
 }
 
 /// A runner as stored: its wire form (without the computed connection status), its
@@ -220,6 +224,29 @@ pub fn set_install_state(
         ],
     )?;
     Ok(())
+}
+
+/// Moves the install state from `from` to `to`, only if it is still `from`: the installer
+/// and an agent's first heartbeat may race, and the heartbeat must win. True if moved.
+pub fn advance_install_state(
+    connection: &Connection,
+    uuid: &str,
+    from: RunnerInstallStatus,
+    to: RunnerInstallStatus,
+    etag: &str,
+) -> anyhow::Result<bool> {
+    let changed = connection.execute(
+        "UPDATE runners SET install_status = ?1, etag = ?2, updated_at = ?3
+         WHERE id = ?4 AND install_status = ?5",
+        params![
+            to.as_str(),
+            etag,
+            OffsetDateTime::now_utc().format(&Rfc3339)?,
+            uuid,
+            from.as_str()
+        ],
+    )?;
+    Ok(changed == 1)
 }
 
 pub fn delete(connection: &Connection, uuid: &str) -> anyhow::Result<()> {

@@ -149,6 +149,15 @@ pub fn reservations(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The IDs of the sandboxes still active on a runner.
+pub fn active_on_runner(connection: &Connection, runner_uuid: &str) -> anyhow::Result<Vec<String>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT id FROM sandboxes WHERE runner_uuid = ?1 AND status IN ({ACTIVE})"
+    ))?;
+    let rows = statement.query_map(params![runner_uuid], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Marks every sandbox that was active as FAILED: after a gateway restart their
 /// processes are gone.
 pub fn fail_unfinished(connection: &Connection, reason: &str) -> anyhow::Result<usize> {

@@ -2,12 +2,16 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 
 pub const ADMIN: &str = "acme-admin-secret";
 pub const USER: &str = "acme-user-secret";
@@ -199,4 +203,96 @@ pub async fn wait_until_ready(gateway: &Gateway, runner_id: &str) -> Value {
         },
     )
     .await
+}
+
+/// A `sandbox-gateway agent` process serving one runner, with its own data directory;
+/// killed when dropped.
+pub struct Agent {
+    child: Child,
+    /// Where its agent API listens.
+    pub url: String,
+    root: TempDir,
+}
+
+impl Agent {
+    /// Starts an agent for `runner_id` of `gateway` with `token` (heartbeats every
+    /// 200 ms) and EXTRA arguments, and waits until its API listens. Whether the gateway
+    /// accepts it is for the caller to find out.
+    pub async fn start(gateway: &Gateway, runner_id: &str, token: &str, extra: &[&str]) -> Agent {
+        let root = tempfile::tempdir().expect("a temporary directory");
+        // Canonical, so that it compares equal to what a sandbox's `pwd` prints.
+        let data_dir = root
+            .path()
+            .canonicalize()
+            .expect("a canonical path")
+            .join("data");
+        let stderr = std::fs::File::create(root.path().join("agent.log")).expect("a log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-gateway"))
+            .args([
+                "agent",
+                "--gateway",
+                &gateway.url,
+                "--runner-id",
+                runner_id,
+                "--token",
+                token,
+            ])
+            .args(["--heartbeat-interval-ms", "200", "--data-dir"])
+            .arg(&data_dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the agent starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("the agent's stdout")).lines();
+        let listening = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("agent listening on ") {
+                    return Some(url.trim().to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let Ok(Some(url)) = listening else {
+            let log = std::fs::read_to_string(root.path().join("agent.log")).unwrap_or_default();
+            panic!("the agent did not start listening within 30 s; its stderr:\n{log}");
+        };
+        // Keep draining stdout so the agent never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Agent { child, url, root }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the agent is running")
+    }
+
+    /// Where its sandboxes' directories are (`DATA_DIR/sandboxes/<id>`).
+    pub fn data_dir(&self) -> PathBuf {
+        self.root
+            .path()
+            .canonicalize()
+            .expect("a canonical path")
+            .join("data")
+    }
+
+    /// What it has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("agent.log")).unwrap_or_default()
+    }
+
+    /// Waits (at most 15 s) for the agent to exit by itself; its exit status and stderr.
+    pub async fn exited(mut self) -> (ExitStatus, String) {
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the agent did not exit; its stderr:\n{}", self.stderr()))
+            .expect("waiting for the agent");
+        (status, self.stderr())
+    }
+
+    /// Kills the agent at once (SIGKILL), as a crash would.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("killing the agent");
+    }
 }
