@@ -29,6 +29,68 @@ pub struct ConsoleSite {
     /// `None` when the gateway serves only the API.
     pub dist: Option<PathBuf>,
     pub config: ConsoleConfig,
+    /// With `--demo`: the token the embedding demo page hands to the console it frames.
+    pub embed_demo_token: Option<String>,
+}
+
+/// A host page that frames two console views and signs them in, as a cloud console
+/// would (`/embed-demo.html`, `--demo` only).
+const EMBED_DEMO_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Host console (embedding demo)</title>
+<link rel="stylesheet" href="/embed-demo.css">
+</head>
+<body>
+<header><strong>Acme Cloud</strong> <span>host console, embedding Sandbox Console</span>
+<button id="light" type="button">Light</button><button id="dark" type="button">Dark</button></header>
+<main>
+<section><h2>Runners</h2><iframe title="Sandbox Console: runners" src="/runners?embed=1"></iframe></section>
+<section><h2>Profile availability</h2><iframe title="Sandbox Console: profile availability" src="/availability?embed=1"></iframe></section>
+</main>
+<footer id="log" aria-live="polite"></footer>
+<script type="module" src="/embed-demo.js"></script>
+</body>
+</html>
+"#;
+
+const EMBED_DEMO_STYLE: &str = "body{margin:0;font:15px system-ui,sans-serif;background:#eef1f5}header{display:flex;gap:12px;align-items:center;padding:10px 20px;background:#1d2939;color:#fff}header span{flex:1;opacity:.8}main{display:grid;gap:16px;padding:16px}section{background:#fff;border-radius:8px;padding:8px 16px}h2{font-size:15px}iframe{width:100%;height:420px;border:1px solid #d0d5dd;border-radius:6px}footer{padding:8px 20px;color:#475467;font-size:13px}";
+
+/// Hands the token and a theme to every framed console, and follows what they report.
+fn embed_demo_script(token: &str) -> String {
+    let token = serde_json::to_string(token).unwrap_or_default();
+    format!(
+        r#"const token = {token};
+const frames = [...document.querySelectorAll("iframe")];
+const log = document.getElementById("log");
+let theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+const signedIn = new Set();
+const greet = (frame) => {{
+  frame.contentWindow.postMessage({{type: "sandbox-console:auth", token}}, location.origin);
+  frame.contentWindow.postMessage({{type: "sandbox-console:theme", theme}}, location.origin);
+}};
+// A framed console reports its height as soon as it runs; until it has navigated past
+// sign-in, every report is answered with the token (its listener may not have existed
+// when the frame's load event fired).
+addEventListener("message", (e) => {{
+  if (e.origin !== location.origin) return;
+  const frame = frames.find((f) => f.contentWindow === e.source);
+  if (!frame) return;
+  if (e.data.type === "sandbox-console:resize") {{
+    frame.style.height = Math.min(e.data.height + 4, 900) + "px";
+    if (!signedIn.has(frame)) greet(frame);
+  }}
+  if (e.data.type === "sandbox-console:navigated") {{
+    if (!e.data.path.startsWith("/sign-in")) signedIn.add(frame);
+    log.textContent = "Embedded console navigated to " + e.data.path;
+  }}
+}});
+const send = (message) => frames.forEach((f) => f.contentWindow.postMessage(message, location.origin));
+document.getElementById("light").onclick = () => send({{type: "sandbox-console:theme", theme: (theme = "light")}});
+document.getElementById("dark").onclick = () => send({{type: "sandbox-console:theme", theme: (theme = "dark")}});
+"#
+    )
 }
 
 impl ConsoleSite {
@@ -54,6 +116,23 @@ impl ConsoleSite {
         // Origins are checked at start-up to hold only URL characters.
         HeaderValue::from_str(&policy)
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+    }
+
+    /// The embedding demo's page, style and script; `None` outside `--demo`.
+    pub fn embed_demo(&self, path: &str) -> Option<Response> {
+        let token = self.embed_demo_token.as_ref()?;
+        self.dist.as_ref()?;
+        let (content_type, body) = match path {
+            "/embed-demo.html" => ("text/html; charset=utf-8", EMBED_DEMO_PAGE.to_owned()),
+            "/embed-demo.css" => ("text/css", EMBED_DEMO_STYLE.to_owned()),
+            "/embed-demo.js" => ("text/javascript", embed_demo_script(token)),
+            _ => return None,
+        };
+        let mut response = body.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Some(response)
     }
 
     pub fn config_json(&self) -> Response {
@@ -117,6 +196,7 @@ mod tests {
     fn site(origins: &[&str]) -> ConsoleSite {
         ConsoleSite {
             dist: None,
+            embed_demo_token: None,
             config: ConsoleConfig {
                 control_plane_url: String::new(),
                 data_plane_url: "https://api.example.com".into(),

@@ -42,6 +42,13 @@ pub struct DemoTokens {
     file: String,
 }
 
+impl DemoTokens {
+    /// The user token: what the embedding demo page hands to the console.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+}
+
 impl fmt::Display for DemoTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "demo organization {DEMO_ORGANIZATION:?}; sign in with")?;

@@ -595,6 +595,7 @@ fn info(record: &SandboxRecord) -> SandboxInfo {
         exposed_ports: record.request.ports.clone(),
         applied_ingress_mode: record.ingress_mode.clone(),
         applied_egress_mode: record.egress_mode.clone(),
+        unenforced_egress: record.unenforced_egress,
     }
 }
 

@@ -66,13 +66,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         allow_unenforced_egress: args.allow_unenforced_egress || args.demo,
     };
 
+    // The embedding demo page needs a token to hand over: only with generated demo
+    // tokens (never one given with --token).
+    let mut embed_demo_token = None;
     if args.demo {
         let organization = demo::organization(&args.tokens);
         if args.tokens.is_empty() {
             let tokens = demo::ensure_tokens(&store, &args.data_dir).await?;
             println!("{tokens}");
+            embed_demo_token = Some(tokens.user().to_owned());
         }
         demo::seed(&fleet, &policy, &organization).await?;
+    }
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let mut embed_allowed_origins = args.embed_allowed_origins;
+    if embed_demo_token.is_some() {
+        // The demo host page is served from this gateway, so its origin must be allowed.
+        embed_allowed_origins.push(format!("http://{address}"));
+        if address.ip().is_loopback() {
+            embed_allowed_origins.push(format!("http://localhost:{}", address.port()));
+        }
     }
 
     let console = ConsoleSite {
@@ -86,10 +103,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config: ConsoleConfig {
             control_plane_url: String::new(),
             data_plane_url: String::new(),
-            embed_allowed_origins: args.embed_allowed_origins,
+            embed_allowed_origins,
             base_path: "/".into(),
         },
+        embed_demo_token,
     };
+    let serves_embed_demo = console.dist.is_some() && console.embed_demo_token.is_some();
     let serves_console = console.dist.is_some();
     let app = router(AppState {
         store,
@@ -98,14 +117,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         console: Arc::new(console),
     });
 
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
-    let address = listener.local_addr()?;
     // Scripts and the test harness read this line to learn the chosen port.
     println!("listening on http://{address}");
     if serves_console {
         println!("console: open http://{address}/ in a browser");
+    }
+    if serves_embed_demo {
+        println!("embedding demo: open http://{address}/embed-demo.html");
     }
     tracing::info!(%address, "serving");
     axum::serve(listener, app)

@@ -471,3 +471,78 @@ async fn spec_rules_are_enforced_with_yaml_form_paths() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_demo_serves_an_embedding_host_page_that_hands_over_the_user_token() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<!DOCTYPE html>").unwrap();
+    let console = dist.path().to_string_lossy().to_string();
+    let gateway = Gateway::start(
+        Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
+        &["--demo", "--console-dir", &console],
+    )
+    .await
+    .expect("gateway starts");
+    let user = gateway
+        .startup_output()
+        .iter()
+        .find_map(|line| {
+            line.split_once("(SANDBOX_USER):")
+                .map(|(_, t)| t.trim().to_owned())
+        })
+        .expect("a user token");
+    let page = reqwest::get(format!("{}/embed-demo.html", gateway.url))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self' 'wasm-unsafe-eval'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"src="/runners?embed=1""#), "{html}");
+    let script = reqwest::get(format!("{}/embed-demo.js", gateway.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        script.contains(&user),
+        "the script hands over the demo user token"
+    );
+    let config: Value = reqwest::get(format!("{}/config.json", gateway.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        config["embedAllowedOrigins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o == gateway.url.as_str()),
+        "{config}"
+    );
+
+    // With tokens given on the command line there is no demo token to hand over.
+    let without = Gateway::start(
+        Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
+        &[
+            "--demo",
+            "--console-dir",
+            &console,
+            "--token",
+            &format!("acme:SANDBOX_ADMIN:{ADMIN}"),
+        ],
+    )
+    .await
+    .expect("gateway starts");
+    let missing = reqwest::get(format!("{}/embed-demo.js", without.url))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

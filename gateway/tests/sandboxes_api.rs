@@ -312,6 +312,22 @@ async fn unenforced_egress_runs_only_when_allowed() {
     .await;
     assert_eq!(started.status, StatusCode::OK, "{}", started.body);
     assert_eq!(started.body["appliedEgressMode"], "gh");
+    let id = started.body["sandboxId"].as_str().unwrap();
+    let shown = get(&gateway, &format!("/v1beta2/sandboxes/{id}"), USER).await;
+    assert_eq!(
+        shown.body["unenforcedEgress"], true,
+        "flagged: {}",
+        shown.body
+    );
+    let enforced = start(&gateway, shell("true")).await;
+    let id = enforced.body["sandboxId"].as_str().unwrap();
+    assert!(
+        get(&gateway, &format!("/v1beta2/sandboxes/{id}"), USER)
+            .await
+            .body
+            .get("unenforcedEgress")
+            .is_none()
+    );
 }
 
 #[tokio::test]

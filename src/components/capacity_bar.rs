@@ -19,7 +19,11 @@ pub fn CapacityBar(
     } else {
         0.0
     };
-    let text = format!("{} of {} free", format(available), format(max));
+    let text = if max > 0 {
+        format!("{} of {} free", format(available), format(max))
+    } else {
+        "none".to_owned()
+    };
     let (title, value_text) = (text.clone(), text.clone());
     let level = match free_percent as u32 {
         0..=10 => "low",

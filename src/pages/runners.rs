@@ -218,7 +218,15 @@ fn RunnerTable(
                                 </td>
                                 <td>{capabilities.supported_gpu_types.join(", ")}</td>
                                 <td>{capabilities.supported_architectures.join(", ")}</td>
-                                <td>{runner.profile_names.join(", ")}</td>
+                                <td>
+                                    <ul class="chips" aria-label="Profiles">
+                                        {runner
+                                            .profile_names
+                                            .iter()
+                                            .map(|name| view! { <li class="chip">{name.clone()}</li> })
+                                            .collect_view()}
+                                    </ul>
+                                </td>
                                 <td class="number">{running}</td>
                                 <td><CapacityBar label="CPU" available=cpu max=capabilities.max_cpu_millicores format=format_cpu /></td>
                                 <td><CapacityBar label="Memory" available=memory max=capabilities.max_memory_bytes format=format_bytes /></td>

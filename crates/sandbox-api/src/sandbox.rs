@@ -362,6 +362,11 @@ pub struct SandboxInfo {
     pub applied_ingress_mode: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub applied_egress_mode: String,
+    /// Local gateway extension (not in the platform schema): the egress mode could not
+    /// be enforced by a local process, so the sandbox ran on the host network
+    /// (`--allow-unenforced-egress`). Clients that do not know it ignore it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unenforced_egress: bool,
 }
 
 /// Answer of `GET /v1beta2/sandboxes/{id}`: the list fields plus why the sandbox is in

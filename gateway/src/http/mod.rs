@@ -113,6 +113,9 @@ async fn console_or_not_found(State(state): State<AppState>, request: Request) -
     let path = request.uri().path().to_owned();
     let is_page_load =
         matches!(*request.method(), Method::GET | Method::HEAD) && !path.starts_with(API_PREFIX);
+    if is_page_load && let Some(response) = state.console.embed_demo(&path) {
+        return response;
+    }
     if is_page_load && let Some(response) = state.console.serve(request).await {
         return response;
     }
