@@ -15,6 +15,7 @@ use sandbox_api::violation::Violation;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::fleet::Liveness;
+use crate::page_token;
 use crate::runner_state::{self, RunnerState};
 use crate::store::Store;
 
@@ -44,18 +45,7 @@ fn paging(query: &Query) -> Result<(usize, String), ApiError> {
         })?)),
     }
     .map_err(|v| ApiError::invalid(&[v]))?;
-    let token = match parameter(query, "pageToken").unwrap_or_default() {
-        "" => String::new(),
-        token => hex::decode(token)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| {
-                ApiError::invalid(&[Violation::error(
-                    "pageToken",
-                    "is not a page token this server issued",
-                )])
-            })?,
-    };
+    let token = page_token::decode(parameter(query, "pageToken").unwrap_or_default())?;
     Ok((size as usize, token))
 }
 
@@ -77,7 +67,7 @@ fn page<T>(
         rest.truncate(size);
         let token = rest
             .last()
-            .map(|last| hex::encode(key(last)))
+            .map(|last| page_token::encode(&key(last)))
             .unwrap_or_default();
         (rest, token)
     } else {

@@ -11,6 +11,7 @@ mod error;
 mod fleet;
 mod heartbeats;
 mod http;
+mod page_token;
 mod process;
 mod profile_templates;
 mod runner_state;

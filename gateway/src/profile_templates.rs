@@ -12,10 +12,11 @@ use sandbox_api::profile::{
     validate_template_update,
 };
 use sandbox_api::role::Role;
-use sandbox_api::violation::{Violation, errors};
+use sandbox_api::violation::errors;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::page_token;
 use crate::store::profile_templates::{self as rows, InsertError};
 use crate::store::{self, Store};
 
@@ -155,7 +156,7 @@ pub async fn list(
 ) -> Result<ListProfileTemplatesResponse, ApiError> {
     caller.require(Role::User)?;
     let size = page_size(requested_page_size).map_err(|v| ApiError::invalid(&[v]))?;
-    let after = decode_page_token(page_token)?;
+    let after = Some(page_token::decode(page_token)?).filter(|a| !a.is_empty());
     let organization = caller.organization.clone();
     let mut page = store
         .run(move |connection| {
@@ -167,7 +168,7 @@ pub async fn list(
     let next_page_token = if page.len() > size as usize {
         page.truncate(size as usize);
         page.last()
-            .map(|last| hex::encode(&last.display_name))
+            .map(|last| page_token::encode(&last.display_name))
             .unwrap_or_default()
     } else {
         String::new()
@@ -199,21 +200,4 @@ fn stale(name: &str) -> ApiError {
         )
         .with_reason(Reason::StaleEtag, BTreeMap::new()),
     )
-}
-
-/// The display name a page starts after; page tokens are opaque to clients.
-fn decode_page_token(token: &str) -> Result<Option<String>, ApiError> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    hex::decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::invalid(&[Violation::error(
-                "page_token",
-                "is not a page token this server issued",
-            )])
-        })
 }

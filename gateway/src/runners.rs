@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::fleet::{Fleet, Liveness};
+use crate::page_token;
 use crate::store::runners::{self as rows, InsertError, StoredRunner};
 use crate::store::{self, Store, profile_templates};
 
@@ -130,7 +131,7 @@ pub async fn list(
             status => Some(status),
         },
     };
-    let after = decode_token(&query.page_token)?;
+    let after = page_token::decode(&query.page_token)?;
     let organization = caller.organization.clone();
     let all = store
         .run(move |connection| {
@@ -151,7 +152,7 @@ pub async fn list(
         runners.truncate(size as usize);
         runners
             .last()
-            .map(|r| hex::encode(runner_id(r)))
+            .map(|r| page_token::encode(runner_id(r)))
             .unwrap_or_default()
     } else {
         String::new()
@@ -375,19 +376,4 @@ fn stale(runner_id: &str) -> ApiError {
         )
         .with_reason(Reason::StaleEtag, BTreeMap::new()),
     )
-}
-
-fn decode_token(token: &str) -> Result<String, ApiError> {
-    if token.is_empty() {
-        return Ok(String::new());
-    }
-    hex::decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            ApiError::invalid(&[Violation::error(
-                "page_token",
-                "is not a page token this server issued",
-            )])
-        })
 }
