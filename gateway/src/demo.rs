@@ -207,17 +207,18 @@ async fn wait_until_ready(
     let liveness = fleet.liveness();
     loop {
         let org = organization.to_owned();
+        let cache = fleet.runner_cache();
         let states = fleet
             .store()
             .run(move |connection| {
-                crate::runner_state::load(connection, &org, liveness)
+                crate::runner_state::load(connection, &cache, &org, liveness)
                     .map_err(|e| ApiError::internal("reading runners", e))
             })
             .await
             .map_err(|e| anyhow::anyhow!(e.0.message))?;
         let ready = runner_ids.iter().all(|id| {
             states.iter().any(|s| {
-                s.runner_id() == *id && s.healthy() && fleet.agent(s.stored.uuid()).is_some()
+                s.runner_id() == *id && s.healthy() && fleet.agent(s.stored().uuid()).is_some()
             })
         });
         if ready {

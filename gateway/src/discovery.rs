@@ -14,10 +14,9 @@ use sandbox_api::violation::Violation;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fleet::Liveness;
+use crate::fleet::Fleet;
 use crate::page_token;
 use crate::runner_state::{self, RunnerState};
-use crate::store::Store;
 
 /// Query parameters, as given.
 pub type Query = Vec<(String, String)>;
@@ -75,16 +74,14 @@ fn page<T>(
     }
 }
 
-async fn states(
-    store: &Store,
-    liveness: Liveness,
-    caller: &Caller,
-) -> Result<Vec<RunnerState>, ApiError> {
+async fn states(fleet: &Fleet, caller: &Caller) -> Result<Vec<RunnerState>, ApiError> {
     caller.require(Role::User)?;
     let organization = caller.organization.clone();
-    store
+    let (cache, liveness) = (fleet.runner_cache(), fleet.liveness());
+    fleet
+        .store()
         .run(move |connection| {
-            runner_state::load(connection, &organization, liveness)
+            runner_state::load(connection, &cache, &organization, liveness)
                 .map_err(|e| ApiError::internal("reading runners", e))
         })
         .await
@@ -92,8 +89,7 @@ async fn states(
 }
 
 pub async fn list_runners(
-    store: &Store,
-    liveness: Liveness,
+    fleet: &Fleet,
     caller: &Caller,
     query: Query,
 ) -> Result<ListAvailableRunnersResponse, ApiError> {
@@ -103,7 +99,7 @@ pub async fn list_runners(
         parameter(&query, "view").is_some_and(|v| RunnerView::from_name(v) == RunnerView::Full);
     // Resolving every binding's modes is the costly part: only for a mode filter.
     let needs_modes = !filter.ingress_mode.is_empty() || !filter.egress_mode.is_empty();
-    let runners: Vec<AvailableRunner> = states(store, liveness, caller)
+    let runners: Vec<AvailableRunner> = states(fleet, caller)
         .await?
         .iter()
         .filter_map(|state| {
@@ -132,29 +128,27 @@ pub async fn list_runners(
 }
 
 pub async fn get_runner(
-    store: &Store,
-    liveness: Liveness,
+    fleet: &Fleet,
     caller: &Caller,
     runner_id: &str,
 ) -> Result<AvailableRunner, ApiError> {
-    states(store, liveness, caller)
+    states(fleet, caller)
         .await?
         .iter()
-        .find(|state| state.runner_id() == runner_id || state.stored.uuid() == runner_id)
+        .find(|state| state.runner_id() == runner_id || state.stored().uuid() == runner_id)
         .map(|state| state.available_runner(true))
         .ok_or_else(|| crate::runners::not_found(runner_id))
 }
 
 pub async fn list_profiles(
-    store: &Store,
-    liveness: Liveness,
+    fleet: &Fleet,
     caller: &Caller,
     query: Query,
 ) -> Result<ListProfilesResponse, ApiError> {
     let filter = filter(&query)?;
     let (size, after) = paging(&query)?;
     let exclude_shared = filter.exclude_shared;
-    let profiles: Vec<ProfileSummary> = states(store, liveness, caller)
+    let profiles: Vec<ProfileSummary> = states(fleet, caller)
         .await?
         .iter()
         .filter(|state| !exclude_shared || !state.available_runner(false).is_shared)
@@ -174,14 +168,13 @@ pub async fn list_profiles(
 }
 
 pub async fn get_profile(
-    store: &Store,
-    liveness: Liveness,
+    fleet: &Fleet,
     caller: &Caller,
     profile_name: &str,
     query: Query,
 ) -> Result<ProfileSummary, ApiError> {
     let runner_id = parameter(&query, "runnerId").unwrap_or_default().to_owned();
-    states(store, liveness, caller)
+    states(fleet, caller)
         .await?
         .iter()
         .flat_map(RunnerState::profile_summaries)

@@ -85,6 +85,8 @@ struct Inner {
     agents: Mutex<HashMap<String, AgentHandle>>,
     /// One connection pool for every agent process.
     http: reqwest::Client,
+    /// The runner read model discovery and placement share.
+    runner_cache: Arc<crate::runner_state::RunnerCache>,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (plain maps).
@@ -106,8 +108,13 @@ impl Fleet {
                 config,
                 agents: Mutex::new(HashMap::new()),
                 http,
+                runner_cache: Arc::default(),
             }),
         })
+    }
+
+    pub fn runner_cache(&self) -> Arc<crate::runner_state::RunnerCache> {
+        Arc::clone(&self.inner.runner_cache)
     }
 
     pub fn store(&self) -> &Store {

@@ -1,79 +1,162 @@
 //! A runner as discovery and placement see it: installed state, connection, capacity
 //! minus what active sandboxes reserve, and bindings resolved to their profiles.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rusqlite::Connection;
 use sandbox_api::discovery::{
     AvailableRunner, EgressMode, ProfileSummary, RunnerCapabilitySummary, RunnerResourceSummary,
     ServiceExposureMode,
 };
 use sandbox_api::layering::{Layers, effective_spec};
-use sandbox_api::placement::{CandidateBinding, CandidateRunner, offered_modes, resolve_bindings};
+use sandbox_api::placement::{
+    CandidateBinding, CandidateRunner, OfferedModes, offered_modes, resolve_bindings,
+};
 use sandbox_api::profile::ProfileSpec;
 use sandbox_api::runner::{RunnerConnectionStatus, RunnerInstallStatus};
 use time::OffsetDateTime;
 
-use crate::fleet::Liveness;
+use crate::fleet::{Liveness, lock};
+use crate::store::migrations::read_model_generation;
 use crate::store::runners::{self as runner_rows, Capacity, StoredRunner};
 use crate::store::{profile_templates, sandboxes};
 
 /// Tag on discovery results whose capacity was declared by configuration, not measured.
 pub const DECLARED_CAPACITY_TAG: &str = "capacity:declared";
 
-pub struct RunnerState {
+/// The part of a runner's read model that only changes when an administrator or the
+/// installer changes something: kept between requests (see `RunnerCache`).
+pub struct CachedRunner {
     pub stored: StoredRunner,
+    pub bindings: Vec<CandidateBinding>,
+    /// The modes each binding's effective spec offers, in binding order.
+    modes: Vec<OfferedModes>,
+}
+
+/// Every organization's cached runners, with the read-model generation they were built
+/// at. Discovery over thousands of runners would otherwise parse every row again on
+/// every request.
+#[derive(Default)]
+pub struct RunnerCache {
+    entries: Mutex<HashMap<String, (i64, CachedRunners)>>,
+}
+
+/// One organization's cached runners, shared by the requests that read them.
+type CachedRunners = Arc<Vec<Arc<CachedRunner>>>;
+
+impl RunnerCache {
+    fn get(&self, organization: &str, generation: i64) -> Option<CachedRunners> {
+        lock(&self.entries)
+            .get(organization)
+            .filter(|(built_at, _)| *built_at == generation)
+            .map(|(_, runners)| Arc::clone(runners))
+    }
+
+    fn put(&self, organization: &str, generation: i64, runners: CachedRunners) {
+        lock(&self.entries).insert(organization.to_owned(), (generation, runners));
+    }
+}
+
+/// A runner as discovery and placement see it right now.
+pub struct RunnerState {
+    cached: Arc<CachedRunner>,
     pub connection: RunnerConnectionStatus,
     pub capacity: Capacity,
+    pub last_heartbeat_at: Option<OffsetDateTime>,
     pub reserved_cpu_millicores: i64,
     pub reserved_memory_bytes: i64,
     pub reserved_gpus: i64,
     pub running_sandboxes: i32,
-    pub bindings: Vec<CandidateBinding>,
 }
 
 /// Every runner of `organization` with its live state; `liveness` says which are
-/// connected.
+/// connected. The slow part comes from `cache` while nothing it depends on changed.
 pub fn load(
     connection: &Connection,
+    cache: &RunnerCache,
     organization: &str,
     liveness: Liveness,
 ) -> anyhow::Result<Vec<RunnerState>> {
-    let templates: std::collections::HashMap<String, (String, ProfileSpec)> =
-        profile_templates::all(connection, organization)?
-            .into_iter()
-            .map(|t| (t.id, (t.display_name, t.spec.unwrap_or_default())))
-            .collect();
+    let generation = read_model_generation(connection)?;
+    let runners = match cache.get(organization, generation) {
+        Some(runners) => runners,
+        None => {
+            let built = Arc::new(build(connection, organization)?);
+            cache.put(organization, generation, Arc::clone(&built));
+            built
+        }
+    };
+    let live = runner_rows::live_state(connection, organization)?;
     let reservations = sandboxes::reservations(connection)?;
     let now = OffsetDateTime::now_utc();
-    let runners = runner_rows::list(connection, Some(organization), "", u32::MAX)?;
     Ok(runners
-        .into_iter()
-        .map(|stored| {
-            let (cpu, memory, gpus, count) =
-                reservations.get(stored.uuid()).copied().unwrap_or_default();
-            let bindings = resolve_bindings(&stored.runner.profile_bindings, |id| {
-                templates.get(id).cloned()
-            });
+        .iter()
+        .map(|cached| {
+            let (last_heartbeat_at, capacity) =
+                live.get(cached.stored.uuid()).cloned().unwrap_or_default();
+            let (cpu, memory, gpus, count) = reservations
+                .get(cached.stored.uuid())
+                .copied()
+                .unwrap_or_default();
             RunnerState {
-                connection: liveness.connection(stored.runner.last_heartbeat_at, now),
-                capacity: stored.capacity.clone().unwrap_or_default(),
+                connection: liveness.connection(last_heartbeat_at, now),
+                capacity: capacity.unwrap_or_default(),
+                last_heartbeat_at,
                 reserved_cpu_millicores: cpu,
                 reserved_memory_bytes: memory,
                 reserved_gpus: gpus,
                 running_sandboxes: count,
-                bindings,
-                stored,
+                cached: Arc::clone(cached),
             }
         })
         .collect())
 }
 
+/// Reads and resolves every runner of `organization` from the store.
+fn build(connection: &Connection, organization: &str) -> anyhow::Result<Vec<Arc<CachedRunner>>> {
+    let templates: HashMap<String, (String, ProfileSpec)> =
+        profile_templates::all(connection, organization)?
+            .into_iter()
+            .map(|t| (t.id, (t.display_name, t.spec.unwrap_or_default())))
+            .collect();
+    let runners = runner_rows::list(connection, Some(organization), "", u32::MAX)?;
+    Ok(runners
+        .into_iter()
+        .map(|stored| {
+            let bindings = resolve_bindings(&stored.runner.profile_bindings, |id| {
+                templates.get(id).cloned()
+            });
+            let modes = bindings
+                .iter()
+                .map(|binding| {
+                    let effective = effective_spec(Layers {
+                        overrides: Some(&binding.overrides),
+                        ..Layers::profile_only(&binding.profile)
+                    });
+                    offered_modes(&effective.spec)
+                })
+                .collect();
+            Arc::new(CachedRunner {
+                stored,
+                bindings,
+                modes,
+            })
+        })
+        .collect())
+}
+
 impl RunnerState {
+    pub fn stored(&self) -> &StoredRunner {
+        &self.cached.stored
+    }
+
     pub fn runner_id(&self) -> &str {
-        self.stored.runner_id()
+        self.cached.stored.runner_id()
     }
 
     pub fn is_installed(&self) -> bool {
-        self.stored.runner.install_status == RunnerInstallStatus::Ready
+        self.cached.stored.runner.install_status == RunnerInstallStatus::Ready
     }
 
     pub fn healthy(&self) -> bool {
@@ -94,7 +177,7 @@ impl RunnerState {
         let (cpu, memory, gpus) = self.available();
         CandidateRunner {
             runner_id: self.runner_id().to_owned(),
-            install_status: self.stored.runner.install_status,
+            install_status: self.cached.stored.runner.install_status,
             connection_status: self.connection,
             healthy: self.capacity.healthy,
             available_cpu_millicores: cpu,
@@ -102,14 +185,20 @@ impl RunnerState {
             available_gpus: gpus,
             gpu_types: self.capacity.gpu_types.clone(),
             zone_defaults: ProfileSpec::default(),
-            bindings: self.bindings.clone(),
+            bindings: self.cached.bindings.clone(),
         }
     }
 
     /// The discovery view; `full` adds the live resources.
     pub fn available_runner(&self, full: bool) -> AvailableRunner {
         let (cpu, memory, gpus) = self.available();
-        let identity = self.stored.runner.identity.clone().unwrap_or_default();
+        let identity = self
+            .cached
+            .stored
+            .runner
+            .identity
+            .clone()
+            .unwrap_or_default();
         let mut tags = vec![format!("zone:{}", identity.zone)];
         if self.capacity.declared {
             tags.push(DECLARED_CAPACITY_TAG.to_owned());
@@ -135,41 +224,37 @@ impl RunnerState {
                 running_sandboxes: self.running_sandboxes,
             }),
             profile_names: self
+                .cached
                 .bindings
                 .iter()
                 .map(|b| b.profile_name.clone())
                 .collect(),
-            connected_at: self.stored.runner.last_heartbeat_at,
+            connected_at: self.last_heartbeat_at,
             is_shared: false,
         }
     }
 
     /// One summary per binding, with the modes of its effective spec.
     pub fn profile_summaries(&self) -> Vec<ProfileSummary> {
-        self.bindings
+        self.cached
+            .bindings
             .iter()
-            .map(|binding| {
-                let effective = effective_spec(Layers {
-                    overrides: Some(&binding.overrides),
-                    ..Layers::profile_only(&binding.profile)
-                });
-                let modes = offered_modes(&effective.spec);
-                ProfileSummary {
-                    profile_name: binding.profile_name.clone(),
-                    runner_id: self.runner_id().to_owned(),
-                    supported_gpu_types: self.capacity.gpu_types.clone(),
-                    supported_architectures: self.capacity.architectures.clone(),
-                    service_exposure_modes: modes
-                        .ingress
-                        .into_iter()
-                        .map(|name| ServiceExposureMode { name })
-                        .collect(),
-                    egress_modes: modes
-                        .egress
-                        .into_iter()
-                        .map(|name| EgressMode { name })
-                        .collect(),
-                }
+            .zip(&self.cached.modes)
+            .map(|(binding, modes)| ProfileSummary {
+                profile_name: binding.profile_name.clone(),
+                runner_id: self.runner_id().to_owned(),
+                supported_gpu_types: self.capacity.gpu_types.clone(),
+                supported_architectures: self.capacity.architectures.clone(),
+                service_exposure_modes: modes
+                    .ingress
+                    .iter()
+                    .map(|name| ServiceExposureMode { name: name.clone() })
+                    .collect(),
+                egress_modes: modes
+                    .egress
+                    .iter()
+                    .map(|name| EgressMode { name: name.clone() })
+                    .collect(),
             })
             .collect()
     }

@@ -124,13 +124,13 @@ pub async fn start(
     }
     let organization = caller.organization.clone();
     let policy_for_store = policy.clone();
-    let liveness = fleet.liveness();
+    let (cache, liveness) = (fleet.runner_cache(), fleet.liveness());
     // Placement and the reservation happen under the store's one connection, so two
     // starts can never both take the last free capacity.
     let record = fleet
         .store()
         .run(move |connection| {
-            let states = runner_state::load(connection, &organization, liveness)
+            let states = runner_state::load(connection, &cache, &organization, liveness)
                 .map_err(|e| ApiError::internal("reading runners", e))?;
             let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
             let placed = place(&request, &candidates, &policy_for_store.ceiling)
@@ -150,7 +150,7 @@ pub async fn start(
             let record = SandboxRecord {
                 id: uuid::Uuid::new_v4().to_string(),
                 organization: organization.clone(),
-                runner_uuid: runner.stored.uuid().to_owned(),
+                runner_uuid: runner.stored().uuid().to_owned(),
                 runner_id: placed.runner_id.clone(),
                 profile_template_id: placed.profile_template_id.clone(),
                 profile_name: placed.profile_name.clone(),

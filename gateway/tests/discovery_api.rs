@@ -174,3 +174,75 @@ async fn profiles_are_listed_once_per_binding_and_filtered() {
         Some("CWSANDBOX_PROFILE_NOT_FOUND")
     );
 }
+
+#[tokio::test]
+async fn discovery_reflects_every_change_at_once() {
+    let gateway = gateway(&[]).await;
+    let a = create_template(&gateway, ADMIN, profile("a", serde_json::json!({"egress": {"default": "web", "modes": {"web": {"type": "internet"}}}}))).await;
+    let b = create_template(&gateway, ADMIN, profile("b", serde_json::json!({}))).await;
+    create_runner(
+        &gateway,
+        ADMIN,
+        "r",
+        serde_json::json!([{"profileTemplateId": a, "isDefault": true}]),
+    )
+    .await;
+    wait_until_ready(&gateway, "r").await;
+    let names = |body: &Value| body["profileNames"].clone();
+    assert_eq!(
+        names(&get(&gateway, "/v1beta2/runners/r", USER).await.body),
+        serde_json::json!(["a"])
+    );
+
+    // A binding change, an alias, then a template's network: each shows on the next read.
+    let patched = call(
+        &gateway,
+        reqwest::Method::PATCH,
+        "/v1beta2/sandbox/managed-runners/r?updateMask=profile_bindings",
+        Some(ADMIN),
+        Some(serde_json::json!({"runner": {"profileBindings": [
+            {"profileTemplateId": a, "isDefault": true}, {"profileTemplateId": b, "profileName": "bee"}]}})),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(
+        names(&get(&gateway, "/v1beta2/runners/r", USER).await.body),
+        serde_json::json!(["a", "bee"])
+    );
+    let offline =
+        serde_json::json!({"egress": {"default": "none", "modes": {"none": {"type": "none"}}}})
+            .to_string();
+    let updated = call(
+        &gateway,
+        reqwest::Method::PATCH,
+        "/v1beta2/sandbox/profile-templates/a?updateMask=spec",
+        Some(ADMIN),
+        Some(serde_json::json!({"profileTemplate": {"spec": {"networkConfigJson": offline}}})),
+    )
+    .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    let profile = get(&gateway, "/v1beta2/profiles/a?runnerId=r", USER).await;
+    assert_eq!(
+        profile.body["egressModes"],
+        serde_json::json!([{"name": "none"}])
+    );
+    assert_eq!(
+        runner_ids(
+            &get(&gateway, "/v1beta2/runners?egressMode=web", USER)
+                .await
+                .body
+        ),
+        Vec::<String>::new()
+    );
+
+    // Reservations are always current: a running sandbox takes its CPU at once.
+    let before =
+        get(&gateway, "/v1beta2/runners/r", USER).await.body["resources"]["availableCpuMillicores"]
+            .clone();
+    let started = post(&gateway, "/v1beta2/sandboxes", USER, serde_json::json!({"command": "sleep", "args": ["30"], "containerImage": "x", "resources": {"cpu": "1"}})).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let during =
+        get(&gateway, "/v1beta2/runners/r", USER).await.body["resources"]["availableCpuMillicores"]
+            .clone();
+    assert_ne!(before, during);
+}

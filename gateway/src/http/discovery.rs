@@ -17,7 +17,7 @@ pub async fn list_runners(
     caller: Caller,
     query: QueryPairs,
 ) -> Result<Json<ListAvailableRunnersResponse>, ApiError> {
-    discovery::list_runners(&state.store, state.fleet.liveness(), &caller, query.0)
+    discovery::list_runners(&state.fleet, &caller, query.0)
         .await
         .map(Json)
 }
@@ -27,7 +27,7 @@ pub async fn get_runner(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<AvailableRunner>, ApiError> {
-    discovery::get_runner(&state.store, state.fleet.liveness(), &caller, &id)
+    discovery::get_runner(&state.fleet, &caller, &id)
         .await
         .map(Json)
 }
@@ -37,7 +37,7 @@ pub async fn list_profiles(
     caller: Caller,
     query: QueryPairs,
 ) -> Result<Json<ListProfilesResponse>, ApiError> {
-    discovery::list_profiles(&state.store, state.fleet.liveness(), &caller, query.0)
+    discovery::list_profiles(&state.fleet, &caller, query.0)
         .await
         .map(Json)
 }
@@ -48,13 +48,7 @@ pub async fn get_profile(
     Path(name): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<ProfileSummary>, ApiError> {
-    discovery::get_profile(
-        &state.store,
-        state.fleet.liveness(),
-        &caller,
-        &name,
-        query.0,
-    )
-    .await
-    .map(Json)
+    discovery::get_profile(&state.fleet, &caller, &name, query.0)
+        .await
+        .map(Json)
 }

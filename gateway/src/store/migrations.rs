@@ -91,7 +91,44 @@ const MIGRATIONS: &[M<'static>] = &[
     CREATE INDEX sandboxes_by_org_status ON sandboxes (organization_id, status);
     CREATE INDEX sandboxes_by_runner ON sandboxes (runner_uuid, status);",
     ),
+    // A counter every write that changes the runner read model bumps (runners but for
+    // heartbeats and reported capacity, their bindings, profile templates), so the
+    // cached read model knows when it is stale without every write path remembering.
+    M::up(
+        "CREATE TABLE read_model_generation (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        value  INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO read_model_generation (id, value) VALUES (1, 0);
+    CREATE TRIGGER templates_inserted AFTER INSERT ON profile_templates
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER templates_updated AFTER UPDATE ON profile_templates
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER templates_deleted AFTER DELETE ON profile_templates
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER bindings_inserted AFTER INSERT ON runner_bindings
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER bindings_updated AFTER UPDATE ON runner_bindings
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER bindings_deleted AFTER DELETE ON runner_bindings
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER runners_inserted AFTER INSERT ON runners
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER runners_deleted AFTER DELETE ON runners
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;
+    CREATE TRIGGER runners_updated AFTER UPDATE OF runner_id, cluster_key, display_name,
+        identity_json, managed_spec_json, install_status, install_error_json, active_revision,
+        target_revision, update_available, created_at, updated_at, etag ON runners
+        BEGIN UPDATE read_model_generation SET value = value + 1; END;",
+    ),
 ];
+
+/// The current read-model generation (see the migration that creates it).
+pub fn read_model_generation(connection: &Connection) -> rusqlite::Result<i64> {
+    connection.query_row("SELECT value FROM read_model_generation", [], |row| {
+        row.get(0)
+    })
+}
 
 pub fn apply(connection: &mut Connection) -> Result<(), rusqlite_migration::Error> {
     Migrations::from_slice(MIGRATIONS).to_latest(connection)

@@ -1,7 +1,7 @@
 //! The SQLite store: one connection, WAL, foreign keys, versioned migrations. Every
 //! multi-row change runs in one transaction.
 
-mod migrations;
+pub mod migrations;
 pub mod organizations;
 pub mod profile_templates;
 pub mod runners;

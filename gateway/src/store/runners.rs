@@ -186,6 +186,34 @@ fn replace_bindings(
     Ok(())
 }
 
+/// A runner's last heartbeat and reported capacity, by runner UUID.
+pub type LiveStates = std::collections::HashMap<String, (Option<OffsetDateTime>, Option<Capacity>)>;
+
+/// What changes with every heartbeat, for every runner of `organization`: when it last
+/// beat and the capacity it reported, by runner UUID.
+pub fn live_state(connection: &Connection, organization: &str) -> anyhow::Result<LiveStates> {
+    let mut statement = connection.prepare_cached(
+        "SELECT id, last_heartbeat_at, capacity_json FROM runners WHERE organization_id = ?1",
+    )?;
+    let rows = statement.query_map(params![organization], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, Option<String>>(1)?,
+            row.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut live = std::collections::HashMap::new();
+    for row in rows {
+        let (uuid, heartbeat, capacity) = row?;
+        let heartbeat = heartbeat
+            .map(|t| OffsetDateTime::parse(&t, &Rfc3339))
+            .transpose()?;
+        let capacity = capacity.map(|c| serde_json::from_str(&c)).transpose()?;
+        live.insert(uuid, (heartbeat, capacity));
+    }
+    Ok(live)
+}
+
 /// Agent bookkeeping that does not count as a change by an administrator: no new etag.
 pub fn record_heartbeat(
     connection: &Connection,
