@@ -200,6 +200,29 @@ impl Page<'_> {
         .await
     }
 
+    /// Runs axe-core (the npm package `scripts/bootstrap` installs) on the page and
+    /// returns every violation as `rule: selector, selector`.
+    pub async fn accessibility_violations(&self) -> anyhow::Result<Vec<String>> {
+        let path = crate::workspace_root().join("node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (run scripts/bootstrap)", path.display()))?;
+        self.0
+            .execute(&format!("{source}\nreturn null;"), vec![])
+            .await?;
+        let found = self
+            .script(
+                "return axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => \
+                 v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')));",
+            )
+            .await?;
+        Ok(found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect())
+    }
+
     /// Runs JavaScript and returns its result.
     pub async fn script(&self, source: &str) -> anyhow::Result<serde_json::Value> {
         Ok(self.0.execute(source, vec![]).await?)

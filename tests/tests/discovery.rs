@@ -330,3 +330,41 @@ async fn will_it_fit_agrees_with_what_starting_the_sandbox_does() -> anyhow::Res
     })
     .await
 }
+
+#[tokio::test]
+async fn the_pages_have_no_accessibility_violations() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("accessibility", |client| async move {
+        let page = Page(&client);
+        client.goto(&format!("{}/sign-in", gateway.url)).await?;
+        page.field("Bearer token").await?;
+        let mut found = Vec::new();
+        for violation in page.accessibility_violations().await? {
+            found.push(format!("/sign-in: {violation}"));
+        }
+        sign_in(&page, &format!("{}/runners", gateway.url), USER).await?;
+        for (path, ready) in [
+            ("/runners", "table.runners"),
+            ("/availability", "table.data-table"),
+            ("/runners/gpu-east", ".cards"),
+            ("/profiles", "table.data-table"),
+        ] {
+            client.goto(&format!("{}{path}", gateway.url)).await?;
+            page.wait_for(Locator::Css(ready)).await?;
+            if path == "/runners" {
+                page.wait_for(Locator::Css(".will-it-fit summary"))
+                    .await?
+                    .click()
+                    .await?;
+                page.text_containing(".will-it-fit .verdict", "Fits")
+                    .await?;
+            }
+            for violation in page.accessibility_violations().await? {
+                found.push(format!("{path}: {violation}"));
+            }
+        }
+        assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
+        Ok(())
+    })
+    .await
+}
