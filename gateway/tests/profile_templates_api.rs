@@ -210,8 +210,13 @@ async fn pages_follow_next_page_token_to_the_end() {
 }
 
 #[tokio::test]
-async fn unknown_api_routes_answer_a_status_body() {
+async fn health_answers_and_unknown_api_routes_answer_a_status_body() {
     let gateway = gateway(&[]).await;
+    let health = reqwest::get(format!("{}/healthz", gateway.url))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.text().await.unwrap(), "ok");
     let answer = call(
         &gateway,
         reqwest::Method::GET,
