@@ -411,14 +411,6 @@ async fn a_restart_fails_running_sandboxes_and_keeps_their_logs() {
     let started = start(&gateway, shell("echo before-restart; sleep 60")).await;
     let id = started.body["sandboxId"].as_str().unwrap().to_owned();
     wait_status(&gateway, &id, false).await;
-    wait_for(
-        &gateway,
-        &format!("/v1beta2/sandboxes/{id}"),
-        USER,
-        "output",
-        |_| true,
-    )
-    .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !log_text(&gateway, &id).await.contains("before-restart") {
         assert!(
