@@ -118,8 +118,27 @@ impl Api {
 
     /// An authorized GET; records whether the gateway answered at all.
     async fn get<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ApiError> {
+        self.authorized(request, None).await?.decode()
+    }
+
+    /// An authorized call with a JSON body.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+        body: String,
+    ) -> Result<T, ApiError> {
+        self.authorized(request, Some(body)).await?.decode()
+    }
+
+    /// The one place that sends the session's token. Not generic, like everything
+    /// below it, so the network code is in the bundle once, not once per answer type.
+    async fn authorized(
+        &self,
+        request: RequestBuilder,
+        body: Option<String>,
+    ) -> Result<Answer, ApiError> {
         let token = self.session.token_untracked().ok_or(ApiError::SignedOut)?;
-        let result = get_json(request, &token).await;
+        let result = exchange(request, &token, body).await;
         self.connectivity
             .record(!matches!(result, Err(ApiError::Unreachable(_))));
         result
@@ -187,6 +206,25 @@ impl Api {
         }
     }
 
+    /// One managed runner (control plane): install, connection and update status.
+    pub async fn get_managed_runner(&self, runner_id: &str) -> Result<Runner, ApiError> {
+        let id = js_sys::encode_uri_component(runner_id);
+        self.get(Request::get(
+            &self.control_plane(&format!("managed-runners/{id}")),
+        ))
+        .await
+    }
+
+    /// Starts rolling the runner to the newest release of its channel (administrators).
+    pub async fn apply_update(&self, runner_id: &str) -> Result<Runner, ApiError> {
+        let id = js_sys::encode_uri_component(runner_id);
+        self.send(
+            Request::post(&self.control_plane(&format!("managed-runners/{id}:applyUpdate"))),
+            "{}".to_owned(),
+        )
+        .await
+    }
+
     pub async fn get_available_runner(&self, runner_id: &str) -> Result<AvailableRunner, ApiError> {
         let id = js_sys::encode_uri_component(runner_id);
         self.get(Request::get(&self.data_plane(&format!("runners/{id}"))))
@@ -233,12 +271,13 @@ impl Api {
 
     /// Whether the gateway accepts `token`, asked with the cheapest read there is.
     pub async fn check_token(&self, token: &str) -> Result<(), ApiError> {
-        let _: ListProfileTemplatesResponse = get_json(
+        let answer = exchange(
             Request::get(&self.control_plane("profile-templates")).query([("pageSize", "1")]),
             token,
+            None,
         )
         .await?;
-        Ok(())
+        answer.decode::<serde::de::IgnoredAny>().map(drop)
     }
 
     /// What `token` may do: an update of a template that cannot exist is refused with
@@ -247,12 +286,9 @@ impl Api {
         let request = Request::patch(
             &self.control_plane(&format!("profile-templates/{ROLE_PROBE_TEMPLATE}")),
         )
-        .query([("updateMask", "description")])
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .body(r#"{"profileTemplate":{}}"#)
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-        match send_built(request).await {
+        .query([("updateMask", "description")]);
+        let answer = exchange(request, token, Some(r#"{"profileTemplate":{}}"#.to_owned())).await;
+        match answer.and_then(|a| a.decode::<serde::de::IgnoredAny>()) {
             Err(ApiError::Rejected(status)) if status.code == Code::PermissionDenied => {
                 Ok(Role::User)
             }
@@ -269,47 +305,27 @@ pub fn use_api() -> Api {
     expect_context::<Api>()
 }
 
-async fn get_json<T: DeserializeOwned>(
-    request: RequestBuilder,
-    token: &str,
-) -> Result<T, ApiError> {
-    call(request.header("Authorization", &format!("Bearer {token}"))).await
+/// An HTTP answer, read in full.
+struct Answer {
+    http_status: u16,
+    ok: bool,
+    text: String,
 }
 
-/// Sends the request and reads the answer; dropping the future aborts the request.
-async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiError> {
-    // Lives until the body has been read: aborting earlier would cut the body off.
-    let abort = AbortOnDrop::new();
-    let response = request
-        .abort_signal(abort.signal().as_ref())
-        .send()
-        .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    decode(response).await
-}
-
-/// Sends a request that already has its body; the answer's body is not needed.
-async fn send_built(request: Request) -> Result<(), ApiError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    decode::<serde::de::IgnoredAny>(response).await.map(drop)
-}
-
-/// The body as `T` on success, else the gateway's `Status`.
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    let http_status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ApiError::Unreachable(format!("the answer was cut off: {e}")))?;
-    if response.ok() {
-        serde_json::from_str(&text).map_err(|e| ApiError::Unexpected {
+impl Answer {
+    /// The body as `T` on success, else the gateway's `Status`.
+    fn decode<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        let Answer {
             http_status,
-            detail: format!("the body is not what the API returns: {e}"),
-        })
-    } else {
+            ok,
+            text,
+        } = self;
+        if ok {
+            return serde_json::from_str(&text).map_err(|e| ApiError::Unexpected {
+                http_status,
+                detail: format!("the body is not what the API returns: {e}"),
+            });
+        }
         Err(serde_json::from_str::<Status>(&text)
             .map(ApiError::Rejected)
             .unwrap_or_else(|_| ApiError::Unexpected {
@@ -317,6 +333,52 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
                 detail: text.chars().take(200).collect(),
             }))
     }
+}
+
+/// Loads `config.json` (no token: it says where the API is).
+async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiError> {
+    send_request(request, None).await?.decode()
+}
+
+/// Sends `request` with `token` (and `body` as JSON, if any).
+async fn exchange(
+    request: RequestBuilder,
+    token: &str,
+    body: Option<String>,
+) -> Result<Answer, ApiError> {
+    let request = request.header("Authorization", &format!("Bearer {token}"));
+    send_request(request, body).await
+}
+
+/// Sends the request and reads the whole answer; dropping the future aborts the
+/// request.
+async fn send_request(request: RequestBuilder, body: Option<String>) -> Result<Answer, ApiError> {
+    // Lives until the body has been read: aborting earlier would cut the body off.
+    let abort = AbortOnDrop::new();
+    let request = request.abort_signal(abort.signal().as_ref());
+    let sent = match body {
+        None => request.send().await,
+        Some(body) => {
+            let request = request
+                .header("Content-Type", "application/json")
+                .body(body)
+                .map_err(|e| ApiError::Unexpected {
+                    http_status: 0,
+                    detail: format!("the request could not be built: {e}"),
+                })?;
+            request.send().await
+        }
+    };
+    let response: Response = sent.map_err(|e| ApiError::Unreachable(e.to_string()))?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Unreachable(format!("the answer was cut off: {e}")))?;
+    Ok(Answer {
+        http_status: response.status(),
+        ok: response.ok(),
+        text,
+    })
 }
 
 struct AbortOnDrop(Option<web_sys::AbortController>);

@@ -8,6 +8,7 @@ use leptos_router::path;
 
 use crate::api::{Api, ApiError};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::toasts::{ToastRegion, Toasts};
 use crate::components::unreachable_banner::UnreachableBanner;
 use crate::config::ConsoleConfig;
 use crate::connectivity::Connectivity;
@@ -31,6 +32,7 @@ pub fn App(config: ConsoleConfig) -> impl IntoView {
     provide_context(connectivity);
     provide_context(embedding);
     provide_context(api.clone());
+    provide_context(Toasts::new());
     if embedding.embedded {
         embed::listen_to_host(api, session);
         embed::report_height(allowed_origins);
@@ -88,6 +90,7 @@ fn SignedInShell() -> impl IntoView {
             <main id="main">
                 <UnreachableBanner />
                 <Outlet />
+                <ToastRegion />
             </main>
         };
         if embedding.embedded {

@@ -9,6 +9,7 @@ mod embed;
 mod pages;
 mod query;
 mod session;
+mod virtual_window;
 
 use leptos::prelude::*;
 

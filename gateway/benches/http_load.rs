@@ -3,15 +3,15 @@
 //! table for the README. Run with `cargo bench -p sandbox-gateway --bench http_load`.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use sandbox_e2e::fleet::{LARGE_FLEET, create_runners};
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
 
 const ADMIN: &str = "bench-admin-secret";
-const RUNNERS: usize = 10_000;
+const RUNNERS: usize = LARGE_FLEET;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let client = reqwest::Client::new();
     let seeded = Instant::now();
-    seed(&client, &gateway).await?;
+    create_runners(&client, &gateway, ADMIN, RUNNERS).await?;
     eprintln!(
         "seeded {RUNNERS} runners in {:.1} s",
         seeded.elapsed().as_secs_f64()
@@ -66,80 +66,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     followers(&client, &gateway).await
-}
-
-async fn seed(client: &reqwest::Client, gateway: &Gateway) -> anyhow::Result<()> {
-    let mut templates = Vec::new();
-    for (name, mode) in [
-        ("web", "internet"),
-        ("org-only", "org"),
-        ("offline", "none"),
-    ] {
-        let network =
-            json!({"egress": {"default": mode, "modes": {mode: {"type": mode}}}}).to_string();
-        let created: Value = post(client, gateway, "/v1beta2/sandbox/profile-templates", json!({"profileTemplate": {
-            "displayName": name, "spec": {"resourceDefaults": {"cpuRequest": "250m", "memoryRequest": "64Mi"}, "networkConfigJson": network}}}))
-        .await?;
-        templates.push(created["id"].as_str().unwrap_or_default().to_owned());
-    }
-    let templates = Arc::new(templates);
-    futures_util::stream::iter(0..RUNNERS)
-        .map(|i| {
-            let (client, templates, url) = (client.clone(), templates.clone(), gateway.url.clone());
-            async move {
-                let bindings: Vec<Value> = templates
-                    .iter()
-                    .enumerate()
-                    .map(|(b, id)| json!({"profileTemplateId": id, "isDefault": b == i % 3}))
-                    .collect();
-                let body = json!({"runnerId": format!("runner-{i:05}"), "runner": {
-                    "identity": {"zone": format!("zone-{}", i % 7), "clusterName": format!("cluster-{i}"), "runnerGroupId": format!("group-{}", i % 13)},
-                    "profileBindings": bindings}});
-                let response = client.post(format!("{url}/v1beta2/sandbox/managed-runners")).bearer_auth(ADMIN).json(&body).send().await?;
-                anyhow::ensure!(response.status().is_success(), "creating a runner: {}", response.text().await?);
-                Ok(())
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<anyhow::Result<()>>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<()>>()?;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let page: Value = get(
-            client,
-            gateway,
-            "/v1beta2/runners?healthyOnly=true&pageSize=1000",
-        )
-        .await?;
-        let mut count = page["runners"].as_array().map_or(0, Vec::len);
-        let mut token = page["nextPageToken"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        while !token.is_empty() {
-            let next: Value = get(
-                client,
-                gateway,
-                &format!("/v1beta2/runners?healthyOnly=true&pageSize=1000&pageToken={token}"),
-            )
-            .await?;
-            count += next["runners"].as_array().map_or(0, Vec::len);
-            token = next["nextPageToken"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-        }
-        if count == RUNNERS {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "only {count} runners became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// `clients` concurrent loops requesting `path` for `duration`: (requests/s, p50 s, p99 s).
@@ -263,16 +189,6 @@ fn rss_kib(gateway: &Gateway) -> u64 {
         })
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
-}
-
-async fn get(client: &reqwest::Client, gateway: &Gateway, path: &str) -> anyhow::Result<Value> {
-    Ok(client
-        .get(format!("{}{path}", gateway.url))
-        .bearer_auth(ADMIN)
-        .send()
-        .await?
-        .json()
-        .await?)
 }
 
 async fn post(

@@ -13,6 +13,9 @@ pub fn CapacityBar(
     /// Shows the label above the bar (where no column header names it).
     #[prop(optional)]
     labelled: bool,
+    /// Shows only what is free (narrow table cells); the full text is in the tooltip.
+    #[prop(optional)]
+    compact: bool,
 ) -> impl IntoView {
     let free_percent = if max > 0 {
         (available.clamp(0, max) as f64 / max as f64 * 100.0).round()
@@ -25,6 +28,11 @@ pub fn CapacityBar(
         "none".to_owned()
     };
     let (title, value_text) = (text.clone(), text.clone());
+    let shown = if compact && max > 0 {
+        format!("{} free", format(available))
+    } else {
+        text
+    };
     let level = match free_percent as u32 {
         0..=10 => "low",
         11..=35 => "medium",
@@ -45,7 +53,7 @@ pub fn CapacityBar(
             <div class="capacity-track">
                 <div class=format!("capacity-fill {level}") style=format!("width: {free_percent}%")></div>
             </div>
-            <span class="capacity-text">{text}</span>
+            <span class="capacity-text">{shown}</span>
         </div>
     }
 }

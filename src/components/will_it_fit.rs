@@ -152,17 +152,14 @@ pub fn WillItFit() -> impl IntoView {
                 {field("fit-ingress", "Ingress mode", "none", |a| a.ingress.clone(), |a, v| a.ingress = v)}
                 {field("fit-profile", "Profile", "each runner's default", |a| a.profile.clone(), |a, v| a.profile = v)}
             </form>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading runners…"</p> }>
-                {move || Suspend::new(async move {
-                    match fleet.await {
-                        Ok(candidates) => {
-                            let request = ask.get().request();
-                            view! { <Verdict request candidates /> }.into_any()
-                        }
-                        Err(error) => view! { <ErrorPanel title="Could not load what placement needs" error /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match fleet.get() {
+                None => view! { <p class="loading" role="status">"Loading runners…"</p> }.into_any(),
+                Some(Ok(candidates)) => {
+                    let request = ask.get().request();
+                    view! { <Verdict request candidates /> }.into_any()
+                }
+                Some(Err(error)) => view! { <ErrorPanel title="Could not load what placement needs" error /> }.into_any(),
+            }}
         </details>
     }
 }

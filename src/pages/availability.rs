@@ -33,10 +33,9 @@ pub fn AvailabilityPage() -> impl IntoView {
             </header>
             <DiscoveryFilters path="/availability" filter sort set=FilterSet::Profiles />
             <FilterChips path="/availability" filter sort />
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading profiles…"</p> }>
-                {move || Suspend::new(async move {
-                    match profiles.await {
-                        Ok(all) => {
+            {move || match profiles.get() {
+                        None => view! { <p class="loading" role="status">"Loading profiles…"</p> }.into_any(),
+                        Some(Ok(all)) => {
                             let filter = filter.get();
                             let sort = sort.get();
                             let mut shown: Vec<ProfileSummary> = all.iter().filter(|p| filter.matches_profile(p)).cloned().collect();
@@ -49,10 +48,8 @@ pub fn AvailabilityPage() -> impl IntoView {
                             });
                             view! { <ProfileTable profiles=shown total=all.len() sort filter /> }.into_any()
                         }
-                        Err(error) => view! { <ErrorPanel title="Could not load profiles" error /> }.into_any(),
-                    }
-                })}
-            </Transition>
+                        Some(Err(error)) => view! { <ErrorPanel title="Could not load profiles" error /> }.into_any(),
+            }}
         </section>
     }
 }

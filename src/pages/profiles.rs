@@ -21,22 +21,16 @@ pub fn ProfilesPage() -> impl IntoView {
                 <h1 id="profiles-heading">"Profiles"</h1>
                 <button class="button" on:click=move |_| templates.refetch()>"Refresh"</button>
             </header>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading profiles…"</p> }>
-                {move || Suspend::new(async move {
-                    match templates.await {
-                        Ok(list) if list.is_empty() => view! { <EmptyProfiles /> }.into_any(),
-                        Ok(list) => view! { <ProfileTable templates=list /> }.into_any(),
-                        Err(error) if error.is_unauthenticated() => {
-                            view! { <SessionEnded error /> }.into_any()
-                        }
-                        Err(error) => {
-                            let retry = Callback::new(move |()| templates.refetch());
-                            view! { <ErrorPanel title="Could not load profiles" error on_retry=retry /> }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Transition>
+            {move || match templates.get() {
+                None => view! { <p class="loading" role="status">"Loading profiles…"</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <EmptyProfiles /> }.into_any(),
+                Some(Ok(list)) => view! { <ProfileTable templates=list /> }.into_any(),
+                Some(Err(error)) if error.is_unauthenticated() => view! { <SessionEnded error /> }.into_any(),
+                Some(Err(error)) => {
+                    let retry = Callback::new(move |()| templates.refetch());
+                    view! { <ErrorPanel title="Could not load profiles" error on_retry=retry /> }.into_any()
+                }
+            }}
         </section>
     }
 }

@@ -11,6 +11,7 @@ use sandbox_api::sandbox::SandboxInfo;
 use crate::api::{ApiError, use_api};
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::installation::Installation;
 use crate::connectivity::use_connectivity;
 
 #[derive(Clone)]
@@ -50,14 +51,11 @@ pub fn RunnerDetailPage() -> impl IntoView {
                 <h1 id="runner-heading">{move || format!("Runner {}", runner_id.get())}</h1>
                 <button class="button" on:click=move |_| detail.refetch()>"Refresh"</button>
             </header>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the runner…"</p> }>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Ok(detail) => view! { <RunnerDetail detail /> }.into_any(),
-                        Err(error) => view! { <ErrorPanel title="Could not load this runner" error /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match detail.get() {
+                None => view! { <p class="loading" role="status">"Loading the runner…"</p> }.into_any(),
+                Some(Ok(detail)) => view! { <RunnerDetail detail /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel title="Could not load this runner" error /> }.into_any(),
+            }}
         </section>
     }
 }
@@ -84,6 +82,10 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
         .to_owned();
     view! {
         <div class="cards">
+            <div class="card">
+                <h2>"Installation"</h2>
+                <Installation runner_id=runner.runner_id.clone() />
+            </div>
             <div class="card">
                 <h2>"Status"</h2>
                 <dl class="facts">

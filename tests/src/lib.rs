@@ -3,6 +3,8 @@
 //! anything: `scripts/test` builds the gateway and the release console first.
 
 pub mod browser;
+pub mod demo;
+pub mod fleet;
 pub mod gateway;
 
 use std::future::Future;

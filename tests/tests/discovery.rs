@@ -5,36 +5,9 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
+use sandbox_e2e::demo::{ADMIN, USER, demo_gateway, sign_in};
 use sandbox_e2e::eventually;
-use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
 use serde_json::Value;
-
-const ADMIN: &str = "e2e-admin-secret-0001";
-const USER: &str = "e2e-user-secret-0001";
-
-async fn demo_gateway() -> anyhow::Result<Gateway> {
-    let console = built_console()?;
-    Gateway::start(
-        &built_binary()?,
-        &[
-            "--console-dir",
-            &console.to_string_lossy(),
-            "--demo",
-            "--token",
-            &format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
-            "--token",
-            &format!("e2e:SANDBOX_USER:{USER}"),
-        ],
-    )
-    .await
-}
-
-async fn sign_in(page: &Page<'_>, url: &str, token: &str) -> anyhow::Result<()> {
-    page.0.goto(url).await?;
-    page.field("Bearer token").await?.send_keys(token).await?;
-    page.button("Sign in").await?.click().await?;
-    Ok(())
-}
 
 /// The runner IDs in the table, in order.
 async fn runner_rows(page: &Page<'_>) -> anyhow::Result<Vec<String>> {
@@ -177,13 +150,19 @@ async fn capacity_bars_show_the_numbers_the_api_reports() -> anyhow::Result<()> 
             meter.attr("aria-valuemax").await?.unwrap_or_default(),
             max_cpu
         );
-        assert_eq!(meter.text().await?, "96.0 vCPU of 96.0 vCPU free");
+        // The cell says what is free; the tooltip and screen readers get both numbers.
+        assert_eq!(meter.text().await?, "96.0 vCPU free");
+        assert_eq!(
+            meter.attr("aria-valuetext").await?.unwrap_or_default(),
+            "96.0 vCPU of 96.0 vCPU free"
+        );
         let gpus = client
             .find(Locator::Css(
                 "table.runners tbody [role=meter][aria-label='GPUs free']",
             ))
             .await?;
-        assert_eq!(gpus.text().await?, "8 of 8 free");
+        assert_eq!(gpus.text().await?, "8 free");
+        assert_eq!(gpus.attr("title").await?.unwrap_or_default(), "8 of 8 free");
 
         client
             .find(Locator::LinkText("gpu-east"))

@@ -2,7 +2,9 @@
 //! combined with AND. The gateway answers with them and the console's views filter
 //! with them, from the same query parameters.
 
-use crate::discovery::{AvailableRunner, ProfileSummary};
+use crate::discovery::{
+    AvailableRunner, ProfileSummary, RunnerCapabilitySummary, RunnerResourceSummary,
+};
 use crate::violation::Violation;
 
 /// Every discovery filter; an empty field filters nothing.
@@ -121,8 +123,11 @@ impl DiscoveryFilter {
     /// for the ingress and egress mode filters (a runner passes when one of its
     /// profiles offers the mode).
     pub fn matches_runner(&self, runner: &AvailableRunner, profiles: &[ProfileSummary]) -> bool {
-        let capabilities = runner.capabilities.clone().unwrap_or_default();
-        let resources = runner.resources.clone().unwrap_or_default();
+        // Borrowed, not cloned: the console runs this for every runner on each keystroke.
+        let no_capabilities = RunnerCapabilitySummary::default();
+        let capabilities = runner.capabilities.as_ref().unwrap_or(&no_capabilities);
+        let no_resources = RunnerResourceSummary::default();
+        let resources = runner.resources.as_ref().unwrap_or(&no_resources);
         (self.runner_group_id.is_empty() || runner.runner_group_id == self.runner_group_id)
             && (self.runner_id.is_empty() || runner.runner_id == self.runner_id)
             && (self.profile_name.is_empty() || runner.profile_names.contains(&self.profile_name))

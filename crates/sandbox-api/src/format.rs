@@ -22,9 +22,41 @@ pub fn format_cpu(millicores: i64) -> String {
     format!("{:.1} vCPU", millicores as f64 / 1000.0)
 }
 
+/// A proto enum value as a person reads it: the type prefix dropped, first letter
+/// capitalised (`RUNNER_INSTALL_STATUS_READY` with prefix `RUNNER_INSTALL_STATUS_` →
+/// `"Ready"`, `RELEASE_CHANNEL_RAPID` → `"Rapid"`).
+pub fn format_enum(value: &str, prefix: &str) -> String {
+    let words = value
+        .strip_prefix(prefix)
+        .unwrap_or(value)
+        .replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enums_read_as_words() {
+        assert_eq!(
+            format_enum("RUNNER_INSTALL_STATUS_READY", "RUNNER_INSTALL_STATUS_"),
+            "Ready"
+        );
+        assert_eq!(
+            format_enum("SANDBOX_STATUS_NOT_FOUND", "SANDBOX_STATUS_"),
+            "Not found"
+        );
+        assert_eq!(format_enum("ODD", "RELEASE_CHANNEL_"), "Odd");
+        assert_eq!(format_enum("", "X_"), "");
+    }
 
     #[test]
     fn bytes_match_the_python_client() {
