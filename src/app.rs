@@ -17,6 +17,8 @@ use crate::pages::availability::AvailabilityPage;
 use crate::pages::profiles::ProfilesPage;
 use crate::pages::runner_detail::RunnerDetailPage;
 use crate::pages::runners::RunnersPage;
+use crate::pages::sandbox_detail::SandboxDetailPage;
+use crate::pages::sandboxes::SandboxesPage;
 use crate::pages::sign_in::SignInPage;
 use crate::query::link;
 use crate::session::{Session, use_session};
@@ -47,6 +49,8 @@ pub fn App(config: ConsoleConfig) -> impl IntoView {
                     <Route path=path!("runners/:runner") view=RunnerDetailPage />
                     <Route path=path!("availability") view=AvailabilityPage />
                     <Route path=path!("profiles") view=ProfilesPage />
+                    <Route path=path!("sandboxes") view=SandboxesPage />
+                    <Route path=path!("sandboxes/:sandbox") view=SandboxDetailPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -109,6 +113,7 @@ fn SignedInShell() -> impl IntoView {
                         <A href="/runners">"Runners"</A>
                         <A href="/availability">"Profile availability"</A>
                         <A href="/profiles">"Profiles"</A>
+                        <A href="/sandboxes">"Sandboxes"</A>
                     </nav>
                     <span class="role" title="What your token may do">{role}</span>
                     <button class="button quiet" on:click=move |_| session.sign_out()>"Sign out"</button>

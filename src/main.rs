@@ -6,6 +6,7 @@ mod components;
 mod config;
 mod connectivity;
 mod embed;
+mod log_buffer;
 mod pages;
 mod query;
 mod session;

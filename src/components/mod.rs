@@ -3,6 +3,7 @@ pub mod capacity_bar;
 pub mod discovery_filters;
 pub mod error_panel;
 pub mod installation;
+pub mod log_pane;
 pub mod toasts;
 pub mod unreachable_banner;
 pub mod will_it_fit;

@@ -322,11 +322,27 @@ async fn the_pages_have_no_accessibility_violations() -> anyhow::Result<()> {
             found.push(format!("/sign-in: {violation}"));
         }
         sign_in(&page, &format!("{}/runners", gateway.url), USER).await?;
+        let demo_sandboxes: Value = reqwest::Client::new()
+            .get(format!(
+                "{}/v1beta2/sandboxes?includeStopped=true",
+                gateway.url
+            ))
+            .bearer_auth(USER)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let sandbox = demo_sandboxes["sandboxes"][0]["sandboxId"]
+            .as_str()
+            .unwrap_or_default();
+        let sandbox_page = format!("/sandboxes/{sandbox}");
         for (path, ready) in [
             ("/runners", "table.runners"),
             ("/availability", "table.data-table"),
             ("/runners/gpu-east", ".cards"),
             ("/profiles", "table.data-table"),
+            ("/sandboxes?includeStopped=true", "table.sandboxes"),
+            (sandbox_page.as_str(), ".log-line"),
         ] {
             client.goto(&format!("{}{path}", gateway.url)).await?;
             page.wait_for(Locator::Css(ready)).await?;

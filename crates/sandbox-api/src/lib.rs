@@ -4,6 +4,7 @@
 //! `shared/SPEC.md` §2) and for every rule the console previews and the gateway enforces.
 //! It performs no I/O, so it builds for `wasm32-unknown-unknown` and natively.
 
+pub mod ansi;
 pub mod binding;
 pub mod discovery;
 pub mod error;

@@ -16,12 +16,15 @@ use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::profile::{ListProfileTemplatesResponse, ProfileTemplate};
 use sandbox_api::role::Role;
 use sandbox_api::runner::{ListRunnersResponse, Runner};
-use sandbox_api::sandbox::{ListSandboxesResponse, SandboxInfo};
 use serde::de::DeserializeOwned;
 
 use crate::config::ConsoleConfig;
 use crate::connectivity::Connectivity;
 use crate::session::Session;
+
+mod sandboxes;
+
+pub use sandboxes::{LogCursor, LogEnd, SandboxQuery};
 
 /// Why a call failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -253,14 +256,6 @@ impl Api {
         }
     }
 
-    /// The active sandboxes on one runner.
-    pub async fn list_sandboxes_on(&self, runner_id: &str) -> Result<Vec<SandboxInfo>, ApiError> {
-        let page: ListSandboxesResponse = self
-            .get(Request::get(&self.data_plane("sandboxes")).query([("runnerIds", runner_id)]))
-            .await?;
-        Ok(page.sandboxes)
-    }
-
     /// Whether the gateway answers at all, asked with the cheapest authorized read.
     pub async fn ping(&self) -> bool {
         let result: Result<ListProfileTemplatesResponse, ApiError> = self
@@ -354,6 +349,24 @@ async fn exchange(
 /// request.
 async fn send_request(request: RequestBuilder, body: Option<String>) -> Result<Answer, ApiError> {
     // Lives until the body has been read: aborting earlier would cut the body off.
+    let (response, _abort) = open(request, body).await?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Unreachable(format!("the answer was cut off: {e}")))?;
+    Ok(Answer {
+        http_status: response.status(),
+        ok: response.ok(),
+        text,
+    })
+}
+
+/// Sends the request and returns the response as soon as its headers are in, with
+/// what aborts it (dropping it cuts the body off).
+async fn open(
+    request: RequestBuilder,
+    body: Option<String>,
+) -> Result<(Response, AbortOnDrop), ApiError> {
     let abort = AbortOnDrop::new();
     let request = request.abort_signal(abort.signal().as_ref());
     let sent = match body {
@@ -370,15 +383,7 @@ async fn send_request(request: RequestBuilder, body: Option<String>) -> Result<A
         }
     };
     let response: Response = sent.map_err(|e| ApiError::Unreachable(e.to_string()))?;
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ApiError::Unreachable(format!("the answer was cut off: {e}")))?;
-    Ok(Answer {
-        http_status: response.status(),
-        ok: response.ok(),
-        text,
-    })
+    Ok((response, abort))
 }
 
 struct AbortOnDrop(Option<web_sys::AbortController>);

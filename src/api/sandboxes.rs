@@ -1,0 +1,233 @@
+//! Sandboxes on the data plane: listing, reading, stopping, deleting, and following a
+//! sandbox's log as it is written.
+
+use gloo_net::http::Request;
+use sandbox_api::logs::{LogStreamResponse, parse_line};
+use sandbox_api::sandbox::{
+    GetSandboxResponse, ListSandboxesResponse, SandboxInfo, StopSandboxRequest,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::{Answer, Api, ApiError, open};
+
+/// The sandbox list's filters, named as the API's query parameters (and the URL's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SandboxQuery {
+    /// `SANDBOX_STATUS_*` names; any of them.
+    pub statuses: Vec<String>,
+    /// All of them.
+    pub tags: Vec<String>,
+    pub profile_name: String,
+    pub runner_id: String,
+    /// Also list sandboxes that have ended.
+    pub include_stopped: bool,
+}
+
+impl SandboxQuery {
+    pub const PARAMETERS: [&'static str; 5] = [
+        "status",
+        "tags",
+        "profileNames",
+        "runnerIds",
+        "includeStopped",
+    ];
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> SandboxQuery {
+        let mut query = SandboxQuery::default();
+        let list = |v: &str| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        for (key, value) in pairs {
+            match key {
+                "status" => query.statuses = list(value),
+                "tags" => query.tags = list(value),
+                "profileNames" => query.profile_name = value.trim().to_owned(),
+                "runnerIds" => query.runner_id = value.trim().to_owned(),
+                "includeStopped" => query.include_stopped = value == "true",
+                _ => {}
+            }
+        }
+        query
+    }
+
+    /// The non-empty filters as query pairs.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let values = [
+            self.statuses.join(","),
+            self.tags.join(","),
+            self.profile_name.clone(),
+            self.runner_id.clone(),
+            if self.include_stopped {
+                "true".to_owned()
+            } else {
+                String::new()
+            },
+        ];
+        Self::PARAMETERS
+            .into_iter()
+            .zip(values)
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    }
+}
+
+/// Where a log stream goes on from: its session and the byte offset just past what
+/// has been read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogCursor {
+    pub session_id: String,
+    pub offset: u64,
+}
+
+/// How a log stream ended without an HTTP error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogEnd {
+    /// The sandbox finished and every byte has been read.
+    Complete,
+    /// The connection ended before a `complete` frame: reconnect from the cursor.
+    Cut,
+    /// The server cannot go on from the cursor (`SESSION_NOT_FOUND`, `REPLAY_GAP`).
+    Refused { code: String, message: String },
+}
+
+impl Api {
+    /// The organization's sandboxes that pass `query`.
+    pub async fn list_sandboxes(&self, query: &SandboxQuery) -> Result<Vec<SandboxInfo>, ApiError> {
+        let page: ListSandboxesResponse = self
+            .get(Request::get(&self.data_plane("sandboxes")).query(query.to_pairs()))
+            .await?;
+        Ok(page.sandboxes)
+    }
+
+    /// The active sandboxes on one runner.
+    pub async fn list_sandboxes_on(&self, runner_id: &str) -> Result<Vec<SandboxInfo>, ApiError> {
+        let query = SandboxQuery {
+            runner_id: runner_id.to_owned(),
+            ..SandboxQuery::default()
+        };
+        self.list_sandboxes(&query).await
+    }
+
+    pub async fn get_sandbox(&self, id: &str) -> Result<GetSandboxResponse, ApiError> {
+        let id = js_sys::encode_uri_component(id);
+        self.get(Request::get(&self.data_plane(&format!("sandboxes/{id}"))))
+            .await
+    }
+
+    /// Asks the sandbox to stop: it gets `grace_seconds` between the signal and a kill.
+    pub async fn stop_sandbox(&self, id: &str, grace_seconds: i32) -> Result<(), ApiError> {
+        let body = StopSandboxRequest {
+            graceful_shutdown_seconds: grace_seconds,
+            ..StopSandboxRequest::default()
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let path = format!("sandboxes/{}/stop", js_sys::encode_uri_component(id));
+        self.send::<serde::de::IgnoredAny>(Request::post(&self.data_plane(&path)), body)
+            .await
+            .map(drop)
+    }
+
+    pub async fn delete_sandbox(&self, id: &str) -> Result<(), ApiError> {
+        let path = format!("sandboxes/{}", js_sys::encode_uri_component(id));
+        self.authorized(Request::delete(&self.data_plane(&path)), None)
+            .await?
+            .decode::<serde::de::IgnoredAny>()
+            .map(drop)
+    }
+
+    /// Follows the sandbox's log from `from` (or from the start), handing every data
+    /// frame to `on_data` as it arrives. Returns how the stream ended; the caller
+    /// reconnects after `Cut` with the last cursor it saw. Dropping the future closes
+    /// the connection.
+    pub async fn follow_logs(
+        &self,
+        id: &str,
+        from: Option<&LogCursor>,
+        mut on_data: impl FnMut(sandbox_api::logs::LogStreamData),
+    ) -> Result<LogEnd, ApiError> {
+        let token = self.session.token_untracked().ok_or(ApiError::SignedOut)?;
+        let path = format!("sandboxes/{}/logs", js_sys::encode_uri_component(id));
+        let mut query = vec![
+            ("follow", "true".to_owned()),
+            ("timestamps", "true".to_owned()),
+        ];
+        if let Some(cursor) = from {
+            query.push(("resumeSessionId", cursor.session_id.clone()));
+            query.push(("resumeOffset", cursor.offset.to_string()));
+        }
+        let request = Request::get(&self.data_plane(&path))
+            .query(query)
+            .header("Authorization", &format!("Bearer {token}"));
+        let opened = open(request, None).await;
+        self.connectivity
+            .record(!matches!(opened, Err(ApiError::Unreachable(_))));
+        let (response, _abort) = opened?;
+        if !response.ok() {
+            let text = response.text().await.unwrap_or_default();
+            let answer = Answer {
+                http_status: response.status(),
+                ok: false,
+                text,
+            };
+            return answer
+                .decode::<serde::de::IgnoredAny>()
+                .map(|_| LogEnd::Cut);
+        }
+        let Some(body) = response.body() else {
+            return Ok(LogEnd::Cut);
+        };
+        let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        let mut pending: Vec<u8> = Vec::new();
+        loop {
+            let Ok(chunk) = JsFuture::from(reader.read()).await else {
+                return Ok(LogEnd::Cut);
+            };
+            let done = js_sys::Reflect::get(&chunk, &"done".into())
+                .ok()
+                .and_then(|d| d.as_bool());
+            if done == Some(true) {
+                return Ok(LogEnd::Cut);
+            }
+            let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else {
+                return Ok(LogEnd::Cut);
+            };
+            pending.extend(js_sys::Uint8Array::new(&value).to_vec());
+            // Frames are whole lines; a chunk may end in the middle of one.
+            let complete = pending
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            for line in pending
+                .drain(..complete)
+                .collect::<Vec<u8>>()
+                .split(|&b| b == b'\n')
+            {
+                let Ok(line) = std::str::from_utf8(line) else {
+                    continue;
+                };
+                match parse_line(line) {
+                    Ok(Some(LogStreamResponse::Data(data))) => on_data(data),
+                    Ok(Some(LogStreamResponse::Complete(_))) => return Ok(LogEnd::Complete),
+                    Ok(Some(LogStreamResponse::Error(error))) => {
+                        return Ok(LogEnd::Refused {
+                            code: error.code,
+                            message: error.message,
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        return Err(ApiError::Unexpected {
+                            http_status: 200,
+                            detail: format!("a log frame did not parse: {e}"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! One sandbox: what it was placed with (profile, modes, runner, resources), how it
+//! ended (exit code, reason), any flag such as unenforced egress, and its live log.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use sandbox_api::format::format_enum;
+use sandbox_api::sandbox::GetSandboxResponse;
+
+use crate::api::use_api;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::log_pane::LogPane;
+use crate::connectivity::use_connectivity;
+use crate::pages::sandboxes::status_class;
+
+/// How often the facts refresh while the sandbox has not ended.
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+#[component]
+pub fn SandboxDetailPage() -> impl IntoView {
+    let api = use_api();
+    let connectivity = use_connectivity();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("sandbox").unwrap_or_default()));
+    let refreshes = RwSignal::new(0u64);
+    let sandbox = LocalResource::new(move || {
+        refreshes.track();
+        connectivity.recoveries();
+        let (api, id) = (api.clone(), id.get());
+        async move { api.get_sandbox(&id).await }
+    });
+    let timer = set_interval_with_handle(
+        move || {
+            let running = sandbox.with_untracked(
+                |s| matches!(s, Some(Ok(s)) if !s.info.sandbox_status.is_terminal()),
+            );
+            if running {
+                refreshes.update(|n| *n += 1);
+            }
+        },
+        REFRESH_EVERY,
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(timer) = timer {
+            timer.clear();
+        }
+    });
+    view! {
+        <section class="page" aria-labelledby="sandbox-heading">
+            <header class="page-header">
+                <h1 id="sandbox-heading">{move || format!("Sandbox {}", id.get())}</h1>
+            </header>
+            {move || match sandbox.get() {
+                None => view! { <p class="loading" role="status">"Loading the sandbox…"</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel title="Could not load this sandbox" error /> }.into_any(),
+                Some(Ok(sandbox)) => view! { <Facts sandbox /> }.into_any(),
+            }}
+            // Outside the facts, so their refreshes do not restart the stream.
+            {move || view! { <LogPane sandbox_id=id.get() /> }}
+        </section>
+    }
+}
+
+#[component]
+fn Facts(sandbox: GetSandboxResponse) -> impl IntoView {
+    let info = sandbox.info;
+    let status = info.sandbox_status;
+    let resources = info.current_resource_usage.map(|u| {
+        format!(
+            "{} millicores CPU, {} MB memory, {} GPUs in use",
+            u.cpu_millicores_used, u.memory_mb_used, u.gpu_count_used
+        )
+    });
+    view! {
+        <div class="card">
+            <dl class="facts">
+                <dt>"Status"</dt>
+                <dd><span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span></dd>
+                {(!sandbox.status_reason.is_empty()).then(|| view! { <dt>"Reason"</dt><dd class="status-reason">{sandbox.status_reason.clone()}</dd> })}
+                {sandbox.exit_code.map(|code| view! { <dt>"Exit code"</dt><dd class="exit-code">{code}</dd> })}
+                <dt>"Runner"</dt>
+                <dd>{info.runner_id.clone()}</dd>
+                <dt>"Profile"</dt>
+                <dd><code>{info.profile_id.clone()}</code></dd>
+                <dt>"Egress"</dt>
+                <dd>
+                    {info.applied_egress_mode.clone()}
+                    {info.unenforced_egress.then(|| view! { " " <span class="badge warning" title="The local runner cannot enforce this egress mode; traffic is not restricted">"not enforced"</span> })}
+                </dd>
+                <dt>"Ingress"</dt>
+                <dd>{if info.applied_ingress_mode.is_empty() { "none".to_owned() } else { info.applied_ingress_mode.clone() }}</dd>
+                {resources.map(|r| view! { <dt>"Usage"</dt><dd>{r}</dd> })}
+            </dl>
+        </div>
+    }
+}

@@ -1,0 +1,153 @@
+//! Sandboxes in the console, on real sandbox processes: the list with its filters and
+//! live status, stopping one, and a sandbox's page with its exit code and its log,
+//! coloured output shown as styled text, followed to the end.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
+use sandbox_e2e::demo::{USER, demo_gateway, sign_in};
+use sandbox_e2e::eventually;
+use sandbox_e2e::gateway::Gateway;
+use serde_json::{Value, json};
+
+/// Starts a sandbox as the demo user running `script` under `sh -c`; its ID.
+async fn start(gateway: &Gateway, script: &str, tags: &[&str]) -> anyhow::Result<String> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1beta2/sandboxes", gateway.url))
+        .bearer_auth(USER)
+        .json(&json!({"command": "sh", "args": ["-c", script], "containerImage": "busybox:1.36", "tags": tags}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "starting: {}",
+        response.text().await?
+    );
+    let started: Value = response.json().await?;
+    Ok(started["sandboxId"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The text of the log lines in the DOM.
+async fn log_lines(page: &Page<'_>) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for line in page.0.find_all(Locator::Css(".log-line .log-text")).await? {
+        lines.push(line.text().await?);
+    }
+    Ok(lines)
+}
+
+#[tokio::test]
+async fn a_sandbox_page_shows_how_it_ended_and_its_whole_log() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let script = r#"printf '\033[31mred alert\033[0m plain\n'; i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done; printf 'no newline at the end'; exit 3"#;
+    let id = start(&gateway, script, &["e2e-log"]).await?;
+    with_browser("sandbox-log", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes/{id}", gateway.url), USER).await?;
+        page.text_containing(".exit-code", "3").await?;
+        page.text_containing(".log-status", "Ended").await?;
+        // Following: the end of the log is in view, including a last line without
+        // a newline; the DOM holds only a window of the 302 lines.
+        eventually(
+            "the last lines in view",
+            Duration::from_secs(10),
+            || async {
+                let lines = log_lines(&page).await?;
+                Ok(
+                    (lines.last().map(String::as_str) == Some("no newline at the end")
+                        && lines.iter().any(|l| l == "line 300"))
+                    .then_some(lines.len()),
+                )
+            },
+        )
+        .await
+        .and_then(|count| {
+            anyhow::ensure!(count < 100, "{count} lines in the DOM");
+            Ok(())
+        })?;
+        save_screenshot(&client, "sandbox-log").await?;
+        // Scrolled to the top, the first line shows its colour as a styled span, not
+        // as escape codes or markup.
+        page.script("document.querySelector('.log-lines').scrollTop = 0; return null")
+            .await?;
+        let red = page
+            .text_containing(".log-line .ansi-fg-1", "red alert")
+            .await?;
+        assert_eq!(red, "red alert");
+        let first = log_lines(&page).await?;
+        assert_eq!(first.first().map(String::as_str), Some("red alert plain"));
+        // Scrolling up stopped following; the Follow button brings the end back.
+        page.button("Follow").await?.click().await?;
+        page.text_containing(".log-lines", "no newline at the end")
+            .await?;
+        // Search counts the matching lines.
+        page.field("Search").await?.send_keys("line 29").await?;
+        page.text_containing(".log-toolbar", "11 matching lines")
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_list_filters_by_tag_and_stops_a_running_sandbox() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let running = start(&gateway, "sleep 300", &["e2e-stop"]).await?;
+    let other = start(&gateway, "sleep 300", &["e2e-other"]).await?;
+    with_browser("sandbox-list", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes", gateway.url), USER).await?;
+        page.text_containing("table.sandboxes", &other).await?;
+        page.field_in("Filters", "Tags")
+            .await?
+            .send_keys("e2e-stop")
+            .await?;
+        page.at("/sandboxes?tags=e2e-stop").await?;
+        eventually(
+            "only the tagged sandbox",
+            Duration::from_secs(10),
+            || async {
+                let text = client
+                    .find(Locator::Css("table.sandboxes"))
+                    .await?
+                    .text()
+                    .await?;
+                Ok((text.contains(&running) && !text.contains(&other)).then_some(()))
+            },
+        )
+        .await?;
+        page.text_containing("table.sandboxes", "Running").await?;
+        client
+            .find(Locator::Css(&format!(
+                "button[aria-label='Stop {running}']"
+            )))
+            .await?
+            .click()
+            .await?;
+        page.text_containing(".toast", &format!("Stopping {running}"))
+            .await?;
+        // Once it has ended it leaves the default list; with stopped ones it is back.
+        page.text_containing(".empty-state", "No sandboxes").await?;
+        client
+            .find(Locator::Css("#sandbox-stopped"))
+            .await?
+            .click()
+            .await?;
+        page.at("/sandboxes?tags=e2e-stop&includeStopped=true")
+            .await?;
+        page.text_containing("table.sandboxes", &running).await?;
+        client
+            .find(Locator::Css(&format!(
+                "button[aria-label='Delete {running}']"
+            )))
+            .await?
+            .click()
+            .await?;
+        page.text_containing(".toast", &format!("Deleted {running}"))
+            .await?;
+        page.text_containing(".empty-state", "No sandboxes").await?;
+        Ok(())
+    })
+    .await
+}
