@@ -3,6 +3,7 @@
 //! anything: `scripts/test` builds the gateway and the release console first.
 
 pub mod browser;
+pub mod cutting_proxy;
 pub mod demo;
 pub mod fleet;
 pub mod gateway;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
+use sandbox_e2e::cutting_proxy::CuttingProxy;
 use sandbox_e2e::demo::{USER, demo_gateway, sign_in};
 use sandbox_e2e::eventually;
 use sandbox_e2e::gateway::Gateway;
@@ -147,6 +148,75 @@ async fn the_list_filters_by_tag_and_stops_a_running_sandbox() -> anyhow::Result
         page.text_containing(".toast", &format!("Deleted {running}"))
             .await?;
         page.text_containing(".empty-state", "No sandboxes").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The line number and text of every log row in the DOM.
+async fn numbered_rows(page: &Page<'_>) -> anyhow::Result<Vec<(u64, String)>> {
+    let rows = page
+        .script(
+            "return [...document.querySelectorAll('.log-line')].map((row) =>
+                [row.querySelector('.log-number').textContent, row.querySelector('.log-text').textContent])",
+        )
+        .await?;
+    Ok(rows
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| {
+            let number = row[0].as_str()?.parse().ok()?;
+            Some((number, row[1].as_str()?.to_owned()))
+        })
+        .collect())
+}
+
+#[tokio::test]
+async fn a_log_cut_mid_stream_again_and_again_loses_and_repeats_nothing() -> anyhow::Result<()> {
+    const LINES: u64 = 6000;
+    let gateway = demo_gateway().await?;
+    let script = format!(
+        r#"i=1; while [ $i -le {LINES} ]; do echo "line $i of the output, padded so that the log runs to a few hundred KB"; i=$((i+1)); done"#
+    );
+    let id = start(&gateway, &script, &["e2e-cut"]).await?;
+    // Longer than the largest frame (64 KiB of output, base64), so every connection
+    // delivers something before it is cut mid-frame.
+    let proxy = CuttingProxy::start(gateway.url.trim_start_matches("http://"), 100 * 1024).await?;
+    with_browser("log-cut", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes/{id}", proxy.url), USER).await?;
+        eventually("the whole log", Duration::from_secs(90), || async {
+            let status = client.find(Locator::Css(".log-status")).await?.text().await?;
+            Ok(status.starts_with("Ended").then_some(()))
+        })
+        .await?;
+        assert!(proxy.cuts() >= 3, "the stream was cut only {} times", proxy.cuts());
+        // Every line is there once, in order: wherever the pane is scrolled, each row's
+        // number is the number its text carries, up to the last line.
+        let mut checked = 0;
+        for line in [1, 1234, 2500, 3777, 5000, LINES] {
+            page.script(&format!(
+                "document.querySelector('.log-lines').scrollTop = {}; return null",
+                (line - 1) * 20
+            ))
+            .await?;
+            let rows = eventually("the rows around that line", Duration::from_secs(10), || async {
+                let rows = numbered_rows(&page).await?;
+                Ok(rows.iter().any(|(n, _)| *n == line).then_some(rows))
+            })
+            .await?;
+            for (number, text) in rows {
+                assert_eq!(
+                    text,
+                    format!("line {number} of the output, padded so that the log runs to a few hundred KB")
+                );
+                checked += 1;
+            }
+        }
+        let last = numbered_rows(&page).await?.last().map(|(n, _)| *n);
+        assert_eq!(last, Some(LINES));
+        assert!(checked > 50, "only {checked} rows checked");
         Ok(())
     })
     .await
