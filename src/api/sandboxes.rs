@@ -140,14 +140,15 @@ impl Api {
             .map(drop)
     }
 
-    /// Follows the sandbox's log from `from` (or from the start), handing every data
-    /// frame to `on_data` as it arrives. Returns how the stream ended; the caller
+    /// Follows the sandbox's log from `from` (or from the start): `on_open` once the
+    /// server has accepted, then every data frame to `on_data` as it arrives. Returns how the stream ended; the caller
     /// reconnects after `Cut` with the last cursor it saw. Dropping the future closes
     /// the connection.
     pub async fn follow_logs(
         &self,
         id: &str,
         from: Option<&LogCursor>,
+        on_open: impl FnOnce(),
         mut on_data: impl FnMut(sandbox_api::logs::LogStreamData),
     ) -> Result<LogEnd, ApiError> {
         let token = self.session.token_untracked().ok_or(ApiError::SignedOut)?;
@@ -181,6 +182,7 @@ impl Api {
         let Some(body) = response.body() else {
             return Ok(LogEnd::Cut);
         };
+        on_open();
         let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
         let mut pending: Vec<u8> = Vec::new();
         loop {
@@ -229,5 +231,28 @@ impl Api {
                 }
             }
         }
+    }
+}
+
+impl Api {
+    /// Runs `command` in the sandbox and waits (at most `timeout_seconds`) for its
+    /// output and exit code.
+    pub async fn exec(
+        &self,
+        id: &str,
+        command: Vec<String>,
+        timeout_seconds: i32,
+    ) -> Result<sandbox_api::sandbox::ExecResponse, ApiError> {
+        let body = sandbox_api::sandbox::ExecSandboxRequest {
+            command,
+            max_timeout_seconds: timeout_seconds,
+            ..Default::default()
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let path = format!("sandboxes/{}/exec", js_sys::encode_uri_component(id));
+        let answer: sandbox_api::sandbox::ExecSandboxResponse = self
+            .send(Request::post(&self.data_plane(&path)), body)
+            .await?;
+        Ok(answer.result.unwrap_or_default())
     }
 }

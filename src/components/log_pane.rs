@@ -53,20 +53,25 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         loop {
             let from = cursor.clone();
             let end = api
-                .follow_logs(&sandbox_id, from.as_ref(), |data| {
-                    let timestamp = data.timestamp.and_then(|t| {
-                        t.format(&time::format_description::well_known::Rfc3339)
-                            .ok()
-                    });
-                    buffer.update_value(|b| b.push(&data.data, timestamp));
-                    cursor = Some(LogCursor {
-                        session_id: data.session_id,
-                        offset: data.offset,
-                    });
-                    attempt = 0;
-                    connection.set(Connection::Following);
-                    version.update(|v| *v += 1);
-                })
+                .follow_logs(
+                    &sandbox_id,
+                    from.as_ref(),
+                    || connection.set(Connection::Following),
+                    |data| {
+                        let timestamp = data.timestamp.and_then(|t| {
+                            t.format(&time::format_description::well_known::Rfc3339)
+                                .ok()
+                        });
+                        buffer.update_value(|b| b.push(&data.data, timestamp));
+                        cursor = Some(LogCursor {
+                            session_id: data.session_id,
+                            offset: data.offset,
+                        });
+                        attempt = 0;
+                        connection.set(Connection::Following);
+                        version.update(|v| *v += 1);
+                    },
+                )
                 .await;
             match end {
                 Ok(LogEnd::Complete) => {
@@ -217,6 +222,7 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                 aria-label="Sandbox output"
                 on:scroll=on_scroll
             >
+                {move || (count() == 0 && connection.get() != Connection::Connecting).then(|| view! { <p class="log-empty">"No output yet."</p> })}
                 <div style=move || format!("height: {}px", window.get().start as f64 * LINE_HEIGHT)></div>
                 {lines}
                 <div style=move || format!("height: {}px", count().saturating_sub(window.get().end) as f64 * LINE_HEIGHT)></div>

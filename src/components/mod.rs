@@ -2,6 +2,7 @@ pub mod admin_only;
 pub mod capacity_bar;
 pub mod discovery_filters;
 pub mod error_panel;
+pub mod exec_panel;
 pub mod installation;
 pub mod log_pane;
 pub mod toasts;

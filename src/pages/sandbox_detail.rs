@@ -6,10 +6,11 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use sandbox_api::format::format_enum;
-use sandbox_api::sandbox::GetSandboxResponse;
+use sandbox_api::sandbox::{GetSandboxResponse, SandboxStatus};
 
 use crate::api::use_api;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::exec_panel::ExecPanel;
 use crate::components::log_pane::LogPane;
 use crate::connectivity::use_connectivity;
 use crate::pages::sandboxes::status_class;
@@ -57,6 +58,10 @@ pub fn SandboxDetailPage() -> impl IntoView {
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load this sandbox" error /> }.into_any(),
                 Some(Ok(sandbox)) => view! { <Facts sandbox /> }.into_any(),
             }}
+            // Kept mounted while the sandbox runs, so refreshes keep the history.
+            <Show when=move || sandbox.with(|s| matches!(s, Some(Ok(s)) if s.info.sandbox_status == SandboxStatus::Running))>
+                {move || view! { <ExecPanel sandbox_id=id.get() /> }}
+            </Show>
             // Outside the facts, so their refreshes do not restart the stream.
             {move || view! { <LogPane sandbox_id=id.get() /> }}
         </section>

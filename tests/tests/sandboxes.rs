@@ -221,3 +221,36 @@ async fn a_log_cut_mid_stream_again_and_again_loses_and_repeats_nothing() -> any
     })
     .await
 }
+
+#[tokio::test]
+async fn exec_runs_a_command_and_shows_its_output_and_exit_code() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let id = start(&gateway, "sleep 300", &["e2e-exec"]).await?;
+    with_browser("exec", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes/{id}", gateway.url), USER).await?;
+        let command = page.field("Command").await?;
+        command
+            .send_keys(r#"sh -c "echo 'it ran'; echo 'went wrong' >&2; exit 4""#)
+            .await?;
+        page.button("Run").await?.click().await?;
+        page.text_containing(".exec-exit", "exit code 4").await?;
+        assert_eq!(
+            page.text_containing(".exec-stdout", "it ran").await?,
+            "it ran"
+        );
+        assert_eq!(
+            page.text_containing(".exec-stderr", "went wrong").await?,
+            "went wrong"
+        );
+        save_screenshot(&client, "exec").await?;
+        // The arrow key brings the last command back.
+        command
+            .send_keys(&fantoccini::key::Key::Up.to_string())
+            .await?;
+        let recalled = command.prop("value").await?.unwrap_or_default();
+        assert!(recalled.starts_with("sh -c"), "{recalled}");
+        Ok(())
+    })
+    .await
+}
