@@ -256,3 +256,16 @@ impl Api {
         Ok(answer.result.unwrap_or_default())
     }
 }
+
+impl Api {
+    /// Starts a sandbox; placement happens on the gateway, with the same code the
+    /// console's "will it fit" runs.
+    pub async fn start_sandbox(
+        &self,
+        request: &sandbox_api::sandbox::StartSandboxRequest,
+    ) -> Result<sandbox_api::sandbox::StartSandboxResponse, ApiError> {
+        let body = serde_json::to_string(request).unwrap_or_default();
+        self.send(Request::post(&self.data_plane("sandboxes")), body)
+            .await
+    }
+}

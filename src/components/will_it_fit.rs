@@ -63,7 +63,7 @@ impl Ask {
 
 /// The runners as placement sees them, from the control plane (bindings, states) and
 /// discovery (what is free now).
-async fn candidates(api: crate::api::Api) -> Result<Vec<CandidateRunner>, ApiError> {
+pub async fn candidates(api: crate::api::Api) -> Result<Vec<CandidateRunner>, ApiError> {
     let runners = api.list_managed_runners().await?;
     let templates: HashMap<String, (String, ProfileSpec)> = api
         .list_profile_templates()
@@ -165,7 +165,7 @@ pub fn WillItFit() -> impl IntoView {
 }
 
 #[component]
-fn Verdict(request: StartSandboxRequest, candidates: Vec<CandidateRunner>) -> impl IntoView {
+pub fn Verdict(request: StartSandboxRequest, candidates: Vec<CandidateRunner>) -> impl IntoView {
     // The gateway's per-sandbox ceiling is its own configuration; the preview assumes
     // the platform default.
     let outcome = place(&request, &candidates, &SandboxCeiling::default());

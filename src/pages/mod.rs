@@ -1,4 +1,5 @@
 pub mod availability;
+pub mod launch;
 pub mod profiles;
 pub mod runner_detail;
 pub mod runners;

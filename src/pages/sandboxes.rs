@@ -119,7 +119,10 @@ pub fn SandboxesPage() -> impl IntoView {
         <section class="page" aria-labelledby="sandboxes-heading">
             <header class="page-header">
                 <h1 id="sandboxes-heading">"Sandboxes"</h1>
-                <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
+                <div class="header-actions">
+                    <a class="button primary" href=link("/sandboxes/new", &[], embedded)>"Launch…"</a>
+                    <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
+                </div>
             </header>
             <form class="filters" role="search" aria-label="Filters" on:submit=|ev| ev.prevent_default()>
                 {text_filter("sandbox-status", "Status", |q| q.statuses.iter().map(|s| format_enum(s, "SANDBOX_STATUS_")).collect::<Vec<_>>().join(", "),

@@ -343,6 +343,7 @@ async fn the_pages_have_no_accessibility_violations() -> anyhow::Result<()> {
             ("/profiles", "table.data-table"),
             ("/sandboxes?includeStopped=true", "table.sandboxes"),
             (sandbox_page.as_str(), ".log-line"),
+            ("/sandboxes/new", ".fit-line .verdict"),
         ] {
             client.goto(&format!("{}{path}", gateway.url)).await?;
             page.wait_for(Locator::Css(ready)).await?;

@@ -254,3 +254,75 @@ async fn exec_runs_a_command_and_shows_its_output_and_exit_code() -> anyhow::Res
     })
     .await
 }
+
+#[tokio::test]
+async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("launch", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes", gateway.url), USER).await?;
+        client
+            .find(Locator::LinkText("Launch…"))
+            .await?
+            .click()
+            .await?;
+        page.at("/sandboxes/new").await?;
+        // Nothing typed yet: the rules say what is missing and Launch waits.
+        page.text_containing(".launch-problems", "command: is required")
+            .await?;
+        let launch = page.button("Launch").await?;
+        assert!(
+            !launch.is_enabled().await?,
+            "Launch is enabled with problems"
+        );
+        page.field("Image").await?.send_keys("busybox:1.36").await?;
+        page.field("Command").await?.send_keys("sh").await?;
+        page.field("Arguments")
+            .await?
+            .send_keys(r#"-c "echo launched from the console; exit 0""#)
+            .await?;
+        page.field("Memory").await?.send_keys("64Mi").await?;
+        page.text_containing(".fit-line .verdict", "Fits").await?;
+        // Asking for more memory than any runner has free is shown before launching.
+        let memory = page.field("Memory").await?;
+        memory.clear().await?;
+        memory.send_keys("4096Gi").await?;
+        page.text_containing(".fit-line .verdict", "Does not fit")
+            .await?;
+        memory.clear().await?;
+        memory.send_keys("64Mi").await?;
+        page.text_containing(".fit-line .verdict", "Fits").await?;
+        // The draft survives a reload.
+        client.refresh().await?;
+        let image = page
+            .field("Image")
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        assert_eq!(image, "busybox:1.36");
+        let curl = page
+            .script("return document.querySelector('.as-curl pre').textContent")
+            .await?;
+        let curl = curl.as_str().unwrap_or_default();
+        assert!(
+            curl.contains("$SANDBOX_TOKEN") && !curl.contains(USER),
+            "{curl}"
+        );
+        save_screenshot(&client, "launch").await?;
+        page.button("Launch").await?.click().await?;
+        eventually("the sandbox page", Duration::from_secs(10), || async {
+            let url = client.current_url().await?;
+            Ok(
+                (url.path().starts_with("/sandboxes/") && !url.path().ends_with("/new"))
+                    .then_some(()),
+            )
+        })
+        .await?;
+        page.text_containing(".log-lines", "launched from the console")
+            .await?;
+        page.text_containing(".exit-code", "0").await?;
+        Ok(())
+    })
+    .await
+}
