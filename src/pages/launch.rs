@@ -9,6 +9,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use sandbox_api::discovery::ProfileSummary;
 use sandbox_api::filters::DiscoveryFilter;
+use sandbox_api::format::{format_bytes, format_cpu};
+use sandbox_api::placement::{CandidateRunner, RejectionReason, SandboxCeiling, place};
+use sandbox_api::placement_fixes::{Fix, resource_fixes};
 use sandbox_api::sandbox::{GpuRequest, NetworkOptions, ResourceRequest, StartSandboxRequest};
 use sandbox_api::start_rules::validate_start_request;
 use serde::{Deserialize, Serialize};
@@ -154,6 +157,68 @@ fn offers(profiles: &[ProfileSummary]) -> BTreeMap<String, Offer> {
     offers
 }
 
+/// A change to the draft that would make the request fit, as a button label and the
+/// change itself.
+type DraftFix = (String, Box<dyn Fn(&mut Draft) + Send + Sync>);
+
+/// The one-click fixes for a request that fits nowhere: ask for no more of a resource
+/// than some runner has free, or pick a profile that offers the egress mode asked for.
+fn fixes(
+    request: &StartSandboxRequest,
+    candidates: &[CandidateRunner],
+    offers: &BTreeMap<String, Offer>,
+    current_profile: &str,
+) -> Vec<DraftFix> {
+    let Err(failure) = place(request, candidates, &SandboxCeiling::default()) else {
+        return Vec::new();
+    };
+    let mut fixes: Vec<DraftFix> = resource_fixes(&failure.rejections, &SandboxCeiling::default())
+        .into_iter()
+        .map(|fix| -> DraftFix {
+            match fix {
+                Fix::CpuMillicores(m) => (
+                    format!("Ask for {} (the most a runner has free)", format_cpu(m)),
+                    Box::new(move |d: &mut Draft| d.cpu = format!("{m}m")),
+                ),
+                Fix::MemoryBytes(b) => (
+                    format!(
+                        "Ask for {} of memory (the most a runner has free)",
+                        format_bytes(b)
+                    ),
+                    Box::new(move |d: &mut Draft| d.memory = format!("{}Mi", b / (1024 * 1024))),
+                ),
+                Fix::Gpus(n) => (
+                    format!("Ask for {n} GPUs (the most a runner has free)"),
+                    Box::new(move |d: &mut Draft| d.gpus = n.to_string()),
+                ),
+            }
+        })
+        .collect();
+    let wanted_egress = failure
+        .rejections
+        .iter()
+        .flat_map(|r| &r.reasons)
+        .find_map(|reason| match reason {
+            RejectionReason::EgressModeNotOffered { requested, .. } => Some(requested.clone()),
+            _ => None,
+        });
+    if let Some(egress) = wanted_egress {
+        for (name, offer) in offers {
+            if name != current_profile && offer.egress.contains(&egress) {
+                let (name, egress_label) = (name.clone(), egress.clone());
+                fixes.push((
+                    format!("Use profile {name}, which offers egress {egress_label}"),
+                    Box::new(move |d: &mut Draft| {
+                        d.profile = name.clone();
+                        d.runner.clear();
+                    }),
+                ));
+            }
+        }
+    }
+    fixes
+}
+
 /// The request as a curl command; the token comes from the environment, never the page.
 fn as_curl(request: &StartSandboxRequest, api_base: &str) -> String {
     let body = serde_json::to_string_pretty(request)
@@ -285,8 +350,26 @@ pub fn LaunchPage() -> impl IntoView {
         })
     });
     let runners = Signal::derive(move || offer.with(|o| o.runners.iter().cloned().collect()));
-    let egress = Signal::derive(move || offer.with(|o| o.egress.iter().cloned().collect()));
-    let ingress = Signal::derive(move || offer.with(|o| o.ingress.iter().cloned().collect()));
+    // With a profile chosen, only what it offers; otherwise what any profile offers
+    // (each runner's default profile may or may not, which "will it fit" then says).
+    let modes = move |pick: fn(&Offer) -> &BTreeSet<String>| {
+        Signal::derive(move || {
+            if draft.with(|d| !d.profile.is_empty()) {
+                return offer.with(|o| pick(o).iter().cloned().collect());
+            }
+            profiles.with(|p| match p {
+                Some(Ok(list)) => offers(list)
+                    .values()
+                    .flat_map(|o| pick(o).iter().cloned())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            })
+        })
+    };
+    let egress = modes(|o| &o.egress);
+    let ingress = modes(|o| &o.ingress);
 
     view! {
         <section class="page" aria-labelledby="launch-heading">
@@ -348,7 +431,24 @@ pub fn LaunchPage() -> impl IntoView {
                 </div>
                 <div class="fit-line" aria-live="polite">
                     {move || match fleet.get() {
-                        Some(Ok(candidates)) => view! { <Verdict request=parsed.get() candidates /> }.into_any(),
+                        Some(Ok(candidates)) => {
+                            let all_offers = profiles.with(|p| match p {
+                                Some(Ok(list)) => offers(list),
+                                _ => BTreeMap::new(),
+                            });
+                            let fixes = fixes(&parsed.get(), &candidates, &all_offers, &draft.with(|d| d.profile.clone()));
+                            view! {
+                                <Verdict request=parsed.get() candidates />
+                                {(!fixes.is_empty()).then(|| view! {
+                                    <div class="fixes" role="group" aria-label="Ways to make it fit">
+                                        {fixes.into_iter().map(|(label, apply)| view! {
+                                            <button type="button" class="button" on:click=move |_| draft.update(|d| apply(d))>{label}</button>
+                                        }).collect_view()}
+                                    </div>
+                                })}
+                            }
+                            .into_any()
+                        }
                         Some(Err(_)) => view! { <p class="hint">"Placement preview unavailable."</p> }.into_any(),
                         None => view! { <p class="hint">"Checking where it would fit…"</p> }.into_any(),
                     }}

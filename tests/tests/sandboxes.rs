@@ -261,8 +261,7 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
     with_browser("launch", |client| async move {
         let page = Page(&client);
         sign_in(&page, &format!("{}/sandboxes", gateway.url), USER).await?;
-        client
-            .find(Locator::LinkText("Launch…"))
+        page.wait_for(Locator::LinkText("Launch…"))
             .await?
             .click()
             .await?;
@@ -289,9 +288,39 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
         memory.send_keys("4096Gi").await?;
         page.text_containing(".fit-line .verdict", "Does not fit")
             .await?;
+        // One click asks for what fits.
+        client
+            .find(Locator::XPath(
+                "//div[@class='fixes']/button[contains(., 'of memory')]",
+            ))
+            .await?
+            .click()
+            .await?;
+        page.text_containing(".fit-line .verdict", "Fits").await?;
+        let fixed = memory.prop("value").await?.unwrap_or_default();
+        assert!(fixed.ends_with("Mi") && fixed != "4096Gi", "{fixed}");
         memory.clear().await?;
         memory.send_keys("64Mi").await?;
         page.text_containing(".fit-line .verdict", "Fits").await?;
+        // An egress mode the default profiles do not offer: a profile that does is one
+        // click away.
+        client
+            .find(Locator::Css("#launch-egress option[value='org']"))
+            .await?
+            .click()
+            .await?;
+        page.text_containing(".fit-line .verdict", "Does not fit")
+            .await?;
+        page.button("Use profile internal-worker, which offers egress org")
+            .await?
+            .click()
+            .await?;
+        page.text_containing(".fit-line .verdict", "Fits").await?;
+        client
+            .find(Locator::Css("#launch-egress option[value='']"))
+            .await?
+            .click()
+            .await?;
         // The draft survives a reload.
         client.refresh().await?;
         let image = page

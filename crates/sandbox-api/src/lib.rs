@@ -23,6 +23,7 @@ pub mod namespace;
 pub mod network;
 pub mod page;
 pub mod placement;
+pub mod placement_fixes;
 pub mod profile;
 pub mod profile_document;
 pub mod quantity;
