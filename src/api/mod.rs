@@ -166,6 +166,18 @@ impl Api {
         }
     }
 
+    /// Profile template names by ID, for showing which profile a sandbox runs under.
+    pub async fn profile_names(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, ApiError> {
+        Ok(self
+            .list_profile_templates()
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.display_name))
+            .collect())
+    }
+
     /// Every managed runner of the organization (control plane): install and connection
     /// status, and the bindings.
     pub async fn list_managed_runners(&self) -> Result<Vec<Runner>, ApiError> {

@@ -25,6 +25,13 @@ pub fn SandboxDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("sandbox").unwrap_or_default()));
     let refreshes = RwSignal::new(0u64);
+    let profile_names = {
+        let api = api.clone();
+        LocalResource::new(move || {
+            let api = api.clone();
+            async move { api.profile_names().await.unwrap_or_default() }
+        })
+    };
     let sandbox = LocalResource::new(move || {
         refreshes.track();
         connectivity.recoveries();
@@ -56,7 +63,12 @@ pub fn SandboxDetailPage() -> impl IntoView {
             {move || match sandbox.get() {
                 None => view! { <p class="loading" role="status">"Loading the sandbox…"</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load this sandbox" error /> }.into_any(),
-                Some(Ok(sandbox)) => view! { <Facts sandbox /> }.into_any(),
+                Some(Ok(sandbox)) => {
+                    let profile = profile_names
+                        .with(|names| names.as_ref().and_then(|n| n.get(&sandbox.info.profile_id).cloned()))
+                        .unwrap_or_else(|| sandbox.info.profile_id.clone());
+                    view! { <Facts sandbox profile /> }.into_any()
+                }
             }}
             // Kept mounted while the sandbox runs, so refreshes keep the history.
             <Show when=move || sandbox.with(|s| matches!(s, Some(Ok(s)) if s.info.sandbox_status == SandboxStatus::Running))>
@@ -69,7 +81,11 @@ pub fn SandboxDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn Facts(sandbox: GetSandboxResponse) -> impl IntoView {
+fn Facts(
+    sandbox: GetSandboxResponse,
+    /// The profile's name, or its template ID when the name is not known.
+    profile: String,
+) -> impl IntoView {
     let info = sandbox.info;
     let status = info.sandbox_status;
     let resources = info.current_resource_usage.map(|u| {
@@ -88,7 +104,7 @@ fn Facts(sandbox: GetSandboxResponse) -> impl IntoView {
                 <dt>"Runner"</dt>
                 <dd>{info.runner_id.clone()}</dd>
                 <dt>"Profile"</dt>
-                <dd><code>{info.profile_id.clone()}</code></dd>
+                <dd class="profile-name">{profile}</dd>
                 <dt>"Egress"</dt>
                 <dd>
                     {info.applied_egress_mode.clone()}

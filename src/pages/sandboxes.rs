@@ -2,6 +2,7 @@
 //! (stopped ones included on request), tags, profile and runner, all in the URL; stop
 //! (with a grace period) and delete from the list.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -61,6 +62,13 @@ pub fn SandboxesPage() -> impl IntoView {
             connectivity.recoveries();
             let (api, query) = (api.clone(), query.get());
             async move { api.list_sandboxes(&query).await }
+        })
+    };
+    let profile_names = {
+        let api = api.clone();
+        LocalResource::new(move || {
+            let api = api.clone();
+            async move { api.profile_names().await.unwrap_or_default() }
         })
     };
     let set_query = move |change: &dyn Fn(&mut SandboxQuery)| {
@@ -145,14 +153,23 @@ pub fn SandboxesPage() -> impl IntoView {
                 Some(Ok(list)) if list.is_empty() => view! {
                     <div class="empty-state"><p class="empty-title">"No sandboxes"</p><p>"None matches; stopped sandboxes show with “Include stopped”."</p></div>
                 }.into_any(),
-                Some(Ok(list)) => view! { <SandboxTable sandboxes=list act embedded /> }.into_any(),
+                Some(Ok(list)) => {
+                    let names = profile_names.get().unwrap_or_default();
+                    view! { <SandboxTable sandboxes=list names act embedded /> }.into_any()
+                }
             }}
         </section>
     }
 }
 
 #[component]
-fn SandboxTable(sandboxes: Vec<SandboxInfo>, act: ChangeAction, embedded: bool) -> impl IntoView {
+fn SandboxTable(
+    sandboxes: Vec<SandboxInfo>,
+    /// Profile names by template ID; a sandbox whose profile is not there shows the ID.
+    names: HashMap<String, String>,
+    act: ChangeAction,
+    embedded: bool,
+) -> impl IntoView {
     view! {
         <div class="table-scroll">
             <table class="data-table sandboxes">
@@ -161,6 +178,7 @@ fn SandboxTable(sandboxes: Vec<SandboxInfo>, act: ChangeAction, embedded: bool) 
                     <tr>
                         <th scope="col">"Sandbox"</th>
                         <th scope="col">"Status"</th>
+                        <th scope="col">"Profile"</th>
                         <th scope="col">"Runner"</th>
                         <th scope="col">"Egress"</th>
                         <th scope="col">"Ingress"</th>
@@ -177,6 +195,7 @@ fn SandboxTable(sandboxes: Vec<SandboxInfo>, act: ChangeAction, embedded: bool) 
                             <tr>
                                 <th scope="row" class="name"><a href=href>{s.sandbox_id.clone()}</a></th>
                                 <td><span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span></td>
+                                <td>{names.get(&s.profile_id).cloned().unwrap_or(s.profile_id)}</td>
                                 <td>{s.runner_id}</td>
                                 <td>
                                     {s.applied_egress_mode}

@@ -350,6 +350,9 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
         .await?;
         page.text_containing(".log-lines", "launched from the console")
             .await?;
+        // Under the profile the fix picked, shown by name.
+        page.text_containing(".profile-name", "internal-worker")
+            .await?;
         page.text_containing(".exit-code", "0").await?;
         Ok(())
     })
