@@ -24,7 +24,7 @@ use crate::session::Session;
 
 mod sandboxes;
 
-pub use sandboxes::{LogCursor, LogEnd, SandboxQuery};
+pub use sandboxes::{LogCursor, LogEnd, LogRead, SandboxQuery};
 
 /// Why a call failed.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,8 @@
 //! Sandboxes on the data plane: listing, reading, stopping, deleting, and following a
 //! sandbox's log as it is written.
 
+use std::ops::ControlFlow;
+
 use gloo_net::http::Request;
 use sandbox_api::logs::{LogStreamResponse, parse_line};
 use sandbox_api::sandbox::{
@@ -84,11 +86,24 @@ pub struct LogCursor {
     pub offset: u64,
 }
 
+/// Which part of a log to read, and whether to wait for more.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogRead<'a> {
+    /// Go on from here; else start at the beginning (or at `tail_lines`).
+    pub from: Option<&'a LogCursor>,
+    /// Start at the beginning of the last this many lines.
+    pub tail_lines: Option<u64>,
+    /// Keep the stream open for what the sandbox writes next.
+    pub follow: bool,
+}
+
 /// How a log stream ended without an HTTP error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogEnd {
-    /// The sandbox finished and every byte has been read.
+    /// Every byte has been read (the sandbox finished, or the read did not follow).
     Complete,
+    /// The reader said it had enough.
+    Enough,
     /// The connection ended before a `complete` frame: reconnect from the cursor.
     Cut,
     /// The server cannot go on from the cursor (`SESSION_NOT_FOUND`, `REPLAY_GAP`).
@@ -140,26 +155,28 @@ impl Api {
             .map(drop)
     }
 
-    /// Follows the sandbox's log from `from` (or from the start): `on_open` once the
-    /// server has accepted, then every data frame to `on_data` as it arrives. Returns how the stream ended; the caller
-    /// reconnects after `Cut` with the last cursor it saw. Dropping the future closes
-    /// the connection.
-    pub async fn follow_logs(
+    /// Reads the sandbox's log as `read` says: `on_open` once the server has
+    /// accepted, then every data frame to `on_data` as it arrives, until the log ends
+    /// or `on_data` breaks. Returns how the stream ended; the caller reconnects after
+    /// `Cut` with the last cursor it saw. Dropping the future closes the connection.
+    pub async fn read_logs(
         &self,
         id: &str,
-        from: Option<&LogCursor>,
+        read: LogRead<'_>,
         on_open: impl FnOnce(),
-        mut on_data: impl FnMut(sandbox_api::logs::LogStreamData),
+        mut on_data: impl FnMut(sandbox_api::logs::LogStreamData) -> ControlFlow<()>,
     ) -> Result<LogEnd, ApiError> {
         let token = self.session.token_untracked().ok_or(ApiError::SignedOut)?;
         let path = format!("sandboxes/{}/logs", js_sys::encode_uri_component(id));
         let mut query = vec![
-            ("follow", "true".to_owned()),
+            ("follow", read.follow.to_string()),
             ("timestamps", "true".to_owned()),
         ];
-        if let Some(cursor) = from {
+        if let Some(cursor) = read.from {
             query.push(("resumeSessionId", cursor.session_id.clone()));
             query.push(("resumeOffset", cursor.offset.to_string()));
+        } else if let Some(lines) = read.tail_lines {
+            query.push(("tailLines", lines.to_string()));
         }
         let request = Request::get(&self.data_plane(&path))
             .query(query)
@@ -213,7 +230,11 @@ impl Api {
                     continue;
                 };
                 match parse_line(line) {
-                    Ok(Some(LogStreamResponse::Data(data))) => on_data(data),
+                    Ok(Some(LogStreamResponse::Data(data))) => {
+                        if on_data(data).is_break() {
+                            return Ok(LogEnd::Enough);
+                        }
+                    }
                     Ok(Some(LogStreamResponse::Complete(_))) => return Ok(LogEnd::Complete),
                     Ok(Some(LogStreamResponse::Error(error))) => {
                         return Ok(LogEnd::Refused {

@@ -1,21 +1,28 @@
 //! A sandbox's log, live. It follows the output and scrolls with it until the reader
 //! scrolls up (scrolling back to the bottom follows again); a dropped connection is
 //! resumed from the last session and byte offset, so nothing is lost or repeated;
-//! colours are read into styled text (never markup); only the lines in view are in the
-//! DOM and at most `CAPACITY` lines in memory.
+//! colours are read into styled text (never markup) or left out; only the lines in view
+//! are in the DOM and at most `CAPACITY` lines in memory, and lines dropped from memory
+//! are read again from the server, a block at a time, when the reader scrolls back to
+//! them. The DOM is updated at most once an animation frame however fast lines arrive.
 
+use std::collections::{BTreeSet, HashSet};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use futures_util::future::{AbortHandle, abortable};
 use leptos::prelude::*;
-use sandbox_api::ansi::{Color, Span, Style};
+use sandbox_api::ansi::{self, Color, Span, Style};
+use sandbox_api::logs::LogStreamData;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
-use crate::api::{ApiError, LogCursor, LogEnd, use_api};
-use crate::log_buffer::LogBuffer;
-use crate::virtual_window::visible_rows;
+use crate::api::{Api, ApiError, LogCursor, LogEnd, LogRead, use_api};
+use crate::components::toasts::use_toasts;
+use crate::log_buffer::{Checkpoint, History, LogBuffer, block_start};
+use crate::virtual_window::{scroll_to_show, visible_rows};
 
-/// Lines kept in memory; older ones are dropped (and counted).
+/// Lines kept in memory; older ones are dropped (and read again when looked at).
 const CAPACITY: usize = 200_000;
 /// Every line is this tall (the stylesheet reads `--line-height`).
 const LINE_HEIGHT: f64 = 20.0;
@@ -23,6 +30,34 @@ const LINE_HEIGHT: f64 = 20.0;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Where the pane's settings are remembered (not secret: display preferences only).
 const SETTINGS_KEY: &str = "sandbox-console.log-pane";
+/// The "start at the last N lines" choices.
+const TAIL_CHOICES: [u64; 3] = [100, 1_000, 10_000];
+
+/// How the reader likes the pane; remembered across pages and reloads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+struct Settings {
+    timestamps: bool,
+    /// Colours left out.
+    plain: bool,
+    /// Start at the beginning of the last this many lines.
+    tail: Option<u64>,
+}
+
+impl Settings {
+    fn remembered() -> Settings {
+        local_storage()
+            .and_then(|s| s.get_item(SETTINGS_KEY).ok().flatten())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    fn remember(&self) {
+        if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(self)) {
+            let _ = storage.set_item(SETTINGS_KEY, &text);
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 enum Connection {
@@ -33,133 +68,273 @@ enum Connection {
     Failed(String),
 }
 
+/// What the stream, the re-reads and the view share. Only `version` is reactive: it is
+/// bumped (once a frame at most) when anything else changed.
+#[derive(Clone, Copy)]
+struct PaneState {
+    buffer: StoredValue<LogBuffer, LocalStorage>,
+    history: StoredValue<History, LocalStorage>,
+    /// Blocks being read again, and blocks that could not be.
+    reading: StoredValue<HashSet<u64>, LocalStorage>,
+    unreadable: StoredValue<HashSet<u64>, LocalStorage>,
+    cursor: StoredValue<Option<LogCursor>, LocalStorage>,
+    version: RwSignal<u64>,
+    redraw_scheduled: StoredValue<bool>,
+    connection: RwSignal<Connection>,
+}
+
+impl PaneState {
+    fn new() -> PaneState {
+        PaneState {
+            buffer: StoredValue::new_local(LogBuffer::new(CAPACITY)),
+            history: StoredValue::new_local(History::default()),
+            reading: StoredValue::new_local(HashSet::new()),
+            unreadable: StoredValue::new_local(HashSet::new()),
+            cursor: StoredValue::new_local(None),
+            version: RwSignal::new(0),
+            redraw_scheduled: StoredValue::new(false),
+            connection: RwSignal::new(Connection::Connecting),
+        }
+    }
+
+    fn reset(self) {
+        self.buffer.set_value(LogBuffer::new(CAPACITY));
+        self.history.set_value(History::default());
+        self.reading.update_value(HashSet::clear);
+        self.unreadable.update_value(HashSet::clear);
+        self.cursor.set_value(None);
+        self.connection.set(Connection::Connecting);
+        self.version.update(|v| *v += 1);
+    }
+
+    /// Asks for one redraw at the next animation frame, however often it is called.
+    fn redraw(self) {
+        if self.redraw_scheduled.get_value() {
+            return;
+        }
+        self.redraw_scheduled.set_value(true);
+        request_animation_frame(move || {
+            // The pane may be gone by then.
+            let _ = self.redraw_scheduled.try_set_value(false);
+            let _ = self.version.try_update(|v| *v += 1);
+        });
+    }
+
+    fn set_connection(self, connection: Connection) {
+        if self.connection.get_untracked() != connection {
+            self.connection.set(connection);
+        }
+    }
+}
+
 #[component]
 pub fn LogPane(sandbox_id: String) -> impl IntoView {
     let api = use_api();
-    let buffer = StoredValue::new_local(LogBuffer::new(CAPACITY));
-    // Bumped whenever the buffer changes; the buffer itself is not reactive.
-    let version = RwSignal::new(0u64);
-    let connection = RwSignal::new(Connection::Connecting);
-    let timestamps = RwSignal::new(remembered_timestamps());
+    let toasts = use_toasts();
+    let state = PaneState::new();
+    let PaneState {
+        buffer,
+        history,
+        version,
+        connection,
+        ..
+    } = state;
+    let settings = RwSignal::new(Settings::remembered());
+    Effect::new(move |_| settings.get().remember());
     let following = RwSignal::new(true);
     let search = RwSignal::new(String::new());
+    let current_match = RwSignal::new(None::<u64>);
+    let downloading = RwSignal::new(false);
     let scroll_top = RwSignal::new(0.0);
     let viewport = RwSignal::new(600.0);
     let scroller = NodeRef::<leptos::html::Div>::new();
 
-    let (task, stop) = abortable(async move {
-        let mut cursor: Option<LogCursor> = None;
-        let mut attempt = 0u32;
-        loop {
-            let from = cursor.clone();
-            let end = api
-                .follow_logs(
-                    &sandbox_id,
-                    from.as_ref(),
-                    || connection.set(Connection::Following),
-                    |data| {
-                        let timestamp = data.timestamp.and_then(|t| {
-                            t.format(&time::format_description::well_known::Rfc3339)
-                                .ok()
-                        });
-                        buffer.update_value(|b| b.push(&data.data, timestamp));
-                        cursor = Some(LogCursor {
-                            session_id: data.session_id,
-                            offset: data.offset,
-                        });
-                        attempt = 0;
-                        connection.set(Connection::Following);
-                        version.update(|v| *v += 1);
-                    },
-                )
-                .await;
-            match end {
-                Ok(LogEnd::Complete) => {
-                    buffer.update_value(LogBuffer::finish);
-                    version.update(|v| *v += 1);
-                    connection.set(Connection::Ended);
-                    return;
-                }
-                Ok(LogEnd::Refused { code, message }) => {
-                    connection.set(Connection::Failed(format!("{message} ({code})")));
-                    return;
-                }
-                Ok(LogEnd::Cut) | Err(ApiError::Unreachable(_)) => {
-                    attempt += 1;
-                    connection.set(Connection::Reconnecting { attempt });
-                    let wait =
-                        Duration::from_millis(250 * 2u64.pow(attempt.min(5))).min(MAX_BACKOFF);
-                    sleep(wait).await;
-                }
-                Err(error) => {
-                    connection.set(Connection::Failed(error.to_string()));
-                    return;
-                }
-            }
+    // The stream, started again from scratch when where it starts changes.
+    let tail = Memo::new(move |_| settings.get().tail);
+    let running = StoredValue::new_local(None::<AbortHandle>);
+    let id = sandbox_id.clone();
+    let stream_api = api.clone();
+    Effect::new(move |_| {
+        let tail = tail.get();
+        if let Some(previous) = running.get_value() {
+            previous.abort();
+        }
+        state.reset();
+        following.set(true);
+        let (task, handle) = abortable(follow(stream_api.clone(), id.clone(), tail, state));
+        running.set_value(Some(handle));
+        leptos::task::spawn_local(async move {
+            let _ = task.await;
+        });
+    });
+    on_cleanup(move || {
+        if let Some(handle) = running.get_value() {
+            handle.abort();
         }
     });
-    leptos::task::spawn_local(async move {
-        let _ = task.await;
-    });
-    on_cleanup(move || AbortHandle::abort(&stop));
 
-    // Follow: after every change, stay at the bottom while following.
+    // Follow: after every change, stay at the bottom while following. The rows are
+    // laid out by then only at the next frame.
     Effect::new(move |_| {
         version.track();
-        if following.get_untracked()
-            && let Some(element) = scroller.get_untracked()
-        {
-            element.set_scroll_top(element.scroll_height());
-        }
+        request_animation_frame(move || {
+            if following.try_get_untracked() == Some(true)
+                && let Some(element) = scroller.try_get_untracked().flatten()
+            {
+                element.set_scroll_top(element.scroll_height());
+            }
+        });
     });
     let on_scroll = move |_| {
         if let Some(element) = scroller.get_untracked() {
             let top = element.scroll_top() as f64;
             let height = element.client_height() as f64;
+            let moved_up = top < scroll_top.get_untracked();
             scroll_top.set(top);
             viewport.set(height);
-            // Within a line of the bottom counts as at the bottom.
+            // Within a line of the bottom counts as at the bottom. Only moving up stops
+            // following: the log may have grown since the scroll that follows it.
             let at_bottom = top + height >= element.scroll_height() as f64 - LINE_HEIGHT;
-            if following.get_untracked() != at_bottom {
-                following.set(at_bottom);
+            let follow = at_bottom || (following.get_untracked() && !moved_up);
+            if following.get_untracked() != follow {
+                following.set(follow);
             }
         }
     };
+    // Rows: every line from the first read (held, dropped, or the unfinished last).
     let count = move || {
         version.track();
-        buffer.with_value(|b| b.len() + usize::from(!b.partial().is_empty()))
+        buffer.with_value(|b| {
+            (b.first_held() - b.first_number()) as usize + b.len() + usize::from(b.has_partial())
+        })
     };
     let window =
         Memo::new(move |_| visible_rows(scroll_top.get(), viewport.get(), LINE_HEIGHT, count()));
+
+    // Dropped lines that come into view are read again.
+    let read_api = api.clone();
+    let read_id = sandbox_id.clone();
+    Effect::new(move |_| {
+        version.track();
+        let range = window.get();
+        let Some(session_id) = state
+            .cursor
+            .with_value(|c| c.as_ref().map(|c| c.session_id.clone()))
+        else {
+            return;
+        };
+        let wanted: BTreeSet<u64> = buffer.with_value(|b| {
+            history.with_value(|h| {
+                range
+                    .map(|row| b.first_number() + row as u64)
+                    .filter(|&number| number < b.first_held() && h.line(number).is_none())
+                    .map(block_start)
+                    .collect()
+            })
+        });
+        for block in wanted {
+            let busy = state.reading.with_value(|r| r.contains(&block))
+                || state.unreadable.with_value(|u| u.contains(&block));
+            let Some(checkpoint) = buffer.with_value(|b| b.checkpoint_for(block)) else {
+                continue;
+            };
+            if busy {
+                continue;
+            }
+            state.reading.update_value(|r| {
+                r.insert(block);
+            });
+            let (api, id, session_id) = (read_api.clone(), read_id.clone(), session_id.clone());
+            leptos::task::spawn_local(read_again(api, id, session_id, checkpoint, state));
+        }
+    });
+
     let matches = Memo::new(move |_| {
         version.track();
         let needle = search.get();
-        buffer.with_value(|b| b.find(&needle).len())
+        buffer.with_value(|b| b.find(&needle))
     });
+    let go_to_match = move |forward: bool| {
+        let found = matches.get_untracked();
+        let first = buffer.with_value(LogBuffer::first_number);
+        let top_row = (scroll_top.get_untracked() / LINE_HEIGHT) as u64;
+        let from = current_match.get_untracked().unwrap_or(first + top_row);
+        let next = if forward {
+            found.iter().find(|&&n| n > from).or(found.first())
+        } else {
+            found.iter().rev().find(|&&n| n < from).or(found.last())
+        };
+        let Some(&number) = next else {
+            return;
+        };
+        current_match.set(Some(number));
+        following.set(false);
+        if let Some(element) = scroller.get_untracked() {
+            let row = (number - first) as usize;
+            let height = element.client_height() as f64;
+            if let Some(top) = scroll_to_show(row, element.scroll_top() as f64, height, LINE_HEIGHT)
+            {
+                element.set_scroll_top(top as i32);
+            }
+        }
+    };
+
     let lines = move || {
         version.track();
         let range = window.get();
-        let (show_time, needle) = (timestamps.get(), search.get().to_lowercase());
+        let Settings {
+            timestamps, plain, ..
+        } = settings.get();
+        let needle = search.get().to_lowercase();
+        let current = current_match.get();
         buffer.with_value(|b| {
-            range
-                .map(|i| match b.line(i) {
-                    Some(line) => {
-                        let hit =
-                            !needle.is_empty() && line.text().to_lowercase().contains(&needle);
-                        let time = show_time.then(|| line.timestamp.clone().unwrap_or_default());
-                        view! { <LineView number=line.number time spans=line.spans.clone() hit /> }
-                            .into_any()
-                    }
-                    None => {
-                        let spans = vec![Span {
-                            text: b.partial(),
-                            style: Style::default(),
-                        }];
-                        let number = b.dropped() + b.len() as u64 + 1;
-                        view! { <LineView number time=None spans hit=false /> }.into_any()
-                    }
-                })
-                .collect_view()
+            history.with_value(|h| {
+                range
+                    .map(|row| {
+                        let number = b.first_number() + row as u64;
+                        let line = if number < b.first_held() {
+                            h.line(number)
+                        } else {
+                            b.get(number)
+                        };
+                        let look = match line {
+                            Some(line) => RowLook {
+                                number,
+                                time: timestamps
+                                    .then(|| line.timestamp.clone().unwrap_or_default()),
+                                spans: line.spans.clone(),
+                                hit: !needle.is_empty()
+                                    && line.text().to_lowercase().contains(&needle),
+                                current: current == Some(number),
+                                plain,
+                                loading: false,
+                            },
+                            None if number >= b.first_held() => RowLook {
+                                number,
+                                time: None,
+                                spans: vec![Span {
+                                    text: b.partial(),
+                                    style: Style::default(),
+                                }],
+                                hit: false,
+                                current: false,
+                                plain,
+                                loading: false,
+                            },
+                            None => RowLook {
+                                number,
+                                time: None,
+                                spans: Vec::new(),
+                                hit: false,
+                                current: false,
+                                plain,
+                                loading: true,
+                            },
+                        };
+                        view! { <LineView look /> }
+                    })
+                    .collect_view()
+            })
         })
     };
     let status = move || match connection.get() {
@@ -169,20 +344,51 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         Connection::Ended => "Ended: this is the whole log".to_owned(),
         Connection::Failed(reason) => format!("Stopped: {reason}"),
     };
-    let dropped = move || {
+    let notes = move || {
         version.track();
         let dropped = buffer.with_value(LogBuffer::dropped);
-        (dropped > 0).then(|| view! { <p class="hint">{format!("The first {dropped} lines are not kept in memory; the download holds the rest.")}</p> })
+        let unreadable = state.unreadable.with_value(|u| !u.is_empty());
+        view! {
+            {settings.get().tail.map(|n| view! {
+                <p class="hint">
+                    {format!("Started at the last {n} lines. ")}
+                    <button type="button" class="link" on:click=move |_| settings.update(|s| s.tail = None)>"Read the whole log"</button>
+                </p>
+            })}
+            {(dropped > 0).then(|| view! { <p class="hint">{format!("The first {dropped} lines are read again from the server when you scroll to them; search covers the last {CAPACITY}.")}</p> })}
+            {unreadable.then(|| view! { <p class="hint error-text">"Some earlier lines could not be read again; they show as …"</p> })}
+        }
     };
+    let download_id = sandbox_id.clone();
     let download = move |_| {
-        let text = buffer.with_value(LogBuffer::plain_text);
-        save_text(&text, "sandbox.log");
+        let (api, id) = (api.clone(), download_id.clone());
+        downloading.set(true);
+        leptos::task::spawn_local(async move {
+            match whole_log(&api, &id).await {
+                Ok(text) => save_text(&text, &format!("{id}.log")),
+                Err(error) => toasts.failure(format!("The log could not be downloaded: {error}")),
+            }
+            let _ = downloading.try_set(false);
+        });
     };
     let jump_to_end = move |_| {
         following.set(true);
+        current_match.set(None);
         if let Some(element) = scroller.get_untracked() {
             element.set_scroll_top(element.scroll_height());
         }
+    };
+    let match_count = move || {
+        let needle = search.get();
+        (!needle.is_empty()).then(|| {
+            let found = matches.get();
+            let position = current_match
+                .get()
+                .and_then(|n| found.iter().position(|&m| m == n))
+                .map(|i| format!(" ({} of {})", i + 1, found.len()))
+                .unwrap_or_default();
+            format!("{} matching lines{position}", found.len())
+        })
     };
 
     view! {
@@ -192,27 +398,64 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                 <label class="field checkbox">
                     <input
                         type="checkbox"
-                        prop:checked=timestamps
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            timestamps.set(on);
-                            remember_timestamps(on);
-                        }
+                        prop:checked=move || settings.get().timestamps
+                        on:change=move |ev| settings.update(|s| s.timestamps = event_target_checked(&ev))
                     />
                     "Timestamps"
                 </label>
+                <label class="field checkbox">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || !settings.get().plain
+                        on:change=move |ev| settings.update(|s| s.plain = !event_target_checked(&ev))
+                    />
+                    "Colours"
+                </label>
+                <span class="log-start">
+                    <label for="log-start">"Start at"</label>
+                    " "
+                    <select
+                        id="log-start"
+                        prop:value=move || settings.get().tail.map(|n| n.to_string()).unwrap_or_default()
+                        on:change=move |ev| {
+                            let tail = event_target_value(&ev).parse().ok();
+                            settings.update(|s| s.tail = tail);
+                        }
+                    >
+                        <option value="">"the beginning"</option>
+                        {TAIL_CHOICES.map(|n| view! { <option value=n.to_string()>{format!("the last {n} lines")}</option> })}
+                    </select>
+                </span>
                 <span class="log-search">
                     <label for="log-search">"Search"</label>
                     " "
-                    <input id="log-search" type="search" prop:value=search on:input=move |ev| search.set(event_target_value(&ev)) />
+                    <input
+                        id="log-search"
+                        type="search"
+                        prop:value=search
+                        on:input=move |ev| {
+                            current_match.set(None);
+                            search.set(event_target_value(&ev));
+                        }
+                        on:keydown=move |ev: web_sys::KeyboardEvent| {
+                            if ev.key() == "Enter" {
+                                ev.prevent_default();
+                                go_to_match(!ev.shift_key());
+                            }
+                        }
+                    />
+                    <button type="button" class="button" aria-label="Previous match" title="Previous match (Shift+Enter)" on:click=move |_| go_to_match(false)>"↑"</button>
+                    <button type="button" class="button" aria-label="Next match" title="Next match (Enter)" on:click=move |_| go_to_match(true)>"↓"</button>
                 </span>
-                <span class="hint">{move || (!search.get().is_empty()).then(|| format!("{} matching lines", matches.get()))}</span>
-                <button type="button" class="button" on:click=download>"Download"</button>
+                <span class="hint" aria-live="polite">{match_count}</span>
+                <button type="button" class="button" on:click=download disabled=downloading>
+                    {move || if downloading.get() { "Downloading…" } else { "Download" }}
+                </button>
                 <Show when=move || !following.get()>
                     <button type="button" class="button primary" on:click=jump_to_end>"Follow"</button>
                 </Show>
             </div>
-            {dropped}
+            {notes}
             <div
                 class="log-lines"
                 style=format!("--line-height: {LINE_HEIGHT}px")
@@ -231,18 +474,191 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
     }
 }
 
+/// Follows the log from its start (or its last `tail` lines) into `state`, reconnecting
+/// from the last cursor whenever the connection drops.
+async fn follow(api: Api, id: String, tail: Option<u64>, state: PaneState) {
+    let mut attempt = 0u32;
+    loop {
+        let from = state.cursor.get_value();
+        let read = LogRead {
+            from: from.as_ref(),
+            tail_lines: tail,
+            follow: true,
+        };
+        let end = api
+            .read_logs(
+                &id,
+                read,
+                || state.set_connection(Connection::Following),
+                |data| {
+                    let timestamp = timestamp_text(&data);
+                    state
+                        .buffer
+                        .update_value(|b| b.push(&data.data, data.offset, timestamp));
+                    state.cursor.set_value(Some(LogCursor {
+                        session_id: data.session_id,
+                        offset: data.offset,
+                    }));
+                    attempt = 0;
+                    state.set_connection(Connection::Following);
+                    state.redraw();
+                    ControlFlow::Continue(())
+                },
+            )
+            .await;
+        match end {
+            Ok(LogEnd::Complete | LogEnd::Enough) => {
+                state.buffer.update_value(LogBuffer::finish);
+                state.redraw();
+                state.set_connection(Connection::Ended);
+                return;
+            }
+            Ok(LogEnd::Refused { code, message }) => {
+                state.set_connection(Connection::Failed(format!("{message} ({code})")));
+                return;
+            }
+            Ok(LogEnd::Cut) | Err(ApiError::Unreachable(_)) => {
+                attempt += 1;
+                state.set_connection(Connection::Reconnecting { attempt });
+                let wait = Duration::from_millis(250 * 2u64.pow(attempt.min(5))).min(MAX_BACKOFF);
+                sleep(wait).await;
+            }
+            Err(error) => {
+                state.set_connection(Connection::Failed(error.to_string()));
+                return;
+            }
+        }
+    }
+}
+
+/// Reads the block of lines starting at `checkpoint` again and keeps it in the history.
+async fn read_again(
+    api: Api,
+    id: String,
+    session_id: String,
+    checkpoint: Checkpoint,
+    state: PaneState,
+) {
+    let mut block = LogBuffer::resuming(checkpoint);
+    let from = LogCursor {
+        session_id,
+        offset: checkpoint.offset,
+    };
+    let read = LogRead {
+        from: Some(&from),
+        tail_lines: None,
+        follow: false,
+    };
+    let end = api
+        .read_logs(
+            &id,
+            read,
+            || {},
+            |data| {
+                block.push(&data.data, data.offset, timestamp_text(&data));
+                if block.len() as u64 >= crate::log_buffer::BLOCK_LINES {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+        .await;
+    let _ = state
+        .reading
+        .try_update_value(|r| r.remove(&checkpoint.number));
+    match end {
+        Ok(LogEnd::Complete | LogEnd::Enough) => {
+            block.finish();
+            let _ = state
+                .history
+                .try_update_value(|h| h.insert(block.into_block()));
+        }
+        _ => {
+            let _ = state
+                .unreadable
+                .try_update_value(|u| u.insert(checkpoint.number));
+        }
+    }
+    state.redraw();
+}
+
+/// The whole log as it is now, colours left out, for a download.
+async fn whole_log(api: &Api, id: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let read = LogRead::default();
+    let end = api
+        .read_logs(
+            id,
+            read,
+            || {},
+            |data| {
+                bytes.extend_from_slice(&data.data);
+                ControlFlow::Continue(())
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    match end {
+        LogEnd::Complete | LogEnd::Enough => Ok(ansi::strip(&String::from_utf8_lossy(&bytes))),
+        LogEnd::Cut => Err("the connection dropped; try again".to_owned()),
+        LogEnd::Refused { code, message } => Err(format!("{message} ({code})")),
+    }
+}
+
+fn timestamp_text(data: &LogStreamData) -> Option<String> {
+    data.timestamp.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+}
+
+/// How one row of the pane looks.
+struct RowLook {
+    number: u64,
+    time: Option<String>,
+    spans: Vec<Span>,
+    hit: bool,
+    /// The search match moved to last.
+    current: bool,
+    /// Colours left out.
+    plain: bool,
+    /// A dropped line being read again.
+    loading: bool,
+}
+
 #[component]
-fn LineView(number: u64, time: Option<String>, spans: Vec<Span>, hit: bool) -> impl IntoView {
-    view! {
-        <div class="log-line" class:hit=hit>
-            <span class="log-number" aria-hidden="true">{number}</span>
-            {time.map(|t| view! { <span class="log-time">{t}</span> })}
+fn LineView(look: RowLook) -> impl IntoView {
+    let RowLook {
+        number,
+        time,
+        spans,
+        hit,
+        current,
+        plain,
+        loading,
+    } = look;
+    let text = if loading {
+        view! { <span class="log-text log-loading">"…"</span> }.into_any()
+    } else if plain {
+        let text: String = spans.into_iter().map(|span| span.text).collect();
+        view! { <span class="log-text">{text}</span> }.into_any()
+    } else {
+        view! {
             <span class="log-text">
                 {spans.into_iter().map(|span| {
                     let (class, style) = span_style(&span.style);
                     view! { <span class=class style=style>{span.text}</span> }
                 }).collect_view()}
             </span>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="log-line" class:hit=hit class:current=current>
+            <span class="log-number" aria-hidden="true">{number}</span>
+            {time.map(|t| view! { <span class="log-time">{t}</span> })}
+            {text}
         </div>
     }
 }
@@ -309,17 +725,8 @@ async fn sleep(duration: Duration) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-fn remembered_timestamps() -> bool {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(SETTINGS_KEY).ok().flatten())
-        .is_some_and(|v| v.contains("timestamps"))
-}
-
-fn remember_timestamps(on: bool) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(SETTINGS_KEY, if on { "timestamps" } else { "" });
-    }
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
 /// Offers `text` as a file download.

@@ -1,5 +1,6 @@
 pub mod admin_only;
 pub mod capacity_bar;
+pub mod copy_block;
 pub mod discovery_filters;
 pub mod error_panel;
 pub mod exec_panel;

@@ -1,7 +1,8 @@
 //! Launch a sandbox: pick a profile by what it offers, describe the sandbox, see
 //! before submitting whether it fits (the gateway's placement, run here) and every
 //! rule it breaks, then start it. The draft survives a reload; the request can be
-//! copied as a curl command (the token left out).
+//! copied as a curl command or as Python for the `cwsandbox` client (the token left
+//! out of both).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,10 +14,12 @@ use sandbox_api::format::{format_bytes, format_cpu};
 use sandbox_api::placement::{CandidateRunner, RejectionReason, SandboxCeiling, place};
 use sandbox_api::placement_fixes::{Fix, resource_fixes};
 use sandbox_api::sandbox::{GpuRequest, NetworkOptions, ResourceRequest, StartSandboxRequest};
+use sandbox_api::sdk_snippet::python_snippet;
 use sandbox_api::start_rules::validate_start_request;
 use serde::{Deserialize, Serialize};
 
 use crate::api::use_api;
+use crate::components::copy_block::CopyBlock;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::will_it_fit::{Verdict, candidates};
 use crate::connectivity::use_connectivity;
@@ -288,6 +291,7 @@ pub fn LaunchPage() -> impl IntoView {
     } else {
         base.trim_end_matches('/').to_owned()
     };
+    let curl_base = api_base.clone();
     let start = Action::new_local(move |request: &StartSandboxRequest| {
         let (api, request) = (api.clone(), request.clone());
         async move { api.start_sandbox(&request).await }
@@ -471,10 +475,8 @@ pub fn LaunchPage() -> impl IntoView {
                     </button>
                     <button type="button" class="button quiet" on:click=move |_| draft.set(Draft::default())>"Clear"</button>
                 </div>
-                <details class="as-curl">
-                    <summary>"As a curl command"</summary>
-                    <pre>{move || as_curl(&parsed.get(), &api_base)}</pre>
-                </details>
+                <CopyBlock summary="As a curl command" text=Signal::derive(move || as_curl(&parsed.get(), &curl_base)) />
+                <CopyBlock summary="As Python (cwsandbox)" text=Signal::derive(move || python_snippet(&parsed.get(), &api_base)) />
             </form>
         </section>
     }

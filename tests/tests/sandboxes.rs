@@ -78,6 +78,21 @@ async fn a_sandbox_page_shows_how_it_ended_and_its_whole_log() -> anyhow::Result
         assert_eq!(red, "red alert");
         let first = log_lines(&page).await?;
         assert_eq!(first.first().map(String::as_str), Some("red alert plain"));
+        // Colours can be left out; the text stays.
+        client
+            .find(Locator::XPath("//label[normalize-space()='Colours']/input"))
+            .await?
+            .click()
+            .await?;
+        eventually("the colours gone", Duration::from_secs(10), || async {
+            let styled = client
+                .find_all(Locator::Css(".log-line .ansi-fg-1"))
+                .await?;
+            Ok(styled.is_empty().then_some(()))
+        })
+        .await?;
+        let first = log_lines(&page).await?;
+        assert_eq!(first.first().map(String::as_str), Some("red alert plain"));
         // Scrolling up stopped following; the Follow button brings the end back.
         page.button("Follow").await?.click().await?;
         page.text_containing(".log-lines", "no newline at the end")
@@ -288,6 +303,14 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
         memory.send_keys("4096Gi").await?;
         page.text_containing(".fit-line .verdict", "Does not fit")
             .await?;
+        // Launching anyway: the gateway refuses, and says why runner by runner.
+        page.button("Launch").await?.click().await?;
+        page.text_containing(".error-panel", "CWSANDBOX_NO_SUITABLE_RUNNER")
+            .await?;
+        let reasons = page
+            .text_containing(".error-panel .rejections li", "memory")
+            .await?;
+        assert!(reasons.contains(": "), "{reasons}");
         // One click asks for what fits.
         client
             .find(Locator::XPath(
@@ -330,13 +353,23 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
             .await?
             .unwrap_or_default();
         assert_eq!(image, "busybox:1.36");
-        let curl = page
-            .script("return document.querySelector('.as-curl pre').textContent")
+        let copies = page
+            .script("return [...document.querySelectorAll('.copy-block pre')].map((p) => p.textContent)")
             .await?;
-        let curl = curl.as_str().unwrap_or_default();
+        let (curl, python) = (
+            copies[0].as_str().unwrap_or_default(),
+            copies[1].as_str().unwrap_or_default(),
+        );
         assert!(
             curl.contains("$SANDBOX_TOKEN") && !curl.contains(USER),
             "{curl}"
+        );
+        assert!(
+            python.contains("Sandbox.run(\n    \"sh\",\n    \"-c\",")
+                && python.contains("profile_names=[\"internal-worker\"]")
+                && python.contains("CWSANDBOX_API_KEY")
+                && !python.contains(USER),
+            "{python}"
         );
         save_screenshot(&client, "launch").await?;
         page.button("Launch").await?.click().await?;
@@ -354,6 +387,119 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
         page.text_containing(".profile-name", "internal-worker")
             .await?;
         page.text_containing(".exit-code", "0").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_log_longer_than_memory_keeps_every_line_reachable_searchable_and_downloadable()
+-> anyhow::Result<()> {
+    // More lines than the pane keeps in memory (200,000), so the first 50,000 are
+    // dropped and must be read again from the gateway when scrolled to.
+    const LINES: u64 = 250_000;
+    let gateway = demo_gateway().await?;
+    let script =
+        format!(r#"awk 'BEGIN {{ for (i = 1; i <= {LINES}; i++) printf "line %d\n", i }}'"#);
+    let id = start(&gateway, &script, &["e2e-long"]).await?;
+    with_browser("log-long", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes/{id}", gateway.url), USER).await?;
+        eventually("the whole log", Duration::from_secs(60), || async {
+            let status = client.find(Locator::Css(".log-status")).await?.text().await?;
+            Ok(status.starts_with("Ended").then_some(()))
+        })
+        .await?;
+        page.text_containing(".log-pane", "The first 50000 lines are read again")
+            .await?;
+        // Scrolled back to dropped lines, they come back, with their numbers.
+        for line in [1u64, 30_000, 49_999] {
+            page.script(&format!(
+                "document.querySelector('.log-lines').scrollTop = {}; return null",
+                (line - 1) * 20
+            ))
+            .await?;
+            eventually(
+                &format!("line {line} read again"),
+                Duration::from_secs(20),
+                || async {
+                    let rows = numbered_rows(&page).await?;
+                    Ok(rows
+                        .iter()
+                        .any(|(n, text)| *n == line && *text == format!("line {line}"))
+                        .then_some(()))
+                },
+            )
+            .await?;
+        }
+        save_screenshot(&client, "log-long-scrolled-back").await?;
+        // Search covers the lines in memory; Enter goes to the next match, Shift+Enter
+        // to the previous one (wrapping around).
+        let search = page.field("Search").await?;
+        search.send_keys("line 12345").await?;
+        page.text_containing(".log-toolbar", "10 matching lines")
+            .await?;
+        search
+            .send_keys(&fantoccini::key::Key::Enter.to_string())
+            .await?;
+        page.text_containing(".log-line.current .log-text", "line 123450")
+            .await?;
+        page.text_containing(".log-toolbar", "(1 of 10)").await?;
+        search
+            .send_keys(&format!(
+                "{}{}",
+                fantoccini::key::Key::Shift,
+                fantoccini::key::Key::Enter
+            ))
+            .await?;
+        page.text_containing(".log-line.current .log-text", "line 123459")
+            .await?;
+        // The download is the whole log, read from the gateway.
+        page.script(
+            "window.downloaded = null;
+             const create = URL.createObjectURL;
+             URL.createObjectURL = (blob) => { blob.text().then((t) => { window.downloaded = t; }); return create(blob); };
+             return null",
+        )
+        .await?;
+        page.button("Download").await?.click().await?;
+        let downloaded = eventually("the download", Duration::from_secs(30), || async {
+            let text = page.script("return window.downloaded").await?;
+            Ok(text.as_str().map(str::to_owned))
+        })
+        .await?;
+        let lines: Vec<&str> = downloaded.lines().collect();
+        assert_eq!(lines.len() as u64, LINES);
+        assert_eq!(lines.first(), Some(&"line 1"));
+        assert_eq!(lines.last(), Some(&"line 250000"));
+        // Starting at the last 100 lines is a setting, remembered across a reload.
+        client
+            .find(Locator::Css("#log-start option[value='100']"))
+            .await?
+            .click()
+            .await?;
+        page.text_containing(".log-pane", "Started at the last 100 lines")
+            .await?;
+        client.refresh().await?;
+        page.text_containing(".log-status", "Ended").await?;
+        eventually("the last 100 lines", Duration::from_secs(10), || async {
+            let rows = numbered_rows(&page).await?;
+            Ok((rows.last() == Some(&(100, "line 250000".to_owned()))).then_some(()))
+        })
+        .await?;
+        page.script("document.querySelector('.log-lines').scrollTop = 0; return null")
+            .await?;
+        eventually("the first of them", Duration::from_secs(10), || async {
+            let rows = numbered_rows(&page).await?;
+            Ok((rows.first() == Some(&(1, "line 249901".to_owned()))).then_some(()))
+        })
+        .await?;
+        page.button("Read the whole log").await?.click().await?;
+        eventually("the whole log again", Duration::from_secs(60), || async {
+            let rows = numbered_rows(&page).await?;
+            Ok((rows.last() == Some(&(LINES, format!("line {LINES}")))).then_some(()))
+        })
+        .await?;
         Ok(())
     })
     .await

@@ -31,6 +31,7 @@ pub mod role;
 pub mod runner;
 pub mod runner_rules;
 pub mod sandbox;
+pub mod sdk_snippet;
 pub mod source_map;
 pub mod start_rules;
 pub mod violation;
