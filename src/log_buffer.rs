@@ -53,6 +53,9 @@ pub struct LogBuffer {
     style: Style,
     /// One for every `BLOCK_LINES`th line, oldest first.
     checkpoints: Vec<Checkpoint>,
+    /// Every line's width in characters, dropped lines too (two bytes a line), so that
+    /// wrapped lines can be placed without holding their text.
+    widths: Vec<u16>,
 }
 
 impl LogBuffer {
@@ -80,6 +83,7 @@ impl LogBuffer {
             partial_offset: None,
             style: checkpoint.style,
             checkpoints: Vec::new(),
+            widths: Vec::new(),
         }
     }
 
@@ -123,6 +127,8 @@ impl LogBuffer {
         let text = text.strip_suffix('\r').unwrap_or(&text);
         let (spans, style) = ansi::parse_line(text, self.style);
         self.style = style;
+        let width: usize = spans.iter().map(|s| s.text.chars().count()).sum();
+        self.widths.push(u16::try_from(width).unwrap_or(u16::MAX));
         self.lines.push_back(LogLine {
             number,
             spans,
@@ -152,6 +158,11 @@ impl LogBuffer {
     pub fn get(&self, number: u64) -> Option<&LogLine> {
         let index = usize::try_from(number.checked_sub(self.first_held())?).ok()?;
         self.lines.get(index)
+    }
+
+    /// The width in characters of every line read, oldest first.
+    pub fn widths(&self) -> &[u16] {
+        &self.widths
     }
 
     /// Whether text after the last newline is waiting for the rest of its line.
@@ -291,6 +302,8 @@ mod tests {
         assert_eq!(buffer.len(), 3);
         assert_eq!(buffer.dropped(), 7);
         assert_eq!(buffer.first_held(), 8);
+        assert_eq!(buffer.widths().len(), 10);
+        assert_eq!(buffer.widths()[9], 7);
         assert_eq!(buffer.get(8).map(LogLine::text).as_deref(), Some("line 8"));
         assert!(buffer.get(7).is_none());
         assert_eq!(texts(&buffer), ["line 8", "line 9", "line 10"]);

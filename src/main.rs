@@ -11,6 +11,7 @@ mod pages;
 mod query;
 mod session;
 mod virtual_window;
+mod wrapped_rows;
 
 use leptos::prelude::*;
 

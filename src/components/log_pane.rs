@@ -20,7 +20,8 @@ use wasm_bindgen::JsCast;
 use crate::api::{Api, ApiError, LogCursor, LogEnd, LogRead, use_api};
 use crate::components::toasts::use_toasts;
 use crate::log_buffer::{Checkpoint, History, LogBuffer, block_start};
-use crate::virtual_window::{scroll_to_show, visible_rows};
+use crate::virtual_window::visible_rows;
+use crate::wrapped_rows::{WrappedRows, rows_for};
 
 /// Lines kept in memory; older ones are dropped (and read again when looked at).
 const CAPACITY: usize = 200_000;
@@ -30,6 +31,8 @@ const LINE_HEIGHT: f64 = 20.0;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Where the pane's settings are remembered (not secret: display preferences only).
 const SETTINGS_KEY: &str = "sandbox-console.log-pane";
+/// Rows rendered beyond each edge of the viewport when lines wrap.
+const WRAP_MARGIN: u32 = 8;
 /// The "start at the last N lines" choices.
 const TAIL_CHOICES: [u64; 3] = [100, 1_000, 10_000];
 
@@ -40,6 +43,8 @@ struct Settings {
     timestamps: bool,
     /// Colours left out.
     plain: bool,
+    /// Long lines wrap instead of scrolling sideways.
+    wrap: bool,
     /// Start at the beginning of the last this many lines.
     tail: Option<u64>,
 }
@@ -78,6 +83,7 @@ struct PaneState {
     reading: StoredValue<HashSet<u64>, LocalStorage>,
     unreadable: StoredValue<HashSet<u64>, LocalStorage>,
     cursor: StoredValue<Option<LogCursor>, LocalStorage>,
+    wrapped: StoredValue<WrappedRows, LocalStorage>,
     version: RwSignal<u64>,
     redraw_scheduled: StoredValue<bool>,
     connection: RwSignal<Connection>,
@@ -91,6 +97,7 @@ impl PaneState {
             reading: StoredValue::new_local(HashSet::new()),
             unreadable: StoredValue::new_local(HashSet::new()),
             cursor: StoredValue::new_local(None),
+            wrapped: StoredValue::new_local(WrappedRows::default()),
             version: RwSignal::new(0),
             redraw_scheduled: StoredValue::new(false),
             connection: RwSignal::new(Connection::Connecting),
@@ -103,6 +110,7 @@ impl PaneState {
         self.reading.update_value(HashSet::clear);
         self.unreadable.update_value(HashSet::clear);
         self.cursor.set_value(None);
+        self.wrapped.set_value(WrappedRows::default());
         self.connection.set(Connection::Connecting);
         self.version.update(|v| *v += 1);
     }
@@ -175,9 +183,22 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
 
     // Follow: after every change, stay at the bottom while following. The rows are
     // laid out by then only at the next frame.
+    // Wrapping needs the width in characters, measured again whenever it may change.
+    let columns = RwSignal::new(80u32);
+    let measure = move || {
+        if settings.try_get_untracked().is_some_and(|s| s.wrap)
+            && let Some(element) = scroller.try_get_untracked().flatten()
+            && let Some(measured) = measure_columns(&element)
+            && columns.get_untracked() != measured
+        {
+            columns.set(measured);
+        }
+    };
     Effect::new(move |_| {
         version.track();
+        settings.track();
         request_animation_frame(move || {
+            measure();
             if following.try_get_untracked() == Some(true)
                 && let Some(element) = scroller.try_get_untracked().flatten()
             {
@@ -185,6 +206,8 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
             }
         });
     });
+    let resizing = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resizing.remove());
     let on_scroll = move |_| {
         if let Some(element) = scroller.get_untracked() {
             let top = element.scroll_top() as f64;
@@ -208,15 +231,67 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
             (b.first_held() - b.first_number()) as usize + b.len() + usize::from(b.has_partial())
         })
     };
-    let window =
-        Memo::new(move |_| visible_rows(scroll_top.get(), viewport.get(), LINE_HEIGHT, count()));
+    // Where the rows go: every row one line tall, or (wrapping) as tall as its line
+    // needs at the measured width.
+    let geometry = Memo::new(move |_| {
+        let rows = count();
+        let (top, height) = (scroll_top.get(), viewport.get());
+        if !settings.get().wrap {
+            let range = visible_rows(top, height, LINE_HEIGHT, rows);
+            let above = range.start as f64 * LINE_HEIGHT;
+            let below = (rows - range.end) as f64 * LINE_HEIGHT;
+            return Geometry {
+                range,
+                above,
+                below,
+            };
+        }
+        let columns = columns.get();
+        let partial_rows = buffer.with_value(|b| {
+            if b.has_partial() {
+                let width = u16::try_from(b.partial().chars().count()).unwrap_or(u16::MAX);
+                rows_for(width, columns)
+            } else {
+                0
+            }
+        });
+        state.wrapped.update_value(|w| buffer.with_value(|b| w.update(columns, b.widths())));
+        state.wrapped.with_value(|w| {
+            let first_row = (top / LINE_HEIGHT) as u32;
+            let in_view = (height / LINE_HEIGHT).ceil() as u32 + 1;
+            let mut range = w.lines_in_view(first_row, in_view, WRAP_MARGIN);
+            let counted = rows - usize::from(partial_rows > 0);
+            if partial_rows > 0 && range.end == counted {
+                range.end += 1;
+            }
+            let total = w.total() + partial_rows;
+            let end_row = if range.end > counted {
+                total
+            } else {
+                w.start_of(range.end)
+            };
+            Geometry {
+                above: f64::from(w.start_of(range.start)) * LINE_HEIGHT,
+                below: f64::from(total - end_row) * LINE_HEIGHT,
+                range,
+            }
+        })
+    });
+    // Where row `row` starts, in pixels from the top.
+    let row_top = move |row: usize| {
+        if settings.get_untracked().wrap {
+            state.wrapped.with_value(|w| f64::from(w.start_of(row))) * LINE_HEIGHT
+        } else {
+            row as f64 * LINE_HEIGHT
+        }
+    };
 
     // Dropped lines that come into view are read again.
     let read_api = api.clone();
     let read_id = sandbox_id.clone();
     Effect::new(move |_| {
         version.track();
-        let range = window.get();
+        let range = geometry.get().range;
         let Some(session_id) = state
             .cursor
             .with_value(|c| c.as_ref().map(|c| c.session_id.clone()))
@@ -270,20 +345,23 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         current_match.set(Some(number));
         following.set(false);
         if let Some(element) = scroller.get_untracked() {
-            let row = (number - first) as usize;
-            let height = element.client_height() as f64;
-            if let Some(top) = scroll_to_show(row, element.scroll_top() as f64, height, LINE_HEIGHT)
-            {
-                element.set_scroll_top(top as i32);
+            let top = row_top((number - first) as usize);
+            let (now, height) = (element.scroll_top() as f64, element.client_height() as f64);
+            if top < now || top + LINE_HEIGHT > now + height {
+                // Brought into view a third of the way down, with context above it.
+                element.set_scroll_top((top - height / 3.0).max(0.0) as i32);
             }
         }
     };
 
     let lines = move || {
         version.track();
-        let range = window.get();
+        let range = geometry.get().range;
         let Settings {
-            timestamps, plain, ..
+            timestamps,
+            plain,
+            wrap,
+            ..
         } = settings.get();
         let needle = search.get().to_lowercase();
         let current = current_match.get();
@@ -297,40 +375,38 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                         } else {
                             b.get(number)
                         };
-                        let look = match line {
-                            Some(line) => RowLook {
-                                number,
-                                time: timestamps
-                                    .then(|| line.timestamp.clone().unwrap_or_default()),
-                                spans: line.spans.clone(),
-                                hit: !needle.is_empty()
-                                    && line.text().to_lowercase().contains(&needle),
-                                current: current == Some(number),
-                                plain,
-                                loading: false,
-                            },
-                            None if number >= b.first_held() => RowLook {
-                                number,
-                                time: None,
-                                spans: vec![Span {
+                        let rows = if wrap {
+                            state.wrapped.with_value(|w| w.rows_of(row))
+                        } else {
+                            1
+                        };
+                        let mut look = RowLook {
+                            number,
+                            rows,
+                            time: None,
+                            spans: Vec::new(),
+                            hit: false,
+                            current: false,
+                            plain,
+                            loading: false,
+                        };
+                        match line {
+                            Some(line) => {
+                                look.time = timestamps
+                                    .then(|| line.timestamp.clone().unwrap_or_default());
+                                look.hit = !needle.is_empty()
+                                    && line.text().to_lowercase().contains(&needle);
+                                look.current = current == Some(number);
+                                look.spans = line.spans.clone();
+                            }
+                            None if number >= b.first_held() => {
+                                look.spans = vec![Span {
                                     text: b.partial(),
                                     style: Style::default(),
-                                }],
-                                hit: false,
-                                current: false,
-                                plain,
-                                loading: false,
-                            },
-                            None => RowLook {
-                                number,
-                                time: None,
-                                spans: Vec::new(),
-                                hit: false,
-                                current: false,
-                                plain,
-                                loading: true,
-                            },
-                        };
+                                }];
+                            }
+                            None => look.loading = true,
+                        }
                         view! { <LineView look /> }
                     })
                     .collect_view()
@@ -411,6 +487,14 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                     />
                     "Colours"
                 </label>
+                <label class="field checkbox">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || settings.get().wrap
+                        on:change=move |ev| settings.update(|s| s.wrap = event_target_checked(&ev))
+                    />
+                    "Wrap"
+                </label>
                 <span class="log-start">
                     <label for="log-start">"Start at"</label>
                     " "
@@ -458,7 +542,8 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
             {notes}
             <div
                 class="log-lines"
-                style=format!("--line-height: {LINE_HEIGHT}px")
+                class:wrap=move || settings.get().wrap
+                style=move || format!("--line-height: {LINE_HEIGHT}px; --number-width: {}ch", count().max(1).ilog10() + 1)
                 node_ref=scroller
                 tabindex="0"
                 role="log"
@@ -466,9 +551,10 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                 on:scroll=on_scroll
             >
                 {move || (count() == 0 && connection.get() != Connection::Connecting).then(|| view! { <p class="log-empty">"No output yet."</p> })}
-                <div style=move || format!("height: {}px", window.get().start as f64 * LINE_HEIGHT)></div>
+                <span class="log-measure" aria-hidden="true">"0000000000"</span>
+                <div style=move || format!("height: {}px", geometry.get().above)></div>
                 {lines}
-                <div style=move || format!("height: {}px", count().saturating_sub(window.get().end) as f64 * LINE_HEIGHT)></div>
+                <div style=move || format!("height: {}px", geometry.get().below)></div>
             </div>
         </section>
     }
@@ -613,9 +699,19 @@ fn timestamp_text(data: &LogStreamData) -> Option<String> {
     })
 }
 
+/// Which lines are rendered, and the room the others take above and below them.
+#[derive(Clone, Debug, PartialEq)]
+struct Geometry {
+    range: std::ops::Range<usize>,
+    above: f64,
+    below: f64,
+}
+
 /// How one row of the pane looks.
 struct RowLook {
     number: u64,
+    /// Rows of text it takes (more than one when a long line wraps).
+    rows: u32,
     time: Option<String>,
     spans: Vec<Span>,
     hit: bool,
@@ -631,6 +727,7 @@ struct RowLook {
 fn LineView(look: RowLook) -> impl IntoView {
     let RowLook {
         number,
+        rows,
         time,
         spans,
         hit,
@@ -655,7 +752,12 @@ fn LineView(look: RowLook) -> impl IntoView {
         .into_any()
     };
     view! {
-        <div class="log-line" class:hit=hit class:current=current>
+        <div
+            class="log-line"
+            class:hit=hit
+            class:current=current
+            style=(rows > 1).then(|| format!("min-height: {}px", f64::from(rows) * LINE_HEIGHT))
+        >
             <span class="log-number" aria-hidden="true">{number}</span>
             {time.map(|t| view! { <span class="log-time">{t}</span> })}
             {text}
@@ -711,6 +813,20 @@ fn indexed_rgb(n: u8) -> String {
         level(cube / 6 % 6),
         level(cube % 6)
     )
+}
+
+/// How many characters fit on a wrapped row: the text column's width over the width
+/// of a character, measured on a probe of ten.
+fn measure_columns(pane: &web_sys::HtmlDivElement) -> Option<u32> {
+    let width = |selector: &str| {
+        pane.query_selector(selector)
+            .ok()
+            .flatten()
+            .map(|e| e.get_bounding_client_rect().width())
+    };
+    let character = width(".log-measure")? / 10.0;
+    let text = width(".log-line .log-text")?;
+    (character > 0.0 && text > 0.0).then(|| (text / character).floor() as u32)
 }
 
 async fn sleep(duration: Duration) {

@@ -41,7 +41,7 @@ async fn log_lines(page: &Page<'_>) -> anyhow::Result<Vec<String>> {
 #[tokio::test]
 async fn a_sandbox_page_shows_how_it_ended_and_its_whole_log() -> anyhow::Result<()> {
     let gateway = demo_gateway().await?;
-    let script = r#"printf '\033[31mred alert\033[0m plain\n'; i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done; printf 'no newline at the end'; exit 3"#;
+    let script = r#"printf '\033[31mred alert\033[0m plain\n'; i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); done; printf 'long %0400d\n' 0; printf 'no newline at the end'; exit 3"#;
     let id = start(&gateway, script, &["e2e-log"]).await?;
     with_browser("sandbox-log", |client| async move {
         let page = Page(&client);
@@ -97,6 +97,29 @@ async fn a_sandbox_page_shows_how_it_ended_and_its_whole_log() -> anyhow::Result
         page.button("Follow").await?.click().await?;
         page.text_containing(".log-lines", "no newline at the end")
             .await?;
+        // Wrapping: the 405-character line takes several rows instead of scrolling
+        // sideways, and the end of the log stays in view.
+        client
+            .find(Locator::XPath("//label[normalize-space()='Wrap']/input"))
+            .await?
+            .click()
+            .await?;
+        eventually("the long line wrapped", Duration::from_secs(10), || async {
+            let shape = page
+                .script(
+                    "const pane = document.querySelector('.log-lines');
+                     const row = [...pane.querySelectorAll('.log-line')].find((l) => l.textContent.includes('long 000'));
+                     return row ? [row.getBoundingClientRect().height, pane.scrollWidth - pane.clientWidth] : null",
+                )
+                .await?;
+            let (height, overflow) = (shape[0].as_f64(), shape[1].as_f64());
+            Ok((height.is_some_and(|h| h >= 40.0) && overflow.is_some_and(|o| o <= 0.0))
+                .then_some(()))
+        })
+        .await?;
+        page.text_containing(".log-lines", "no newline at the end")
+            .await?;
+        save_screenshot(&client, "sandbox-log-wrapped").await?;
         // Search counts the matching lines.
         page.field("Search").await?.send_keys("line 29").await?;
         page.text_containing(".log-toolbar", "11 matching lines")
