@@ -10,6 +10,7 @@ mod log_buffer;
 mod pages;
 mod query;
 mod session;
+mod sleep;
 mod virtual_window;
 mod wrapped_rows;
 

@@ -202,6 +202,7 @@ impl Api {
         on_open();
         let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
         let mut pending: Vec<u8> = Vec::new();
+        let mut busy_since = js_sys::Date::now();
         loop {
             let Ok(chunk) = JsFuture::from(reader.read()).await else {
                 return Ok(LogEnd::Cut);
@@ -217,19 +218,11 @@ impl Api {
             };
             pending.extend(js_sys::Uint8Array::new(&value).to_vec());
             // Frames are whole lines; a chunk may end in the middle of one.
-            let complete = pending
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            for line in pending
-                .drain(..complete)
-                .collect::<Vec<u8>>()
-                .split(|&b| b == b'\n')
-            {
-                let Ok(line) = std::str::from_utf8(line) else {
-                    continue;
-                };
-                match parse_line(line) {
+            let mut start = 0;
+            while let Some(length) = pending[start..].iter().position(|&b| b == b'\n') {
+                let frame = parse_frame(&pending[start..start + length]);
+                start += length + 1;
+                match frame {
                     Ok(Some(LogStreamResponse::Data(data))) => {
                         if on_data(data).is_break() {
                             return Ok(LogEnd::Enough);
@@ -243,16 +236,33 @@ impl Api {
                         });
                     }
                     Ok(None) => {}
-                    Err(e) => {
+                    Err(detail) => {
                         return Err(ApiError::Unexpected {
                             http_status: 200,
-                            detail: format!("a log frame did not parse: {e}"),
+                            detail,
                         });
                     }
                 }
+                // A burst of output (a long log read from its start arrives megabytes
+                // at a time) is taken a slice at a time, so the page keeps painting.
+                if js_sys::Date::now() - busy_since > BUSY_SLICE_MS {
+                    pending.drain(..start);
+                    start = 0;
+                    crate::sleep::sleep(std::time::Duration::ZERO).await;
+                    busy_since = js_sys::Date::now();
+                }
             }
+            pending.drain(..start);
         }
     }
+}
+
+/// The longest a log reader works before letting the browser paint and handle input.
+const BUSY_SLICE_MS: f64 = 10.0;
+
+fn parse_frame(line: &[u8]) -> Result<Option<LogStreamResponse>, String> {
+    let line = std::str::from_utf8(line).map_err(|e| format!("a log frame is not UTF-8: {e}"))?;
+    parse_line(line).map_err(|e| format!("a log frame did not parse: {e}"))
 }
 
 impl Api {

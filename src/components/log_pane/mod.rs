@@ -6,29 +6,27 @@
 //! are read again from the server, a block at a time, when the reader scrolls back to
 //! them. The DOM is updated at most once an animation frame however fast lines arrive.
 
-use std::collections::{BTreeSet, HashSet};
-use std::ops::ControlFlow;
-use std::time::Duration;
+mod line;
+mod stream;
+
+use std::collections::BTreeSet;
 
 use futures_util::future::{AbortHandle, abortable};
 use leptos::prelude::*;
-use sandbox_api::ansi::{self, Color, Span, Style};
-use sandbox_api::logs::LogStreamData;
+use sandbox_api::ansi::{Span, Style};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
-use crate::api::{Api, ApiError, LogCursor, LogEnd, LogRead, use_api};
+use crate::api::use_api;
 use crate::components::toasts::use_toasts;
-use crate::log_buffer::{Checkpoint, History, LogBuffer, block_start};
+use crate::log_buffer::{LogBuffer, block_start};
 use crate::virtual_window::visible_rows;
-use crate::wrapped_rows::{WrappedRows, rows_for};
+use crate::wrapped_rows::rows_for;
+use line::{LineView, RowLook};
+use stream::{CAPACITY, Connection, PaneState, follow, read_again, whole_log};
 
-/// Lines kept in memory; older ones are dropped (and read again when looked at).
-const CAPACITY: usize = 200_000;
 /// Every line is this tall (the stylesheet reads `--line-height`).
 const LINE_HEIGHT: f64 = 20.0;
-/// Reconnection waits grow to this.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Where the pane's settings are remembered (not secret: display preferences only).
 const SETTINGS_KEY: &str = "sandbox-console.log-pane";
 /// Rows rendered beyond each edge of the viewport when lines wrap.
@@ -64,75 +62,12 @@ impl Settings {
     }
 }
 
+/// Which lines are rendered, and the room the others take above and below them.
 #[derive(Clone, Debug, PartialEq)]
-enum Connection {
-    Connecting,
-    Following,
-    Reconnecting { attempt: u32 },
-    Ended,
-    Failed(String),
-}
-
-/// What the stream, the re-reads and the view share. Only `version` is reactive: it is
-/// bumped (once a frame at most) when anything else changed.
-#[derive(Clone, Copy)]
-struct PaneState {
-    buffer: StoredValue<LogBuffer, LocalStorage>,
-    history: StoredValue<History, LocalStorage>,
-    /// Blocks being read again, and blocks that could not be.
-    reading: StoredValue<HashSet<u64>, LocalStorage>,
-    unreadable: StoredValue<HashSet<u64>, LocalStorage>,
-    cursor: StoredValue<Option<LogCursor>, LocalStorage>,
-    wrapped: StoredValue<WrappedRows, LocalStorage>,
-    version: RwSignal<u64>,
-    redraw_scheduled: StoredValue<bool>,
-    connection: RwSignal<Connection>,
-}
-
-impl PaneState {
-    fn new() -> PaneState {
-        PaneState {
-            buffer: StoredValue::new_local(LogBuffer::new(CAPACITY)),
-            history: StoredValue::new_local(History::default()),
-            reading: StoredValue::new_local(HashSet::new()),
-            unreadable: StoredValue::new_local(HashSet::new()),
-            cursor: StoredValue::new_local(None),
-            wrapped: StoredValue::new_local(WrappedRows::default()),
-            version: RwSignal::new(0),
-            redraw_scheduled: StoredValue::new(false),
-            connection: RwSignal::new(Connection::Connecting),
-        }
-    }
-
-    fn reset(self) {
-        self.buffer.set_value(LogBuffer::new(CAPACITY));
-        self.history.set_value(History::default());
-        self.reading.update_value(HashSet::clear);
-        self.unreadable.update_value(HashSet::clear);
-        self.cursor.set_value(None);
-        self.wrapped.set_value(WrappedRows::default());
-        self.connection.set(Connection::Connecting);
-        self.version.update(|v| *v += 1);
-    }
-
-    /// Asks for one redraw at the next animation frame, however often it is called.
-    fn redraw(self) {
-        if self.redraw_scheduled.get_value() {
-            return;
-        }
-        self.redraw_scheduled.set_value(true);
-        request_animation_frame(move || {
-            // The pane may be gone by then.
-            let _ = self.redraw_scheduled.try_set_value(false);
-            let _ = self.version.try_update(|v| *v += 1);
-        });
-    }
-
-    fn set_connection(self, connection: Connection) {
-        if self.connection.get_untracked() != connection {
-            self.connection.set(connection);
-        }
-    }
+struct Geometry {
+    range: std::ops::Range<usize>,
+    above: f64,
+    below: f64,
 }
 
 #[component]
@@ -167,6 +102,12 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         if let Some(previous) = running.get_value() {
             previous.abort();
         }
+        // Back to the top before the rows go, so that the browser's own scroll (the
+        // content shrinking) is not taken for the reader scrolling up.
+        if let Some(element) = scroller.get_untracked() {
+            element.set_scroll_top(0);
+        }
+        scroll_top.set(0.0);
         state.reset();
         following.set(true);
         let (task, handle) = abortable(follow(stream_api.clone(), id.clone(), tail, state));
@@ -255,7 +196,9 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                 0
             }
         });
-        state.wrapped.update_value(|w| buffer.with_value(|b| w.update(columns, b.widths())));
+        state
+            .wrapped
+            .update_value(|w| buffer.with_value(|b| w.update(columns, b.widths())));
         state.wrapped.with_value(|w| {
             let first_row = (top / LINE_HEIGHT) as u32;
             let in_view = (height / LINE_HEIGHT).ceil() as u32 + 1;
@@ -392,8 +335,8 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                         };
                         match line {
                             Some(line) => {
-                                look.time = timestamps
-                                    .then(|| line.timestamp.clone().unwrap_or_default());
+                                look.time =
+                                    timestamps.then(|| line.timestamp.clone().unwrap_or_default());
                                 look.hit = !needle.is_empty()
                                     && line.text().to_lowercase().contains(&needle);
                                 look.current = current == Some(number);
@@ -560,261 +503,6 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
     }
 }
 
-/// Follows the log from its start (or its last `tail` lines) into `state`, reconnecting
-/// from the last cursor whenever the connection drops.
-async fn follow(api: Api, id: String, tail: Option<u64>, state: PaneState) {
-    let mut attempt = 0u32;
-    loop {
-        let from = state.cursor.get_value();
-        let read = LogRead {
-            from: from.as_ref(),
-            tail_lines: tail,
-            follow: true,
-        };
-        let end = api
-            .read_logs(
-                &id,
-                read,
-                || state.set_connection(Connection::Following),
-                |data| {
-                    let timestamp = timestamp_text(&data);
-                    state
-                        .buffer
-                        .update_value(|b| b.push(&data.data, data.offset, timestamp));
-                    state.cursor.set_value(Some(LogCursor {
-                        session_id: data.session_id,
-                        offset: data.offset,
-                    }));
-                    attempt = 0;
-                    state.set_connection(Connection::Following);
-                    state.redraw();
-                    ControlFlow::Continue(())
-                },
-            )
-            .await;
-        match end {
-            Ok(LogEnd::Complete | LogEnd::Enough) => {
-                state.buffer.update_value(LogBuffer::finish);
-                state.redraw();
-                state.set_connection(Connection::Ended);
-                return;
-            }
-            Ok(LogEnd::Refused { code, message }) => {
-                state.set_connection(Connection::Failed(format!("{message} ({code})")));
-                return;
-            }
-            Ok(LogEnd::Cut) | Err(ApiError::Unreachable(_)) => {
-                attempt += 1;
-                state.set_connection(Connection::Reconnecting { attempt });
-                let wait = Duration::from_millis(250 * 2u64.pow(attempt.min(5))).min(MAX_BACKOFF);
-                sleep(wait).await;
-            }
-            Err(error) => {
-                state.set_connection(Connection::Failed(error.to_string()));
-                return;
-            }
-        }
-    }
-}
-
-/// Reads the block of lines starting at `checkpoint` again and keeps it in the history.
-async fn read_again(
-    api: Api,
-    id: String,
-    session_id: String,
-    checkpoint: Checkpoint,
-    state: PaneState,
-) {
-    let mut block = LogBuffer::resuming(checkpoint);
-    let from = LogCursor {
-        session_id,
-        offset: checkpoint.offset,
-    };
-    let read = LogRead {
-        from: Some(&from),
-        tail_lines: None,
-        follow: false,
-    };
-    let end = api
-        .read_logs(
-            &id,
-            read,
-            || {},
-            |data| {
-                block.push(&data.data, data.offset, timestamp_text(&data));
-                if block.len() as u64 >= crate::log_buffer::BLOCK_LINES {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            },
-        )
-        .await;
-    let _ = state
-        .reading
-        .try_update_value(|r| r.remove(&checkpoint.number));
-    match end {
-        Ok(LogEnd::Complete | LogEnd::Enough) => {
-            block.finish();
-            let _ = state
-                .history
-                .try_update_value(|h| h.insert(block.into_block()));
-        }
-        _ => {
-            let _ = state
-                .unreadable
-                .try_update_value(|u| u.insert(checkpoint.number));
-        }
-    }
-    state.redraw();
-}
-
-/// The whole log as it is now, colours left out, for a download.
-async fn whole_log(api: &Api, id: &str) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    let read = LogRead::default();
-    let end = api
-        .read_logs(
-            id,
-            read,
-            || {},
-            |data| {
-                bytes.extend_from_slice(&data.data);
-                ControlFlow::Continue(())
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    match end {
-        LogEnd::Complete | LogEnd::Enough => Ok(ansi::strip(&String::from_utf8_lossy(&bytes))),
-        LogEnd::Cut => Err("the connection dropped; try again".to_owned()),
-        LogEnd::Refused { code, message } => Err(format!("{message} ({code})")),
-    }
-}
-
-fn timestamp_text(data: &LogStreamData) -> Option<String> {
-    data.timestamp.and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-}
-
-/// Which lines are rendered, and the room the others take above and below them.
-#[derive(Clone, Debug, PartialEq)]
-struct Geometry {
-    range: std::ops::Range<usize>,
-    above: f64,
-    below: f64,
-}
-
-/// How one row of the pane looks.
-struct RowLook {
-    number: u64,
-    /// Rows of text it takes (more than one when a long line wraps).
-    rows: u32,
-    time: Option<String>,
-    spans: Vec<Span>,
-    hit: bool,
-    /// The search match moved to last.
-    current: bool,
-    /// Colours left out.
-    plain: bool,
-    /// A dropped line being read again.
-    loading: bool,
-}
-
-#[component]
-fn LineView(look: RowLook) -> impl IntoView {
-    let RowLook {
-        number,
-        rows,
-        time,
-        spans,
-        hit,
-        current,
-        plain,
-        loading,
-    } = look;
-    let text = if loading {
-        view! { <span class="log-text log-loading">"…"</span> }.into_any()
-    } else if plain {
-        let text: String = spans.into_iter().map(|span| span.text).collect();
-        view! { <span class="log-text">{text}</span> }.into_any()
-    } else {
-        view! {
-            <span class="log-text">
-                {spans.into_iter().map(|span| {
-                    let (class, style) = span_style(&span.style);
-                    view! { <span class=class style=style>{span.text}</span> }
-                }).collect_view()}
-            </span>
-        }
-        .into_any()
-    };
-    view! {
-        <div
-            class="log-line"
-            class:hit=hit
-            class:current=current
-            style=(rows > 1).then(|| format!("min-height: {}px", f64::from(rows) * LINE_HEIGHT))
-        >
-            <span class="log-number" aria-hidden="true">{number}</span>
-            {time.map(|t| view! { <span class="log-time">{t}</span> })}
-            {text}
-        </div>
-    }
-}
-
-/// The classes (for the 16 theme colours and emphasis) and inline colours (for the
-/// 256-colour and 24-bit ones) of a styled run.
-fn span_style(style: &Style) -> (String, String) {
-    let mut classes = Vec::new();
-    let mut inline = String::new();
-    let (foreground, background) = if style.inverse {
-        (style.background, style.foreground)
-    } else {
-        (style.foreground, style.background)
-    };
-    for (color, kind, property) in [
-        (foreground, "fg", "color"),
-        (background, "bg", "background-color"),
-    ] {
-        match color {
-            Some(Color::Indexed(n)) if n < 16 => classes.push(format!("ansi-{kind}-{n}")),
-            Some(Color::Indexed(n)) => inline.push_str(&format!("{property}: {};", indexed_rgb(n))),
-            Some(Color::Rgb(r, g, b)) => inline.push_str(&format!("{property}: rgb({r} {g} {b});")),
-            None => {}
-        }
-    }
-    for (on, class) in [
-        (style.bold, "ansi-bold"),
-        (style.dim, "ansi-dim"),
-        (style.italic, "ansi-italic"),
-        (style.underline, "ansi-underline"),
-    ] {
-        if on {
-            classes.push(class.to_owned());
-        }
-    }
-    (classes.join(" "), inline)
-}
-
-/// Colours 16–255: the 6×6×6 cube, then 24 greys.
-fn indexed_rgb(n: u8) -> String {
-    if n >= 232 {
-        let level = 8 + (n - 232) as u32 * 10;
-        return format!("rgb({level} {level} {level})");
-    }
-    let cube = n as u32 - 16;
-    let level = |v: u32| if v == 0 { 0 } else { 55 + v * 40 };
-    format!(
-        "rgb({} {} {})",
-        level(cube / 36),
-        level(cube / 6 % 6),
-        level(cube % 6)
-    )
-}
-
 /// How many characters fit on a wrapped row: the text column's width over the width
 /// of a character, measured on a probe of ten.
 fn measure_columns(pane: &web_sys::HtmlDivElement) -> Option<u32> {
@@ -827,18 +515,6 @@ fn measure_columns(pane: &web_sys::HtmlDivElement) -> Option<u32> {
     let character = width(".log-measure")? / 10.0;
     let text = width(".log-line .log-text")?;
     (character > 0.0 && text > 0.0).then(|| (text / character).floor() as u32)
-}
-
-async fn sleep(duration: Duration) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                duration.as_millis() as i32,
-            );
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
