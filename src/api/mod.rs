@@ -166,6 +166,16 @@ impl Api {
         }
     }
 
+    /// Deletes a profile template; the gateway refuses while a runner binds it
+    /// (`CWSANDBOX_PROFILE_IN_USE`, naming the runners).
+    pub async fn delete_profile_template(&self, id: &str) -> Result<(), ApiError> {
+        let path = format!("profile-templates/{}", js_sys::encode_uri_component(id));
+        self.authorized(Request::delete(&self.control_plane(&path)), None)
+            .await?
+            .decode::<serde::de::IgnoredAny>()
+            .map(drop)
+    }
+
     /// Profile template names by ID, for showing which profile a sandbox runs under.
     pub async fn profile_names(
         &self,

@@ -101,6 +101,7 @@ fn Facts(
                 <dd><span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span></dd>
                 {(!sandbox.status_reason.is_empty()).then(|| view! { <dt>"Reason"</dt><dd class="status-reason">{sandbox.status_reason.clone()}</dd> })}
                 {sandbox.exit_code.map(|code| view! { <dt>"Exit code"</dt><dd class="exit-code">{code}</dd> })}
+                {info.started_at_time.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).map(|t| view! { <dt>"Started"</dt><dd>{t}</dd> })}
                 <dt>"Runner"</dt>
                 <dd>{info.runner_id.clone()}</dd>
                 <dt>"Profile"</dt>
@@ -112,6 +113,14 @@ fn Facts(
                 </dd>
                 <dt>"Ingress"</dt>
                 <dd>{if info.applied_ingress_mode.is_empty() { "none".to_owned() } else { info.applied_ingress_mode.clone() }}</dd>
+                {(!info.service_address.is_empty()).then(|| view! { <dt>"Address"</dt><dd><code>{info.service_address.clone()}</code></dd> })}
+                {(!info.exposed_ports.is_empty()).then(|| {
+                    let ports: Vec<String> = info.exposed_ports.iter().map(|p| {
+                        let name = if p.name.is_empty() { String::new() } else { format!(" ({})", p.name) };
+                        format!("{}{name}", p.container_port)
+                    }).collect();
+                    view! { <dt>"Exposed ports"</dt><dd>{ports.join(", ")}</dd> }
+                })}
                 {resources.map(|r| view! { <dt>"Usage"</dt><dd>{r}</dd> })}
             </dl>
         </div>

@@ -72,6 +72,24 @@ impl Default for NamespaceConfig {
 }
 
 /// Reads and checks the namespace object at `path`.
+/// The strategy a spec's namespace JSON (`namespaceConfigJson`) names, for lists that
+/// show it: the default when the JSON is absent or names none; `None` when it does not
+/// parse or names no known strategy (validation says why).
+pub fn strategy_of(namespace_config_json: &str) -> Option<NamespaceStrategy> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        strategy: Option<String>,
+    }
+    if namespace_config_json.trim().is_empty() {
+        return Some(NamespaceStrategy::default());
+    }
+    let named: Named = serde_json::from_str(namespace_config_json).ok()?;
+    match named.strategy.as_deref() {
+        None | Some("") => Some(NamespaceStrategy::default()),
+        Some(text) => NamespaceStrategy::parse(text),
+    }
+}
+
 pub fn read_namespace(value: &Value, path: &FieldPath, reader: &mut Reader) -> NamespaceConfig {
     let mut config = NamespaceConfig::default();
     let Some(map) = reader.object(value, path) else {
@@ -238,5 +256,17 @@ mod tests {
                 r#"spec.namespace.labels["bad key"]"#
             ]
         );
+    }
+
+    #[test]
+    fn the_strategy_is_read_from_the_json_or_defaulted() {
+        assert_eq!(strategy_of(""), Some(NamespaceStrategy::PerUser));
+        assert_eq!(strategy_of("{}"), Some(NamespaceStrategy::PerUser));
+        assert_eq!(
+            strategy_of(r#"{"strategy": "static", "staticNamespace": "x"}"#),
+            Some(NamespaceStrategy::Static)
+        );
+        assert_eq!(strategy_of(r#"{"strategy": "sideways"}"#), None);
+        assert_eq!(strategy_of("{"), None);
     }
 }
