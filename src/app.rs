@@ -15,6 +15,7 @@ use crate::connectivity::Connectivity;
 use crate::embed::{self, Embedding};
 use crate::pages::availability::AvailabilityPage;
 use crate::pages::launch::LaunchPage;
+use crate::pages::profile_editor::ProfileEditorPage;
 use crate::pages::profiles::ProfilesPage;
 use crate::pages::runner_detail::RunnerDetailPage;
 use crate::pages::runners::RunnersPage;
@@ -50,6 +51,8 @@ pub fn App(config: ConsoleConfig) -> impl IntoView {
                     <Route path=path!("runners/:runner") view=RunnerDetailPage />
                     <Route path=path!("availability") view=AvailabilityPage />
                     <Route path=path!("profiles") view=ProfilesPage />
+                    <Route path=path!("profiles/new") view=ProfileEditorPage />
+                    <Route path=path!("profiles/:profile") view=ProfileEditorPage />
                     <Route path=path!("sandboxes") view=SandboxesPage />
                     <Route path=path!("sandboxes/new") view=LaunchPage />
                     <Route path=path!("sandboxes/:sandbox") view=SandboxDetailPage />

@@ -22,6 +22,7 @@ use crate::config::ConsoleConfig;
 use crate::connectivity::Connectivity;
 use crate::session::Session;
 
+mod profiles;
 mod sandboxes;
 
 pub use sandboxes::{LogCursor, LogEnd, LogRead, SandboxQuery};
@@ -164,16 +165,6 @@ impl Api {
             }
             page_token = page.next_page_token;
         }
-    }
-
-    /// Deletes a profile template; the gateway refuses while a runner binds it
-    /// (`CWSANDBOX_PROFILE_IN_USE`, naming the runners).
-    pub async fn delete_profile_template(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("profile-templates/{}", js_sys::encode_uri_component(id));
-        self.authorized(Request::delete(&self.control_plane(&path)), None)
-            .await?
-            .decode::<serde::de::IgnoredAny>()
-            .map(drop)
     }
 
     /// Profile template names by ID, for showing which profile a sandbox runs under.

@@ -23,6 +23,7 @@ use crate::components::copy_block::CopyBlock;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::will_it_fit::{Verdict, candidates};
 use crate::connectivity::use_connectivity;
+use crate::drafts;
 use crate::embed::Embedding;
 use crate::query::link;
 
@@ -127,10 +128,6 @@ fn list(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-fn session_storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.session_storage().ok().flatten())
 }
 
 /// What one profile offers across the runners that bind it.
@@ -238,16 +235,13 @@ pub fn LaunchPage() -> impl IntoView {
     let connectivity = use_connectivity();
     let embedded = expect_context::<Embedding>().embedded;
     let navigate = use_navigate();
-    let restored = session_storage()
-        .and_then(|s| s.get_item(DRAFT_KEY).ok().flatten())
+    let restored = drafts::load(DRAFT_KEY)
         .and_then(|text| serde_json::from_str::<Draft>(&text).ok())
         .unwrap_or_default();
     let draft = RwSignal::new(restored);
     Effect::new(move |_| {
         let text = draft.with(|d| serde_json::to_string(d).unwrap_or_default());
-        if let Some(storage) = session_storage() {
-            let _ = storage.set_item(DRAFT_KEY, &text);
-        }
+        drafts::save(DRAFT_KEY, &text);
     });
     let profiles = {
         let api = api.clone();
@@ -298,9 +292,7 @@ pub fn LaunchPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(Ok(started)) = start.value().get() {
-            if let Some(storage) = session_storage() {
-                let _ = storage.remove_item(DRAFT_KEY);
-            }
+            drafts::discard(DRAFT_KEY);
             let path = format!(
                 "/sandboxes/{}",
                 js_sys::encode_uri_component(&started.sandbox_id)

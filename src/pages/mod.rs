@@ -1,5 +1,6 @@
 pub mod availability;
 pub mod launch;
+pub mod profile_editor;
 pub mod profiles;
 pub mod runner_detail;
 pub mod runners;

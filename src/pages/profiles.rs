@@ -1,7 +1,7 @@
 //! Profiles: the organization's profile templates with what each sets (runtime class,
 //! namespace strategy, egress modes) and how many runners bind it; search and sort in
-//! the URL; deleting one, which names the runners that still bind it instead of
-//! failing.
+//! the URL; each opens in the editor; deleting one names the runners that still bind
+//! it instead of failing.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -151,7 +151,12 @@ pub fn ProfilesPage() -> impl IntoView {
         <section class="page" aria-labelledby="profiles-heading">
             <header class="page-header">
                 <h1 id="profiles-heading">"Profiles"</h1>
-                <button class="button" on:click=move |_| data.refetch()>"Refresh"</button>
+                <div class="page-actions">
+                    <AdminOnly what="create profiles">
+                        <a class="button primary" href=link("/profiles/new", &[], embedded)>"New profile"</a>
+                    </AdminOnly>
+                    <button class="button" on:click=move |_| data.refetch()>"Refresh"</button>
+                </div>
             </header>
             <div class="field">
                 <label for="profiles-search">"Search profiles"</label>
@@ -236,12 +241,15 @@ fn ProfileTable(
 
 #[component]
 fn ProfileRowView(row: ProfileRow, on_deleted: Callback<()>) -> impl IntoView {
+    let embedded = expect_context::<Embedding>().embedded;
     let labels = row.labels.clone();
     let runners = row.bound_by.len();
     let runners_title = row.bound_by.join(", ");
     view! {
         <tr>
-            <th scope="row" class="name">{row.name.clone()}</th>
+            <th scope="row" class="name">
+                <a href=link(&format!("/profiles/{}", js_sys::encode_uri_component(&row.id)), &[], embedded)>{row.name.clone()}</a>
+            </th>
             <td>{row.description.clone()}</td>
             <td>
                 <ul class="chips" aria-label="Labels">

@@ -1,0 +1,192 @@
+//! The profile editor: Monaco loads on the editor route only; every class of mistake is
+//! marked at its line before any save; a problem takes you to its line; Escape leaves
+//! the editor; profiles are created by pasting YAML and by pasting API JSON; a draft
+//! survives a reload.
+
+use std::time::Duration;
+
+use fantoccini::Client;
+use fantoccini::key::Key;
+use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
+use sandbox_e2e::demo::{ADMIN, demo_gateway, sign_in};
+use sandbox_e2e::eventually;
+use serde_json::{Value, json};
+
+/// Replaces the editor's text, as a paste does.
+async fn paste(client: &Client, text: &str) -> anyhow::Result<()> {
+    client
+        .execute(
+            "monaco.editor.getEditors()[0].getModel().setValue(arguments[0]); return null",
+            vec![json!(text)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The lines Monaco has error markers on.
+async fn marked_lines(client: &Client) -> anyhow::Result<Vec<u64>> {
+    let markers = client
+        .execute(
+            "return monaco.editor.getModelMarkers({ owner: 'profile' }).map((m) => m.startLineNumber)",
+            vec![],
+        )
+        .await?;
+    Ok(markers
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect())
+}
+
+async fn monaco_requests(page: &Page<'_>) -> anyhow::Result<usize> {
+    let count = page
+        .script("return performance.getEntriesByType('resource').filter((e) => e.name.includes('/monaco/')).length")
+        .await?;
+    Ok(count.as_u64().unwrap_or_default() as usize)
+}
+
+async fn open_new_profile(client: &Client, page: &Page<'_>) -> anyhow::Result<()> {
+    page.wait_for(fantoccini::Locator::LinkText("New profile"))
+        .await?
+        .click()
+        .await?;
+    page.at("/profiles/new").await?;
+    eventually("the editor", Duration::from_secs(30), || async {
+        let ready = client
+            .execute(
+                "return Boolean(window.monaco && monaco.editor.getEditors().length)",
+                vec![],
+            )
+            .await?;
+        Ok((ready == json!(true)).then_some(()))
+    })
+    .await
+}
+
+const MISTAKES: [(&str, &str, u64); 7] = [
+    ("syntax", "display_name: x\nspec:\n  network: [\n", 3),
+    (
+        "unknown field",
+        "display_name: x\nspec:\n  colour: blue\n",
+        3,
+    ),
+    (
+        "bad enum",
+        "display_name: x\nspec:\n  namespace:\n    strategy: sideways\n",
+        4,
+    ),
+    (
+        "static without a namespace",
+        "display_name: x\nspec:\n  namespace:\n    strategy: static\n",
+        3,
+    ),
+    (
+        "default egress not among the modes",
+        "display_name: x\nspec:\n  network:\n    egress:\n      default: internet\n      modes:\n        none: {type: none}\n",
+        5,
+    ),
+    (
+        "bad CIDR",
+        "display_name: x\nspec:\n  network:\n    egress:\n      default: a\n      modes:\n        a:\n          type: allowlist\n          cidrs: [10.0.0.0/33]\n",
+        9,
+    ),
+    (
+        "request above limit",
+        "display_name: x\nspec:\n  resource_defaults:\n    cpuRequest: '4'\n    cpuLimit: '2'\n",
+        4,
+    ),
+];
+
+#[tokio::test]
+async fn mistakes_are_marked_at_their_line_and_profiles_are_created_by_pasting()
+-> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("profile-editor", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/runners", gateway.url), ADMIN).await?;
+        page.text_containing("table.runners caption", "runners").await?;
+        assert_eq!(monaco_requests(&page).await?, 0, "Monaco loaded on the runners page");
+        client.goto(&format!("{}/profiles", gateway.url)).await?;
+        open_new_profile(&client, &page).await?;
+        assert!(monaco_requests(&page).await? > 0, "Monaco not loaded on the editor route");
+        page.text_containing("#editor-problems-heading", "No problems")
+            .await?;
+
+        for (mistake, text, line) in MISTAKES {
+            paste(&client, text).await?;
+            eventually(&format!("a marker for the {mistake}"), Duration::from_secs(10), || async {
+                Ok(marked_lines(&client).await?.contains(&line).then_some(()))
+            })
+            .await?;
+            let save = page.button("Save").await?;
+            assert!(!save.is_enabled().await?, "Save is enabled with a {mistake}");
+        }
+        save_screenshot(&client, "profile-editor-problem").await?;
+        // A problem in the list takes the cursor to its line.
+        page.text_containing(".problems", "Line 4").await?;
+        page.0
+            .find(fantoccini::Locator::Css(".problems button"))
+            .await?
+            .click()
+            .await?;
+        let position = page
+            .script("return monaco.editor.getEditors()[0].getPosition().lineNumber")
+            .await?;
+        assert_eq!(position, json!(4));
+        // Escape leaves the editor for the problems that follow it.
+        client.active_element().await?.send_keys(&Key::Escape.to_string()).await?;
+        let focused = page.script("return document.activeElement.id").await?;
+        assert_eq!(focused, json!("editor-problems-heading"));
+
+        // Created by pasting the CLI's YAML.
+        paste(
+            &client,
+            "display_name: e2e-yaml\ndescription: pasted as YAML\nspec:\n  runtime_class: gvisor\n  network:\n    egress:\n      default: none\n      modes:\n        none: {type: none}\n",
+        )
+        .await?;
+        page.text_containing("#editor-problems-heading", "No problems")
+            .await?;
+        page.button("Save").await?.click().await?;
+        page.text_containing(".toast", "Saved profile e2e-yaml").await?;
+        page.at("/profiles?q=e2e-yaml").await?;
+        page.text_containing("table.profiles", "gvisor").await?;
+
+        // Created by pasting the API's JSON, configs as strings.
+        open_new_profile(&client, &page).await?;
+        let api_json = json!({"profileTemplate": {
+            "displayName": "e2e-json",
+            "description": "pasted as API JSON",
+            "spec": {
+                "runtimeClass": "kata-qemu",
+                "namespaceConfigJson": json!({"strategy": "per-org"}).to_string(),
+                "networkConfigJson": json!({"egress": {"default": "org", "modes": {"org": {"type": "org"}}}}).to_string()
+            }
+        }});
+        paste(&client, &serde_json::to_string_pretty(&api_json)?).await?;
+        page.text_containing("#editor-problems-heading", "No problems")
+            .await?;
+        page.button("Save").await?.click().await?;
+        page.text_containing(".toast", "Saved profile e2e-json").await?;
+        let row = page.text_containing("table.profiles", "e2e-json").await?;
+        assert!(row.contains("per-org") && row.contains("kata-qemu"), "{row}");
+
+        // A draft survives a reload.
+        open_new_profile(&client, &page).await?;
+        paste(&client, "display_name: draft-kept\nspec: {}\n").await?;
+        client.refresh().await?;
+        eventually("the draft back in the editor", Duration::from_secs(30), || async {
+            let text = client
+                .execute(
+                    "return window.monaco && monaco.editor.getEditors().length ? monaco.editor.getEditors()[0].getValue() : ''",
+                    vec![],
+                )
+                .await?;
+            Ok(text.as_str().is_some_and(|t| t.contains("draft-kept")).then_some(()))
+        })
+        .await?;
+        page.text_containing(".page", "Restored your unsaved draft").await?;
+        Ok(())
+    })
+    .await
+}
