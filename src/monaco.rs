@@ -30,7 +30,7 @@ export function create_editor(element, value, language, dark, on_change, on_esca
   const editor = monaco.editor.create(element, {
     value, language, theme: dark ? 'vs-dark' : 'vs', automaticLayout: true,
     minimap: { enabled: false }, scrollBeyondLastLine: false, tabSize: 2, fixedOverflowWidgets: true,
-    ariaLabel: 'Profile text',
+    ariaLabel: 'Profile text', dropIntoEditor: { enabled: false },
   });
   editor.onDidChangeModelContent(() => on_change(editor.getValue()));
   // Escape leaves the editor (no keyboard trap) unless a widget of its own is open.

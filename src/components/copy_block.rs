@@ -1,5 +1,6 @@
 //! A collapsible block of text to copy elsewhere (a curl command, an SDK snippet), with
-//! a button that puts it on the clipboard.
+//! a button that puts it on the clipboard; and the one way the console writes a curl
+//! command.
 
 use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -34,4 +35,15 @@ pub fn CopyBlock(
             <pre>{text}</pre>
         </details>
     }
+}
+
+/// `method url` with `body` (JSON) as a curl command for a shell; the token comes from
+/// the environment (`$SANDBOX_TOKEN`), never from the page.
+pub fn curl_command(method: &str, url: &str, body: &impl serde::Serialize) -> String {
+    let body = serde_json::to_string_pretty(body)
+        .unwrap_or_default()
+        .replace('\'', r"'\''");
+    format!(
+        "curl -X {method} '{url}' \\\n  -H \"Authorization: Bearer $SANDBOX_TOKEN\" \\\n  -H 'Content-Type: application/json' \\\n  -d '{body}'"
+    )
 }

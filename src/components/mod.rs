@@ -6,6 +6,7 @@ pub mod error_panel;
 pub mod exec_panel;
 pub mod installation;
 pub mod log_pane;
+pub mod text_diff;
 pub mod toasts;
 pub mod unreachable_banner;
 pub mod will_it_fit;

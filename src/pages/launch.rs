@@ -19,7 +19,7 @@ use sandbox_api::start_rules::validate_start_request;
 use serde::{Deserialize, Serialize};
 
 use crate::api::use_api;
-use crate::components::copy_block::CopyBlock;
+use crate::components::copy_block::{CopyBlock, curl_command};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::will_it_fit::{Verdict, candidates};
 use crate::connectivity::use_connectivity;
@@ -217,16 +217,6 @@ fn fixes(
         }
     }
     fixes
-}
-
-/// The request as a curl command; the token comes from the environment, never the page.
-fn as_curl(request: &StartSandboxRequest, api_base: &str) -> String {
-    let body = serde_json::to_string_pretty(request)
-        .unwrap_or_default()
-        .replace('\'', r"'\''");
-    format!(
-        "curl -X POST '{api_base}/v1beta2/sandboxes' \\\n  -H \"Authorization: Bearer $SANDBOX_TOKEN\" \\\n  -H 'Content-Type: application/json' \\\n  -d '{body}'"
-    )
 }
 
 #[component]
@@ -467,7 +457,7 @@ pub fn LaunchPage() -> impl IntoView {
                     </button>
                     <button type="button" class="button quiet" on:click=move |_| draft.set(Draft::default())>"Clear"</button>
                 </div>
-                <CopyBlock summary="As a curl command" text=Signal::derive(move || as_curl(&parsed.get(), &curl_base)) />
+                <CopyBlock summary="As a curl command" text=Signal::derive(move || curl_command("POST", &format!("{curl_base}/v1beta2/sandboxes"), &parsed.get())) />
                 <CopyBlock summary="As Python (cwsandbox)" text=Signal::derive(move || python_snippet(&parsed.get(), &api_base)) />
             </form>
         </section>

@@ -2,8 +2,9 @@
 //! page only). Every mistake `sandbox_api` finds is underlined at its line while you
 //! type and listed; a problem in the list takes you to it. The text can be formatted or
 //! converted between the two forms, is kept as a draft across reloads, and is saved
-//! with the etag it started from, so another administrator's change is never
-//! overwritten unawares.
+//! after a review of the changes, with the etag it started from: when another
+//! administrator saved meanwhile, their change is shown and the edit is re-applied on
+//! their copy (`sandbox_api::profile_merge`) or deliberately written over it.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -11,12 +12,15 @@ use sandbox_api::profile::ProfileTemplate;
 use sandbox_api::profile_document::{
     ParsedProfile, ProfileDocument, ProfileForm, TextFormat, parse_profile, write_profile,
 };
+use sandbox_api::profile_merge::reapply;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::{ApiError, use_api};
+use crate::components::copy_block::{CopyBlock, curl_command};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::text_diff::TextDiff;
 use crate::components::toasts::use_toasts;
 use crate::drafts;
 use crate::embed::Embedding;
@@ -225,44 +229,93 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
         }
     };
 
+    // Saving: a review of the changes first; the etag of the copy the edit is against;
+    // when someone else saved meanwhile, their change is shown and the edit is either
+    // re-applied on their copy or deliberately written over it.
+    let base = RwSignal::new(server.clone());
+    let reviewing = RwSignal::new(false);
+    let theirs = RwSignal::new(None::<ProfileTemplate>);
+    let collisions = RwSignal::new(Vec::<String>::new());
+    let mine_text = move || {
+        parsed.with(|p| {
+            p.document
+                .as_ref()
+                .map(|d| write_profile(d, ProfileForm::Cli, TextFormat::Yaml))
+                .unwrap_or_default()
+        })
+    };
     let save = {
-        let (api, id, server, key) = (api.clone(), id.clone(), server.clone(), key.clone());
+        let (api, id, key) = (api.clone(), id.clone(), key.clone());
         Action::new_local(move |template: &ProfileTemplate| {
-            let (api, id, etag, key) = (
-                api.clone(),
-                id.clone(),
-                server.as_ref().map(|s| s.etag.clone()),
-                key.clone(),
-            );
-            let mut template = template.clone();
+            let (api, id, key, template) = (api.clone(), id.clone(), key.clone(), template.clone());
             async move {
-                let saved = match (id, etag) {
-                    (Some(id), Some(etag)) => {
-                        template.etag = etag;
-                        api.update_profile_template(&id, template).await
-                    }
-                    _ => api.create_profile_template(template).await,
+                let saved = match id {
+                    Some(id) => api.update_profile_template(&id, template).await,
+                    None => api.create_profile_template(template).await,
                 }?;
                 drafts::discard(&key);
                 Ok::<_, ApiError>(saved)
             }
         })
     };
-    Effect::new(move |_| {
-        if let Some(Ok(saved)) = save.value().get() {
-            toasts.success(format!("Saved profile {}", saved.display_name));
-            navigate(
-                &link("/profiles", &[("q", saved.display_name.clone())], embedded),
-                Default::default(),
-            );
-        }
-    });
+    {
+        let (api, id) = (api.clone(), id.clone());
+        Effect::new(move |_| match save.value().get() {
+            Some(Ok(saved)) => {
+                toasts.success(format!("Saved profile {}", saved.display_name));
+                navigate(
+                    &link("/profiles", &[("q", saved.display_name.clone())], embedded),
+                    Default::default(),
+                );
+            }
+            Some(Err(error)) if is_stale(&error) => {
+                let (api, id) = (api.clone(), id.clone().unwrap_or_default());
+                leptos::task::spawn_local(async move {
+                    if let Ok(latest) = api.get_profile_template(&id).await {
+                        let _ = theirs.try_set(Some(latest));
+                    }
+                });
+            }
+            _ => {}
+        });
+    }
     let on_save = move |_| {
         if let Some(document) = parsed.with_untracked(|p| p.document.clone()) {
-            save.dispatch(document.to_template());
+            let mut template = document.to_template();
+            template.etag =
+                base.with_untracked(|b| b.as_ref().map(|b| b.etag.clone()).unwrap_or_default());
+            save.dispatch(template);
         }
     };
+    let reapply_mine = move |_| {
+        let Some(latest) = theirs.get_untracked() else {
+            return;
+        };
+        let (Some(mine), Some(before)) = (
+            parsed.with_untracked(|p| p.document.clone()),
+            base.get_untracked(),
+        ) else {
+            return;
+        };
+        let result = reapply(
+            &ProfileDocument::from_template(&before).0,
+            &mine,
+            &ProfileDocument::from_template(&latest).0,
+        );
+        text.set(result.to_yaml());
+        collisions.set(result.conflicts);
+        base.set(Some(latest));
+        theirs.set(None);
+        save.value().set(None);
+    };
+    let overwrite = move |_| {
+        base.set(theirs.get_untracked());
+        collisions.set(Vec::new());
+        theirs.set(None);
+        save.value().set(None);
+    };
     let discard = move |_| text.set(server_text.clone());
+    let id_for_export = id.clone();
 
     view! {
         {had_draft.then(|| view! {
@@ -278,9 +331,30 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
             }>"Format"</button>
             <button type="button" class="button" on:click=move |_| rewrite(ProfileForm::Cli, TextFormat::Yaml)>"As YAML (CLI form)"</button>
             <button type="button" class="button" on:click=move |_| rewrite(ProfileForm::Api, TextFormat::Json)>"As API JSON"</button>
-            <span class="hint">"YAML or JSON, in the CLI's form or the API's. Escape leaves the editor."</span>
+            <label class="button file-pick">
+                "Import a file…"
+                <input type="file" accept=".yaml,.yml,.json,application/json,text/yaml" class="visually-hidden" on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                        import_file(file, text);
+                    }
+                    input.set_value("");
+                } />
+            </label>
+            <span class="hint">"YAML or JSON, in the CLI's form or the API's; or drop a file on the editor. Escape leaves the editor."</span>
         </div>
-        <div class="editor-host" node_ref=host class:hidden=move || monaco_state.get() == MonacoState::Failed>
+        <div
+            class="editor-host"
+            node_ref=host
+            class:hidden=move || monaco_state.get() == MonacoState::Failed
+            on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
+            on:drop=move |ev: web_sys::DragEvent| {
+                if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0)) {
+                    ev.prevent_default();
+                    import_file(file, text);
+                }
+            }
+        >
             {move || (monaco_state.get() == MonacoState::Loading).then(|| view! { <p class="loading" role="status">"Loading the editor…"</p> })}
         </div>
         <Show when=move || monaco_state.get() == MonacoState::Failed>
@@ -300,14 +374,102 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
                 view! { <li><button type="button" class="link" on:click=move |_| go_to(&problem)>{label}</button></li> }
             }).collect_view()}
         </ul>
-        {move || save.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel title="The profile was not saved; your text is kept" error /> })}
+        {move || save.value().get().and_then(Result::err).filter(|e| !is_stale(e)).map(|error| view! { <ErrorPanel title="The profile was not saved; your text is kept" error /> })}
+        {move || theirs.get().map(|latest| view! {
+            <div class="review conflict" role="alert">
+                <p class="error-title">"Someone saved this profile after you opened it"</p>
+                <p>"Your text is kept. This is what changed on the server meanwhile:"</p>
+                <TextDiff before=normalized(base.get_untracked().as_ref()) after=normalized(Some(&latest)) label="Changes saved on the server".to_owned() />
+                <div class="form-actions">
+                    <button type="button" class="button primary" on:click=reapply_mine>"Re-apply my edit on their copy"</button>
+                    <button type="button" class="button danger" on:click=overwrite>"Overwrite their changes with mine"</button>
+                </div>
+            </div>
+        })}
+        <Show when=move || reviewing.get() && theirs.with(Option::is_none)>
+            <div class="review">
+                <h2>"Your changes"</h2>
+                {move || {
+                    let both = collisions.get();
+                    (!both.is_empty()).then(|| view! { <p class="hint">{format!("You and the server both changed {}; your values are kept.", both.join(", "))}</p> })
+                }}
+                {move || view! { <TextDiff before=normalized(base.get().as_ref()) after=mine_text() label="Your changes against the saved copy".to_owned() /> }}
+            </div>
+        </Show>
+        <details class="copy-block">
+            <summary>"Export"</summary>
+            {move || parsed.with(|p| p.document.clone()).map(|document| {
+                let yaml = write_profile(&document, ProfileForm::Cli, TextFormat::Yaml);
+                let json = write_profile(&document, ProfileForm::Api, TextFormat::Json);
+                let curl = as_curl(&document, id_for_export.as_deref());
+                view! {
+                    <CopyBlock summary="The CLI's YAML" text=Signal::derive(move || yaml.clone()) />
+                    <CopyBlock summary="The API's JSON" text=Signal::derive(move || json.clone()) />
+                    <CopyBlock summary="A curl command (the token left out)" text=Signal::derive(move || curl.clone()) />
+                }
+            })}
+        </details>
         <div class="form-actions">
-            <button type="button" class="button primary" on:click=on_save disabled=move || !problems.with(Vec::is_empty) || save.pending().get()>
-                {move || if save.pending().get() { "Saving…" } else { "Save" }}
-            </button>
+            <Show
+                when=move || reviewing.get()
+                fallback=move || view! {
+                    <button type="button" class="button primary" on:click=move |_| reviewing.set(true) disabled=move || !problems.with(Vec::is_empty)>"Review and save"</button>
+                }
+            >
+                <button type="button" class="button primary" on:click=on_save disabled=move || !problems.with(Vec::is_empty) || save.pending().get() || theirs.with(Option::is_some)>
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+                <button type="button" class="button" on:click=move |_| reviewing.set(false)>"Keep editing"</button>
+            </Show>
             <a class="button quiet" href=link("/profiles", &[], embedded)>"Back to profiles"</a>
         </div>
     }
+}
+
+/// Replaces the text with a file's, once the browser has read it.
+fn import_file(file: web_sys::File, text: RwSignal<String>) {
+    leptos::task::spawn_local(async move {
+        if let Ok(content) = JsFuture::from(file.text()).await
+            && let Some(content) = content.as_string()
+        {
+            let _ = text.try_set(content);
+        }
+    });
+}
+
+/// The request that saves `document` (create, or update of `id`) as a curl command.
+fn as_curl(document: &ProfileDocument, id: Option<&str>) -> String {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    let (method, path) = match id {
+        Some(id) => (
+            "PATCH",
+            format!("profile-templates/{id}?updateMask=description,labels,spec"),
+        ),
+        None => ("POST", "profile-templates".to_owned()),
+    };
+    let body = serde_json::json!({ "profileTemplate": document.to_template() });
+    curl_command(method, &format!("{origin}/v1beta2/sandbox/{path}"), &body)
+}
+
+/// Whether a save was refused because the copy changed since it was read.
+fn is_stale(error: &ApiError) -> bool {
+    error.status().and_then(|s| s.reason()) == Some("CWSANDBOX_STALE_ETAG")
+}
+
+/// A saved copy as CLI-form YAML, the way both sides of a diff are written so that
+/// only real changes show.
+fn normalized(template: Option<&ProfileTemplate>) -> String {
+    template
+        .map(|t| {
+            write_profile(
+                &ProfileDocument::from_template(t).0,
+                ProfileForm::Cli,
+                TextFormat::Yaml,
+            )
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -119,8 +119,8 @@ async fn mistakes_are_marked_at_their_line_and_profiles_are_created_by_pasting()
                 Ok(marked_lines(&client).await?.contains(&line).then_some(()))
             })
             .await?;
-            let save = page.button("Save").await?;
-            assert!(!save.is_enabled().await?, "Save is enabled with a {mistake}");
+            let save = page.button("Review and save").await?;
+            assert!(!save.is_enabled().await?, "saving is possible with a {mistake}");
         }
         save_screenshot(&client, "profile-editor-problem").await?;
         // A problem in the list takes the cursor to its line.
@@ -147,6 +147,10 @@ async fn mistakes_are_marked_at_their_line_and_profiles_are_created_by_pasting()
         .await?;
         page.text_containing("#editor-problems-heading", "No problems")
             .await?;
+        // Saving starts with a review of what will be written.
+        page.button("Review and save").await?.click().await?;
+        page.text_containing(".review .diff", "+ display_name: e2e-yaml")
+            .await?;
         page.button("Save").await?.click().await?;
         page.text_containing(".toast", "Saved profile e2e-yaml").await?;
         page.at("/profiles?q=e2e-yaml").await?;
@@ -166,6 +170,7 @@ async fn mistakes_are_marked_at_their_line_and_profiles_are_created_by_pasting()
         paste(&client, &serde_json::to_string_pretty(&api_json)?).await?;
         page.text_containing("#editor-problems-heading", "No problems")
             .await?;
+        page.button("Review and save").await?.click().await?;
         page.button("Save").await?.click().await?;
         page.text_containing(".toast", "Saved profile e2e-json").await?;
         let row = page.text_containing("table.profiles", "e2e-json").await?;
@@ -186,6 +191,129 @@ async fn mistakes_are_marked_at_their_line_and_profiles_are_created_by_pasting()
         })
         .await?;
         page.text_containing(".page", "Restored your unsaved draft").await?;
+        // A file imported with the picker replaces the text.
+        let file = tempfile::Builder::new().suffix(".yaml").tempfile()?;
+        std::fs::write(file.path(), "display_name: imported-file\nspec: {}\n")?;
+        client
+            .find(fantoccini::Locator::Css("input[type=file]"))
+            .await?
+            .send_keys(&file.path().to_string_lossy())
+            .await?;
+        eventually("the imported text", Duration::from_secs(10), || async {
+            let text = page.script("return monaco.editor.getEditors()[0].getValue()").await?;
+            Ok(text.as_str().is_some_and(|t| t.contains("imported-file")).then_some(()))
+        })
+        .await?;
+        // Exported as the CLI's YAML, the API's JSON and curl, the token left out.
+        let exports = page
+            .script("return [...document.querySelectorAll('.copy-block .copy-block pre')].map((p) => p.textContent)")
+            .await?;
+        let exports: Vec<&str> = exports
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(exports.len(), 3, "{exports:?}");
+        assert!(exports[0].starts_with("display_name: imported-file"), "{}", exports[0]);
+        assert!(exports[1].contains("\"displayName\": \"imported-file\""), "{}", exports[1]);
+        assert!(
+            exports[2].starts_with("curl -X POST") && exports[2].contains("$SANDBOX_TOKEN") && !exports[2].contains(ADMIN),
+            "{}",
+            exports[2]
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_edit_saved_over_a_change_made_meanwhile_loses_neither() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let http = reqwest::Client::new();
+    let templates: Value = http
+        .get(format!("{}/v1beta2/sandbox/profile-templates", gateway.url))
+        .bearer_auth(ADMIN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = templates["profileTemplates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["displayName"] == "gpu-workbench")
+        .and_then(|t| t["id"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no gpu-workbench in the demo data"))?;
+    let template_url = format!("{}/v1beta2/sandbox/profile-templates/{id}", gateway.url);
+    let url = gateway.url.clone();
+    with_browser("profile-conflict", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{url}/profiles"), ADMIN).await?;
+        page.wait_for(fantoccini::Locator::LinkText("gpu-workbench"))
+            .await?
+            .click()
+            .await?;
+        eventually("the editor", Duration::from_secs(30), || async {
+            let ready = client
+                .execute("return Boolean(window.monaco && monaco.editor.getEditors().length)", vec![])
+                .await?;
+            Ok((ready == json!(true)).then_some(()))
+        })
+        .await?;
+        // The administrator edits the description...
+        client
+            .execute(
+                "const model = monaco.editor.getEditors()[0].getModel();
+                 model.setValue(model.getValue().replace(/^description: .*$/m, 'description: edited in the console'));
+                 return null",
+                vec![],
+            )
+            .await?;
+        page.text_containing("#editor-problems-heading", "No problems")
+            .await?;
+        // ...while someone else adds a label through the API.
+        let current: Value = http
+            .get(&template_url)
+            .bearer_auth(ADMIN)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let mut labels = current["labels"].clone();
+        labels["changed-by"] = json!("api");
+        let patched = http
+            .patch(format!("{template_url}?updateMask=labels"))
+            .bearer_auth(ADMIN)
+            .header("If-Match", current["etag"].as_str().unwrap_or_default())
+            .json(&json!({"profileTemplate": {"labels": labels}}))
+            .send()
+            .await?;
+        anyhow::ensure!(patched.status().is_success(), "patching: {}", patched.text().await?);
+        page.button("Review and save").await?.click().await?;
+        page.text_containing(".review .diff", "+ description: edited in the console")
+            .await?;
+        page.button("Save").await?.click().await?;
+        // Refused: the change made meanwhile is shown, the text is kept.
+        page.text_containing(".conflict", "Someone saved this profile after you opened it")
+            .await?;
+        page.text_containing(".conflict .diff", "changed-by: api").await?;
+        save_screenshot(&client, "profile-conflict").await?;
+        page.button("Re-apply my edit on their copy").await?.click().await?;
+        page.text_containing(".review .diff", "+ description: edited in the console")
+            .await?;
+        page.button("Save").await?.click().await?;
+        page.text_containing(".toast", "Saved profile gpu-workbench").await?;
+        let saved: Value = http
+            .get(&template_url)
+            .bearer_auth(ADMIN)
+            .send()
+            .await?
+            .json()
+            .await?;
+        assert_eq!(saved["description"], json!("edited in the console"));
+        assert_eq!(saved["labels"]["changed-by"], json!("api"));
         Ok(())
     })
     .await

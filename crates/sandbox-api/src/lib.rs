@@ -26,6 +26,7 @@ pub mod placement;
 pub mod placement_fixes;
 pub mod profile;
 pub mod profile_document;
+pub mod profile_merge;
 pub mod quantity;
 pub mod role;
 pub mod runner;
