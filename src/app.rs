@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
+use sandbox_api::console_pages::ConsolePage;
 
 use crate::api::{Api, ApiError};
 use crate::components::error_panel::ErrorPanel;
@@ -22,16 +23,19 @@ use crate::pages::runners::RunnersPage;
 use crate::pages::sandbox_detail::SandboxDetailPage;
 use crate::pages::sandboxes::SandboxesPage;
 use crate::pages::sign_in::SignInPage;
-use crate::query::link;
+use crate::query::{link, rel_for};
 use crate::session::{Session, use_session};
 
+/// What every page of the console shares: configuration, session, connectivity,
+/// embedding and toasts; `children` is the page's router.
 #[component]
-pub fn App(config: ConsoleConfig) -> impl IntoView {
+pub fn App(config: ConsoleConfig, page: ConsolePage, children: Children) -> impl IntoView {
     let session = Session::restore();
     let connectivity = Connectivity::new();
     let embedding = Embedding::from_location();
     let allowed_origins = config.embed_allowed_origins.clone();
     let api = Api::new(config, session, connectivity);
+    provide_context(page);
     provide_context(session);
     provide_context(connectivity);
     provide_context(embedding);
@@ -41,6 +45,12 @@ pub fn App(config: ConsoleConfig) -> impl IntoView {
         embed::listen_to_host(api, session);
         embed::report_height(allowed_origins);
     }
+    children()
+}
+
+/// The main page's views.
+#[component]
+pub fn MainRoutes() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=NotFound>
@@ -51,14 +61,38 @@ pub fn App(config: ConsoleConfig) -> impl IntoView {
                     <Route path=path!("runners/:runner") view=RunnerDetailPage />
                     <Route path=path!("availability") view=AvailabilityPage />
                     <Route path=path!("profiles") view=ProfilesPage />
-                    <Route path=path!("profiles/new") view=ProfileEditorPage />
-                    <Route path=path!("profiles/:profile") view=ProfileEditorPage />
                     <Route path=path!("sandboxes") view=SandboxesPage />
                     <Route path=path!("sandboxes/new") view=LaunchPage />
                     <Route path=path!("sandboxes/:sandbox") view=SandboxDetailPage />
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// The profile editor page's views (and sign-in, which any page may need).
+#[component]
+pub fn ProfileEditorRoutes() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <ParentRoute path=path!("") view=SignedInShell>
+                    <Route path=path!("profiles/new") view=ProfileEditorPage />
+                    <Route path=path!("profiles/:profile") view=ProfileEditorPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// A link in the navigation: the router's own when this page serves `href`, else a
+/// plain link the browser follows to the page that does.
+#[component]
+fn NavLink(href: &'static str, children: Children) -> impl IntoView {
+    match rel_for(href) {
+        None => view! { <A href=href>{children()}</A> }.into_any(),
+        Some(rel) => view! { <a href=href rel=rel>{children()}</a> }.into_any(),
     }
 }
 
@@ -113,12 +147,12 @@ fn SignedInShell() -> impl IntoView {
         view! {
             <div class="shell">
                 <header class="topbar">
-                    <a class="brand" href="/">"Sandbox Console"</a>
+                    <a class="brand" href="/" rel=rel_for("/")>"Sandbox Console"</a>
                     <nav aria-label="Main">
-                        <A href="/runners">"Runners"</A>
-                        <A href="/availability">"Profile availability"</A>
-                        <A href="/profiles">"Profiles"</A>
-                        <A href="/sandboxes">"Sandboxes"</A>
+                        <NavLink href="/runners">"Runners"</NavLink>
+                        <NavLink href="/availability">"Profile availability"</NavLink>
+                        <NavLink href="/profiles">"Profiles"</NavLink>
+                        <NavLink href="/sandboxes">"Sandboxes"</NavLink>
                     </nav>
                     <span class="role" title="What your token may do">{role}</span>
                     <button class="button quiet" on:click=move |_| session.sign_out()>"Sign out"</button>
@@ -136,7 +170,7 @@ fn NotFound() -> impl IntoView {
         <main id="main" class="centered">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address."</p>
-            <a class="button" href="/">"Go to the console"</a>
+            <a class="button" href="/" rel=rel_for("/")>"Go to the console"</a>
         </main>
     }
 }

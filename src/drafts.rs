@@ -1,5 +1,6 @@
-//! Unsaved work kept in `sessionStorage`, so a reload (or a crash of the tab's page)
-//! loses nothing; it stays with the tab and never goes to `localStorage`.
+//! Unsaved work (and other state that must outlive the page, never secrets) kept in
+//! `sessionStorage`, so a reload loses nothing; it stays with the tab and never goes to
+//! `localStorage`.
 
 /// The text saved under `key`, if any.
 pub fn load(key: &str) -> Option<String> {

@@ -1,7 +1,9 @@
 //! Views keep their filters and sort in the URL, so a view can be linked, reloaded and
 //! embedded as it is. This builds those URLs (keeping `embed=1` when embedded).
 
+use leptos::prelude::use_context;
 use leptos_router::params::ParamsMap;
+use sandbox_api::console_pages::ConsolePage;
 use sandbox_api::filters::DiscoveryFilter;
 
 /// `path?query`, with `embed=1` added when the console is embedded.
@@ -18,6 +20,34 @@ pub fn link(path: &str, pairs: &[(&str, String)], embedded: bool) -> String {
         path.to_owned()
     } else {
         format!("{path}?{}", query.join("&"))
+    }
+}
+
+/// `rel` for a link to `href`: `external` when another of the console's pages serves
+/// it, so that the browser loads that page rather than this page's router handling it.
+pub fn rel_for(href: &str) -> Option<&'static str> {
+    let here = use_context::<ConsolePage>()?;
+    let path = href.split(['?', '#']).next().unwrap_or_default();
+    (ConsolePage::for_path(path) != here).then_some("external")
+}
+
+/// Goes to `href`: with this page's router when it serves it, else by loading the page
+/// that does. `replace` keeps the current entry out of the history.
+pub fn go(navigate: &impl Fn(&str, leptos_router::NavigateOptions), href: &str, replace: bool) {
+    if rel_for(href).is_none() {
+        navigate(
+            href,
+            leptos_router::NavigateOptions {
+                replace,
+                ..Default::default()
+            },
+        );
+    } else if let Some(location) = web_sys::window().map(|w| w.location()) {
+        let _ = if replace {
+            location.replace(href)
+        } else {
+            location.assign(href)
+        };
     }
 }
 

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sandbox_api::console_pages::ConsolePage;
 use serde::Serialize;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
@@ -143,8 +144,9 @@ impl ConsoleSite {
         response
     }
 
-    /// A file from `dist/`, or `index.html` for a path that names no file but could be
-    /// one of the console's routes. `None` when there is nothing to serve.
+    /// A file from `dist/`, or the console page that serves a path that names no file
+    /// but could be one of the console's routes (`sandbox_api::console_pages`). `None`
+    /// when there is nothing to serve.
     pub async fn serve(&self, request: Request) -> Option<Response> {
         let dist = self.dist.as_ref()?;
         let path = request.uri().path().to_owned();
@@ -152,7 +154,8 @@ impl ConsoleSite {
         let (mut response, is_page) = if found.status() != StatusCode::NOT_FOUND {
             (found, path.ends_with('/') || path.ends_with(".html"))
         } else if is_app_route(&path) {
-            let index = ServeFile::new(dist.join("index.html"));
+            let page = ConsolePage::for_path(&path).html_file();
+            let index = ServeFile::new(dist.join(page));
             (
                 into_response(index.oneshot(Request::new(Body::empty())).await),
                 true,

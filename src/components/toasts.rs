@@ -6,8 +6,13 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::drafts;
+
 /// How long a success stays on screen.
 const SUCCESS_SHOWN_FOR: Duration = Duration::from_secs(6);
+/// A success to show on the next page, when an action ends by loading another of the
+/// console's pages.
+const CARRIED_KEY: &str = "sandbox-console.carried-toast";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -29,11 +34,25 @@ pub struct Toasts {
 }
 
 impl Toasts {
+    /// The toasts of this page, with any success the previous page carried over.
     pub fn new() -> Toasts {
-        Toasts {
+        let toasts = Toasts {
             shown: RwSignal::new(Vec::new()),
             next_id: StoredValue::new(0),
+        };
+        if let Some(text) = drafts::load(CARRIED_KEY) {
+            drafts::discard(CARRIED_KEY);
+            toasts.success(text);
         }
+        toasts
+    }
+
+    /// A success shown here, and on the next page if this one is left for another of
+    /// the console's pages before it fades.
+    pub fn success_across_pages(&self, text: impl Into<String>) {
+        let text = text.into();
+        drafts::save(CARRIED_KEY, &text);
+        self.success(text);
     }
 
     pub fn success(&self, text: impl Into<String>) {

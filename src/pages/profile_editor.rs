@@ -25,7 +25,7 @@ use crate::components::toasts::use_toasts;
 use crate::drafts;
 use crate::embed::Embedding;
 use crate::monaco;
-use crate::query::link;
+use crate::query::{go, link, rel_for};
 
 /// What a new profile starts as.
 const NEW_PROFILE: &str = "display_name: my-profile
@@ -262,10 +262,11 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
         let (api, id) = (api.clone(), id.clone());
         Effect::new(move |_| match save.value().get() {
             Some(Ok(saved)) => {
-                toasts.success(format!("Saved profile {}", saved.display_name));
-                navigate(
+                toasts.success_across_pages(format!("Saved profile {}", saved.display_name));
+                go(
+                    &navigate,
                     &link("/profiles", &[("q", saved.display_name.clone())], embedded),
-                    Default::default(),
+                    false,
                 );
             }
             Some(Err(error)) if is_stale(&error) => {
@@ -421,7 +422,7 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
                 </button>
                 <button type="button" class="button" on:click=move |_| reviewing.set(false)>"Keep editing"</button>
             </Show>
-            <a class="button quiet" href=link("/profiles", &[], embedded)>"Back to profiles"</a>
+            <a class="button quiet" href=link("/profiles", &[], embedded) rel=rel_for("/profiles")>"Back to profiles"</a>
         </div>
     }
 }

@@ -19,7 +19,7 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::toasts::use_toasts;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
-use crate::query::{Sort, link};
+use crate::query::{Sort, link, rel_for};
 use crate::session::use_session;
 
 /// One template as the list shows it.
@@ -153,7 +153,7 @@ pub fn ProfilesPage() -> impl IntoView {
                 <h1 id="profiles-heading">"Profiles"</h1>
                 <div class="page-actions">
                     <AdminOnly what="create profiles">
-                        <a class="button primary" href=link("/profiles/new", &[], embedded)>"New profile"</a>
+                        <a class="button primary" href=link("/profiles/new", &[], embedded) rel=rel_for("/profiles/new")>"New profile"</a>
                     </AdminOnly>
                     <button class="button" on:click=move |_| data.refetch()>"Refresh"</button>
                 </div>
@@ -248,7 +248,10 @@ fn ProfileRowView(row: ProfileRow, on_deleted: Callback<()>) -> impl IntoView {
     view! {
         <tr>
             <th scope="row" class="name">
-                <a href=link(&format!("/profiles/{}", js_sys::encode_uri_component(&row.id)), &[], embedded)>{row.name.clone()}</a>
+                {
+                    let path = format!("/profiles/{}", js_sys::encode_uri_component(&row.id));
+                    view! { <a href=link(&path, &[], embedded) rel=rel_for(&path)>{row.name.clone()}</a> }
+                }
             </th>
             <td>{row.description.clone()}</td>
             <td>

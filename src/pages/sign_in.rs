@@ -2,12 +2,12 @@
 //! before keeping it, then returns to the page that sent the user here.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::use_api;
 use crate::components::error_panel::ErrorPanel;
 use crate::embed::Embedding;
+use crate::query::go;
 use crate::session::use_session;
 
 #[component]
@@ -49,13 +49,7 @@ pub fn SignInPage() -> impl IntoView {
             (true, true) => format!("{next}&embed=1"),
             (true, false) => format!("{next}?embed=1"),
         };
-        navigate(
-            &target,
-            NavigateOptions {
-                replace: true,
-                ..Default::default()
-            },
-        );
+        go(&navigate, &target, true);
     });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

@@ -83,25 +83,33 @@ async fn main() -> anyhow::Result<()> {
     .await
 }
 
-/// Bytes of `index.html`'s wasm, js and css after gzip -9.
+/// Bytes of the wasm, js and css that the main page (`index.html`) loads, after gzip
+/// -9. Other pages' bundles (the profile editor's, Monaco) are not part of it.
 fn print_transfer(dist: &Path) -> anyhow::Result<()> {
+    let index = std::fs::read_to_string(dist.join("index.html"))?;
+    let mut files: Vec<&str> = index
+        .split('"')
+        .filter(|part| {
+            part.starts_with('/') && [".wasm", ".js", ".css"].iter().any(|e| part.ends_with(e))
+        })
+        .collect();
+    files.sort_unstable();
+    files.dedup();
     let (mut wasm, mut js, mut css) = (0, 0, 0);
-    for entry in std::fs::read_dir(dist)? {
-        let path = entry?.path();
-        let total = match path.extension().and_then(|e| e.to_str()) {
+    for file in files {
+        let total = match file.rsplit('.').next() {
             Some("wasm") => &mut wasm,
             Some("js") => &mut js,
-            Some("css") => &mut css,
-            _ => continue,
+            _ => &mut css,
         };
         let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-        encoder.write_all(&std::fs::read(&path)?)?;
+        encoder.write_all(&std::fs::read(dist.join(file.trim_start_matches('/')))?)?;
         *total += encoder.finish()?.len();
     }
-    println!("| initial transfer (gzip -9) | bytes |");
+    println!("| initial transfer of the main page (gzip -9) | bytes |");
     println!("|---|---|");
     println!("| wasm | {wasm} |");
-    println!("| js (wasm-bindgen glue + boot.js) | {js} |");
+    println!("| js (wasm-bindgen glue, its snippet, boot.js) | {js} |");
     println!("| css | {css} |");
     println!("| **total** | **{}** |", wasm + js + css);
     println!();

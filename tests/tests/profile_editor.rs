@@ -52,6 +52,11 @@ async fn open_new_profile(client: &Client, page: &Page<'_>) -> anyhow::Result<()
         .click()
         .await?;
     page.at("/profiles/new").await?;
+    editor_ready(client).await
+}
+
+/// Waits until Monaco has loaded and shows the editor.
+async fn editor_ready(client: &Client) -> anyhow::Result<()> {
     eventually("the editor", Duration::from_secs(30), || async {
         let ready = client
             .execute(
@@ -255,13 +260,7 @@ async fn an_edit_saved_over_a_change_made_meanwhile_loses_neither() -> anyhow::R
             .await?
             .click()
             .await?;
-        eventually("the editor", Duration::from_secs(30), || async {
-            let ready = client
-                .execute("return Boolean(window.monaco && monaco.editor.getEditors().length)", vec![])
-                .await?;
-            Ok((ready == json!(true)).then_some(()))
-        })
-        .await?;
+        editor_ready(&client).await?;
         // The administrator edits the description...
         client
             .execute(

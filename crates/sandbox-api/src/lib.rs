@@ -6,6 +6,7 @@
 
 pub mod ansi;
 pub mod binding;
+pub mod console_pages;
 pub mod discovery;
 pub mod error;
 pub mod field_path;

@@ -414,14 +414,8 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         <section class="log-pane" aria-label="Log">
             <div class="log-toolbar">
                 <span class="log-status" role="status">{status}</span>
-                <label class="field checkbox">
-                    <input
-                        type="checkbox"
-                        prop:checked=move || settings.get().timestamps
-                        on:change=move |ev| settings.update(|s| s.timestamps = event_target_checked(&ev))
-                    />
-                    "Timestamps"
-                </label>
+                {setting_toggle(settings, "Timestamps", |s| &mut s.timestamps)}
+                {setting_toggle(settings, "Wrap", |s| &mut s.wrap)}
                 <label class="field checkbox">
                     <input
                         type="checkbox"
@@ -429,14 +423,6 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                         on:change=move |ev| settings.update(|s| s.plain = !event_target_checked(&ev))
                     />
                     "Colours"
-                </label>
-                <label class="field checkbox">
-                    <input
-                        type="checkbox"
-                        prop:checked=move || settings.get().wrap
-                        on:change=move |ev| settings.update(|s| s.wrap = event_target_checked(&ev))
-                    />
-                    "Wrap"
                 </label>
                 <span class="log-start">
                     <label for="log-start">"Start at"</label>
@@ -500,6 +486,27 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
                 <div style=move || format!("height: {}px", geometry.get().below)></div>
             </div>
         </section>
+    }
+}
+
+/// A checkbox for one of the pane's on/off settings.
+fn setting_toggle(
+    settings: RwSignal<Settings>,
+    label: &'static str,
+    field: fn(&mut Settings) -> &mut bool,
+) -> impl IntoView {
+    view! {
+        <label class="field checkbox">
+            <input
+                type="checkbox"
+                prop:checked=move || {
+                    let mut current = settings.get();
+                    *field(&mut current)
+                }
+                on:change=move |ev| settings.update(|s| *field(s) = event_target_checked(&ev))
+            />
+            {label}
+        </label>
     }
 }
 
