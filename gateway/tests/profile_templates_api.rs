@@ -295,6 +295,11 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
         "<!DOCTYPE html><title>console</title>",
     )
     .unwrap();
+    std::fs::write(
+        dist.path().join("profile-editor.html"),
+        "<!DOCTYPE html><title>editor</title>",
+    )
+    .unwrap();
     std::fs::write(dist.path().join("app.js"), "export {};").unwrap();
     let gateway = Gateway::start(
         Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
@@ -309,12 +314,19 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
     .expect("gateway starts");
     let get = |path: &str| reqwest::get(format!("{}{path}", gateway.url));
 
-    let page = get("/profiles/agent-allowlist").await.unwrap();
+    let page = get("/runners/gpu-east").await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let headers = page.headers().clone();
     assert_eq!(
         page.text().await.unwrap(),
         "<!DOCTYPE html><title>console</title>"
+    );
+    // The profile editor is a page of its own (sandbox_api::console_pages).
+    let editor = get("/profiles/agent-allowlist").await.unwrap();
+    assert_eq!(editor.status(), StatusCode::OK);
+    assert_eq!(
+        editor.text().await.unwrap(),
+        "<!DOCTYPE html><title>editor</title>"
     );
     let policy = headers["content-security-policy"].to_str().unwrap();
     assert!(

@@ -185,16 +185,14 @@ async fn mistakes_are_marked_at_their_line_and_profiles_are_created_by_pasting()
         open_new_profile(&client, &page).await?;
         paste(&client, "display_name: draft-kept\nspec: {}\n").await?;
         client.refresh().await?;
-        eventually("the draft back in the editor", Duration::from_secs(30), || async {
-            let text = client
-                .execute(
-                    "return window.monaco && monaco.editor.getEditors().length ? monaco.editor.getEditors()[0].getValue() : ''",
-                    vec![],
-                )
-                .await?;
-            Ok(text.as_str().is_some_and(|t| t.contains("draft-kept")).then_some(()))
-        })
-        .await?;
+        editor_ready(&client).await?;
+        let restored = page
+            .script("return monaco.editor.getEditors()[0].getValue()")
+            .await?;
+        assert!(
+            restored.as_str().is_some_and(|t| t.contains("draft-kept")),
+            "{restored}"
+        );
         page.text_containing(".page", "Restored your unsaved draft").await?;
         // A file imported with the picker replaces the text.
         let file = tempfile::Builder::new().suffix(".yaml").tempfile()?;
