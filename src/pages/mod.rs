@@ -1,6 +1,7 @@
 pub mod availability;
 pub mod launch;
 pub mod profile_editor;
+pub mod profile_form;
 pub mod profiles;
 pub mod runner_detail;
 pub mod runners;

@@ -1,5 +1,5 @@
-//! A profile as text: the CLI's YAML form or the API JSON, in Monaco (loaded on this
-//! page only). Every mistake `sandbox_api` finds is underlined at its line while you
+//! A profile as text (the CLI's YAML form or the API JSON, in Monaco, loaded on this
+//! page only) or as a form (`profile_form`), both on the same text. Every mistake `sandbox_api` finds is underlined at its line while you
 //! type and listed; a problem in the list takes you to it. The text can be formatted or
 //! converted between the two forms, is kept as a draft across reloads, and is saved
 //! after a review of the changes, with the etag it started from: when another
@@ -25,6 +25,7 @@ use crate::components::toasts::use_toasts;
 use crate::drafts;
 use crate::embed::Embedding;
 use crate::monaco;
+use crate::pages::profile_form::ProfileFormView;
 use crate::query::{go, link, rel_for};
 
 /// What a new profile starts as.
@@ -316,6 +317,12 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
         save.value().set(None);
     };
     let discard = move |_| text.set(server_text.clone());
+    let showing_form = RwSignal::new(false);
+    let has_document = Memo::new(move |_| parsed.with(|p| p.document.is_some()));
+    let problem_messages = Signal::derive(move || {
+        problems.with(|p| p.iter().map(|p| p.message.clone()).collect::<Vec<_>>())
+    });
+    let locked_name = server.is_some();
     let id_for_export = id.clone();
 
     view! {
@@ -344,10 +351,22 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
             </label>
             <span class="hint">"YAML or JSON, in the CLI's form or the API's; or drop a file on the editor. Escape leaves the editor."</span>
         </div>
+        <div class="tabs" role="tablist" aria-label="Edit the profile as">
+            <button type="button" role="tab" id="tab-text" aria-selected=move || (!showing_form.get()).to_string() on:click=move |_| showing_form.set(false)>"Text"</button>
+            <button type="button" role="tab" id="tab-form" aria-selected=move || showing_form.get().to_string() on:click=move |_| showing_form.set(true)>"Form"</button>
+        </div>
+        <Show when=move || showing_form.get()>
+            <Show
+                when=move || has_document.get()
+                fallback=|| view! { <p class="hint">"The text does not parse yet; fix the syntax error in the text to use the form."</p> }
+            >
+                <ProfileFormView parsed text problems=problem_messages locked_name />
+            </Show>
+        </Show>
         <div
             class="editor-host"
             node_ref=host
-            class:hidden=move || monaco_state.get() == MonacoState::Failed
+            class:hidden=move || monaco_state.get() == MonacoState::Failed || showing_form.get()
             on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
             on:drop=move |ev: web_sys::DragEvent| {
                 if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0)) {
@@ -358,7 +377,7 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
         >
             {move || (monaco_state.get() == MonacoState::Loading).then(|| view! { <p class="loading" role="status">"Loading the editor…"</p> })}
         </div>
-        <Show when=move || monaco_state.get() == MonacoState::Failed>
+        <Show when=move || monaco_state.get() == MonacoState::Failed && !showing_form.get()>
             <p class="hint">"The editor could not be loaded; edit the text here instead."</p>
             <textarea class="editor-fallback" aria-label="Profile text" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
         </Show>

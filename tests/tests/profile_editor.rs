@@ -315,3 +315,116 @@ async fn an_edit_saved_over_a_change_made_meanwhile_loses_neither() -> anyhow::R
     })
     .await
 }
+
+/// Types `value` into the form field `id` and leaves it, as a person does.
+async fn fill(client: &Client, id: &str, value: &str) -> anyhow::Result<()> {
+    let field = client.find(fantoccini::Locator::Id(id)).await?;
+    field.clear().await?;
+    field.send_keys(&format!("{value}{}", Key::Tab)).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_profile_is_created_with_the_form_and_the_form_and_text_stay_in_step()
+-> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("profile-form", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/profiles", gateway.url), ADMIN).await?;
+        open_new_profile(&client, &page).await?;
+        page.button("Form").await?.click().await?;
+        fill(&client, "form-name", "e2e-form").await?;
+        fill(&client, "form-description", "made with the form").await?;
+        fill(&client, "form-runtime", "gvisor").await?;
+        client
+            .find(fantoccini::Locator::Css(
+                "#form-strategy option[value='static']",
+            ))
+            .await?
+            .click()
+            .await?;
+        // Checked as you go: a static namespace needs its name.
+        page.text_containing(".profile-form", "is required when strategy is static")
+            .await?;
+        fill(&client, "form-static-namespace", "form-sandboxes").await?;
+        client
+            .find(fantoccini::Locator::XPath(
+                "//div[@aria-label='Egress modes']//label[normalize-space()='org']/input",
+            ))
+            .await?
+            .click()
+            .await?;
+        client
+            .find(fantoccini::Locator::Css(
+                "#form-default-egress option[value='org']",
+            ))
+            .await?
+            .click()
+            .await?;
+        fill(&client, "form-tags", "ml, nightly").await?;
+        // An ingress level, added and described in the form.
+        fill(&client, "form-new-level", "web").await?;
+        page.button("Add level").await?.click().await?;
+        client
+            .wait()
+            .for_element(fantoccini::Locator::Css(
+                "#form-ingress-web-service option[value='ClusterIP']",
+            ))
+            .await?
+            .click()
+            .await?;
+        page.text_containing("#editor-problems-heading", "No problems")
+            .await?;
+        save_screenshot(&client, "profile-form").await?;
+        // The text says what the form did...
+        page.button("Text").await?.click().await?;
+        let text = page
+            .script("return monaco.editor.getEditors()[0].getValue()")
+            .await?;
+        let text = text.as_str().unwrap_or_default();
+        for expected in [
+            "display_name: e2e-form",
+            "description: made with the form",
+            "runtime_class: gvisor",
+            "strategy: static",
+            "staticNamespace: form-sandboxes",
+            "default: org",
+            "- nightly",
+            "web:",
+            "serviceType: ClusterIP",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
+        // ...and the form what the text says.
+        client
+            .execute(
+                "const model = monaco.editor.getEditors()[0].getModel();
+                 model.setValue(model.getValue().replace('made with the form', 'edited as text'));
+                 return null",
+                vec![],
+            )
+            .await?;
+        page.button("Form").await?.click().await?;
+        eventually(
+            "the form in step with the text",
+            Duration::from_secs(10),
+            || async {
+                let value = client
+                    .find(fantoccini::Locator::Id("form-description"))
+                    .await?
+                    .prop("value")
+                    .await?;
+                Ok((value.as_deref() == Some("edited as text")).then_some(()))
+            },
+        )
+        .await?;
+        page.button("Review and save").await?.click().await?;
+        page.button("Save").await?.click().await?;
+        page.text_containing(".toast", "Saved profile e2e-form")
+            .await?;
+        let row = page.text_containing("table.profiles", "e2e-form").await?;
+        assert!(row.contains("static") && row.contains("org"), "{row}");
+        Ok(())
+    })
+    .await
+}

@@ -269,6 +269,22 @@ pub fn write_profile(document: &ProfileDocument, form: ProfileForm, format: Text
     }
 }
 
+/// A YAML (or JSON) fragment, such as the pod template a form edits on its own: `None`
+/// when the text is blank, else the value or the syntax error with its line.
+pub fn read_fragment(text: &str) -> Result<Option<Value>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_value(text, TextFormat::Yaml)
+        .map(Some)
+        .map_err(|(message, position)| format!("line {}: {message}", position.line))
+}
+
+/// `value` as YAML text, for a fragment shown on its own.
+pub fn write_fragment(value: &Value) -> String {
+    serde_saphyr::to_string(value).unwrap_or_default()
+}
+
 fn parse_value(text: &str, format: TextFormat) -> Result<Value, (String, Position)> {
     if text.trim().is_empty() {
         return Err(("the document is empty".into(), Position::START));
@@ -835,5 +851,23 @@ spec:
         );
         assert_eq!(errors_at("- a\n- b\n"), [("".to_owned(), 1)]);
         assert_eq!(errors_at("   \n"), [("".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn fragments_read_and_write_as_yaml() {
+        assert_eq!(read_fragment("  "), Ok(None));
+        let value = read_fragment("spec:\n  priorityClassName: low\n")
+            .ok()
+            .flatten();
+        assert_eq!(
+            value,
+            Some(serde_json::json!({"spec": {"priorityClassName": "low"}}))
+        );
+        let text = write_fragment(&serde_json::json!({"a": [1]}));
+        assert_eq!(
+            read_fragment(&text).ok().flatten(),
+            Some(serde_json::json!({"a": [1]}))
+        );
+        assert!(read_fragment("a: [").unwrap_err().starts_with("line 1"));
     }
 }
