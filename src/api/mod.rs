@@ -15,7 +15,7 @@ use sandbox_api::error::{Code, Status};
 use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::profile::{ListProfileTemplatesResponse, ProfileTemplate};
 use sandbox_api::role::Role;
-use sandbox_api::runner::{ListRunnersResponse, Runner};
+use sandbox_api::runner::{ListRunnersResponse, ProfileBinding, Runner, UpdateRunnerRequest};
 use serde::de::DeserializeOwned;
 
 use crate::config::ConsoleConfig;
@@ -229,6 +229,28 @@ impl Api {
             &self.control_plane(&format!("managed-runners/{id}")),
         ))
         .await
+    }
+
+    /// Replaces the runner's binding list (the API replaces it whole), refused when
+    /// `etag` is no longer the runner's.
+    pub async fn update_bindings(
+        &self,
+        runner_id: &str,
+        bindings: Vec<ProfileBinding>,
+        etag: &str,
+    ) -> Result<Runner, ApiError> {
+        let id = js_sys::encode_uri_component(runner_id);
+        let body = UpdateRunnerRequest {
+            runner: Runner {
+                profile_bindings: bindings,
+                ..Runner::default()
+            },
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let request = Request::patch(&self.control_plane(&format!("managed-runners/{id}")))
+            .query([("updateMask", "profile_bindings")])
+            .header("If-Match", etag);
+        self.send(request, body).await
     }
 
     /// Starts rolling the runner to the newest release of its channel (administrators).

@@ -1,4 +1,5 @@
 pub mod admin_only;
+pub mod binding_manager;
 pub mod capacity_bar;
 pub mod copy_block;
 pub mod discovery_filters;

@@ -9,6 +9,8 @@ use sandbox_api::format::{format_bytes, format_cpu};
 use sandbox_api::sandbox::SandboxInfo;
 
 use crate::api::{ApiError, use_api};
+use crate::components::admin_only::AdminOnly;
+use crate::components::binding_manager::BindingManager;
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::installation::Installation;
@@ -27,7 +29,7 @@ pub fn RunnerDetailPage() -> impl IntoView {
     let connectivity = use_connectivity();
     let params = use_params_map();
     let runner_id = Memo::new(move |_| params.with(|p| p.get("runner").unwrap_or_default()));
-    let detail = LocalResource::new(move || {
+    let detail_resource = LocalResource::new(move || {
         connectivity.recoveries();
         let (api, id) = (api.clone(), runner_id.get());
         async move {
@@ -49,11 +51,14 @@ pub fn RunnerDetailPage() -> impl IntoView {
         <section class="page" aria-labelledby="runner-heading">
             <header class="page-header">
                 <h1 id="runner-heading">{move || format!("Runner {}", runner_id.get())}</h1>
-                <button class="button" on:click=move |_| detail.refetch()>"Refresh"</button>
+                <button class="button" on:click=move |_| detail_resource.refetch()>"Refresh"</button>
             </header>
-            {move || match detail.get() {
+            {move || match detail_resource.get() {
                 None => view! { <p class="loading" role="status">"Loading the runner…"</p> }.into_any(),
-                Some(Ok(detail)) => view! { <RunnerDetail detail /> }.into_any(),
+                Some(Ok(detail)) => {
+                    let on_bindings_applied = Callback::new(move |()| detail_resource.refetch());
+                    view! { <RunnerDetail detail on_bindings_applied /> }.into_any()
+                }
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load this runner" error /> }.into_any(),
             }}
         </section>
@@ -69,8 +74,9 @@ fn modes(names: Vec<String>) -> String {
 }
 
 #[component]
-fn RunnerDetail(detail: Detail) -> impl IntoView {
+fn RunnerDetail(detail: Detail, on_bindings_applied: Callback<()>) -> impl IntoView {
     let runner = detail.runner;
+    let runner_id = runner.runner_id.clone();
     let capabilities = runner.capabilities.clone().unwrap_or_default();
     let resources = runner.resources.clone().unwrap_or_default();
     let declared = runner.tags.iter().any(|t| t == "capacity:declared");
@@ -142,6 +148,9 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+        <AdminOnly what="change a runner's profile bindings">
+            <BindingManager runner_id=runner_id.clone() on_applied=on_bindings_applied />
+        </AdminOnly>
         <h2>"Sandboxes on this runner"</h2>
         {if detail.sandboxes.is_empty() {
             view! { <p class="hint">"No sandbox is running here."</p> }.into_any()
