@@ -110,6 +110,36 @@ impl Api {
         &self.config
     }
 
+    /// The absolute address of a control- or data-plane base URL (the console's own
+    /// origin when the configuration leaves it empty), for commands copied elsewhere.
+    fn absolute(base: &str) -> String {
+        if base.is_empty() {
+            web_sys::window()
+                .and_then(|w| w.location().origin().ok())
+                .unwrap_or_default()
+        } else {
+            base.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// The data plane's base URL, absolute (what an SDK's `base_url` is).
+    pub fn data_plane_base(&self) -> String {
+        Self::absolute(&self.config.data_plane_url)
+    }
+
+    /// The absolute URL of data-plane `path`, for a copied command.
+    pub fn data_plane_absolute(&self, path: &str) -> String {
+        format!("{}/v1beta2/{path}", self.data_plane_base())
+    }
+
+    /// The absolute URL of control-plane `path`, for a copied command.
+    pub fn control_plane_absolute(&self, path: &str) -> String {
+        format!(
+            "{}/v1beta2/sandbox/{path}",
+            Self::absolute(&self.config.control_plane_url)
+        )
+    }
+
     fn control_plane(&self, path: &str) -> String {
         let base = self.config.control_plane_url.trim_end_matches('/');
         format!("{base}/v1beta2/sandbox/{path}")

@@ -267,15 +267,8 @@ pub fn LaunchPage() -> impl IntoView {
         );
         problems
     });
-    let base = api.config().data_plane_url.clone();
-    let api_base = if base.is_empty() {
-        web_sys::window()
-            .and_then(|w| w.location().origin().ok())
-            .unwrap_or_default()
-    } else {
-        base.trim_end_matches('/').to_owned()
-    };
-    let curl_base = api_base.clone();
+    let api_base = api.data_plane_base();
+    let curl_url = api.data_plane_absolute("sandboxes");
     let start = Action::new_local(move |request: &StartSandboxRequest| {
         let (api, request) = (api.clone(), request.clone());
         async move { api.start_sandbox(&request).await }
@@ -457,7 +450,7 @@ pub fn LaunchPage() -> impl IntoView {
                     </button>
                     <button type="button" class="button quiet" on:click=move |_| draft.set(Draft::default())>"Clear"</button>
                 </div>
-                <CopyBlock summary="As a curl command" text=Signal::derive(move || curl_command("POST", &format!("{curl_base}/v1beta2/sandboxes"), &parsed.get())) />
+                <CopyBlock summary="As a curl command" text=Signal::derive(move || curl_command("POST", &curl_url, &parsed.get())) />
                 <CopyBlock summary="As Python (cwsandbox)" text=Signal::derive(move || python_snippet(&parsed.get(), &api_base)) />
             </form>
         </section>

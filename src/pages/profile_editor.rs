@@ -17,7 +17,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::{ApiError, use_api};
+use crate::api::{Api, ApiError, use_api};
 use crate::components::copy_block::{CopyBlock, curl_command};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::text_diff::TextDiff;
@@ -324,6 +324,7 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
     });
     let locked_name = server.is_some();
     let id_for_export = id.clone();
+    let export_api = api.clone();
 
     view! {
         {had_draft.then(|| view! {
@@ -421,7 +422,7 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
             {move || parsed.with(|p| p.document.clone()).map(|document| {
                 let yaml = write_profile(&document, ProfileForm::Cli, TextFormat::Yaml);
                 let json = write_profile(&document, ProfileForm::Api, TextFormat::Json);
-                let curl = as_curl(&document, id_for_export.as_deref());
+                let curl = as_curl(&export_api, &document, id_for_export.as_deref());
                 view! {
                     <CopyBlock summary="The CLI's YAML" text=Signal::derive(move || yaml.clone()) />
                     <CopyBlock summary="The API's JSON" text=Signal::derive(move || json.clone()) />
@@ -458,10 +459,7 @@ fn import_file(file: web_sys::File, text: RwSignal<String>) {
 }
 
 /// The request that saves `document` (create, or update of `id`) as a curl command.
-fn as_curl(document: &ProfileDocument, id: Option<&str>) -> String {
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
+fn as_curl(api: &Api, document: &ProfileDocument, id: Option<&str>) -> String {
     let (method, path) = match id {
         Some(id) => (
             "PATCH",
@@ -470,7 +468,7 @@ fn as_curl(document: &ProfileDocument, id: Option<&str>) -> String {
         None => ("POST", "profile-templates".to_owned()),
     };
     let body = serde_json::json!({ "profileTemplate": document.to_template() });
-    curl_command(method, &format!("{origin}/v1beta2/sandbox/{path}"), &body)
+    curl_command(method, &api.control_plane_absolute(&path), &body)
 }
 
 /// Whether a save was refused because the copy changed since it was read.
