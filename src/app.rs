@@ -16,8 +16,12 @@ use crate::connectivity::Connectivity;
 use crate::embed::{self, Embedding};
 use crate::pages::availability::AvailabilityPage;
 use crate::pages::launch::LaunchPage;
+use crate::pages::managed_runner::ManagedRunnerPage;
+use crate::pages::managed_runners::ManagedRunnersPage;
+use crate::pages::new_runner::NewRunnerPage;
 use crate::pages::profile_editor::ProfileEditorPage;
 use crate::pages::profiles::ProfilesPage;
+use crate::pages::rollout::RolloutPage;
 use crate::pages::runner_detail::RunnerDetailPage;
 use crate::pages::runners::RunnersPage;
 use crate::pages::sandbox_detail::SandboxDetailPage;
@@ -80,6 +84,24 @@ pub fn ProfileEditorRoutes() -> impl IntoView {
                 <ParentRoute path=path!("") view=SignedInShell>
                     <Route path=path!("profiles/new") view=ProfileEditorPage />
                     <Route path=path!("profiles/:profile") view=ProfileEditorPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The runner administration page's views.
+#[component]
+pub fn RunnerAdminRoutes() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <ParentRoute path=path!("") view=SignedInShell>
+                    <Route path=path!("managed-runners") view=ManagedRunnersPage />
+                    <Route path=path!("managed-runners/new") view=NewRunnerPage />
+                    <Route path=path!("managed-runners/:runner") view=ManagedRunnerPage />
+                    <Route path=path!("rollout") view=RolloutPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -153,6 +175,7 @@ fn SignedInShell() -> impl IntoView {
                         <NavLink href="/availability">"Profile availability"</NavLink>
                         <NavLink href="/profiles">"Profiles"</NavLink>
                         <NavLink href="/sandboxes">"Sandboxes"</NavLink>
+                        <NavLink href="/managed-runners">"Administration"</NavLink>
                     </nav>
                     <span class="role" title="What your token may do">{role}</span>
                     <button class="button quiet" on:click=move |_| session.sign_out()>"Sign out"</button>

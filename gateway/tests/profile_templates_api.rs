@@ -300,6 +300,11 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
         "<!DOCTYPE html><title>editor</title>",
     )
     .unwrap();
+    std::fs::write(
+        dist.path().join("runner-admin.html"),
+        "<!DOCTYPE html><title>admin</title>",
+    )
+    .unwrap();
     std::fs::write(dist.path().join("app.js"), "export {};").unwrap();
     let gateway = Gateway::start(
         Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
@@ -327,6 +332,11 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
     assert_eq!(
         editor.text().await.unwrap(),
         "<!DOCTYPE html><title>editor</title>"
+    );
+    let admin = get("/managed-runners/gpu-east").await.unwrap();
+    assert_eq!(
+        admin.text().await.unwrap(),
+        "<!DOCTYPE html><title>admin</title>"
     );
     let policy = headers["content-security-policy"].to_str().unwrap();
     assert!(

@@ -15,7 +15,6 @@ use sandbox_api::error::{Code, Status};
 use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::profile::{ListProfileTemplatesResponse, ProfileTemplate};
 use sandbox_api::role::Role;
-use sandbox_api::runner::{ListRunnersResponse, ProfileBinding, Runner, UpdateRunnerRequest};
 use serde::de::DeserializeOwned;
 
 use crate::config::ConsoleConfig;
@@ -23,8 +22,10 @@ use crate::connectivity::Connectivity;
 use crate::session::Session;
 
 mod profiles;
+mod runners;
 mod sandboxes;
 
+pub use runners::ManagedRunnerQuery;
 pub use sandboxes::{LogCursor, LogEnd, LogRead, SandboxQuery};
 
 /// Why a call failed.
@@ -46,6 +47,11 @@ impl ApiError {
             ApiError::Rejected(status) => Some(status),
             _ => None,
         }
+    }
+
+    /// The change was refused because the thing changed meanwhile (its etag is stale).
+    pub fn is_stale_etag(&self) -> bool {
+        self.status().and_then(Status::reason) == Some("CWSANDBOX_STALE_ETAG")
     }
 
     pub fn is_unauthenticated(&self) -> bool {
@@ -209,26 +215,6 @@ impl Api {
             .collect())
     }
 
-    /// Every managed runner of the organization (control plane): install and connection
-    /// status, and the bindings.
-    pub async fn list_managed_runners(&self) -> Result<Vec<Runner>, ApiError> {
-        let mut runners = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page: ListRunnersResponse = self
-                .get(
-                    Request::get(&self.control_plane("managed-runners"))
-                        .query([("pageSize", "1000"), ("pageToken", page_token.as_str())]),
-                )
-                .await?;
-            runners.extend(page.runners);
-            if page.next_page_token.is_empty() {
-                return Ok(runners);
-            }
-            page_token = page.next_page_token;
-        }
-    }
-
     /// Every runner the filter lets through, with live resources.
     pub async fn list_available_runners(
         &self,
@@ -250,47 +236,6 @@ impl Api {
             }
             page_token = page.next_page_token;
         }
-    }
-
-    /// One managed runner (control plane): install, connection and update status.
-    pub async fn get_managed_runner(&self, runner_id: &str) -> Result<Runner, ApiError> {
-        let id = js_sys::encode_uri_component(runner_id);
-        self.get(Request::get(
-            &self.control_plane(&format!("managed-runners/{id}")),
-        ))
-        .await
-    }
-
-    /// Replaces the runner's binding list (the API replaces it whole), refused when
-    /// `etag` is no longer the runner's.
-    pub async fn update_bindings(
-        &self,
-        runner_id: &str,
-        bindings: Vec<ProfileBinding>,
-        etag: &str,
-    ) -> Result<Runner, ApiError> {
-        let id = js_sys::encode_uri_component(runner_id);
-        let body = UpdateRunnerRequest {
-            runner: Runner {
-                profile_bindings: bindings,
-                ..Runner::default()
-            },
-        };
-        let body = serde_json::to_string(&body).unwrap_or_default();
-        let request = Request::patch(&self.control_plane(&format!("managed-runners/{id}")))
-            .query([("updateMask", "profile_bindings")])
-            .header("If-Match", etag);
-        self.send(request, body).await
-    }
-
-    /// Starts rolling the runner to the newest release of its channel (administrators).
-    pub async fn apply_update(&self, runner_id: &str) -> Result<Runner, ApiError> {
-        let id = js_sys::encode_uri_component(runner_id);
-        self.send(
-            Request::post(&self.control_plane(&format!("managed-runners/{id}:applyUpdate"))),
-            "{}".to_owned(),
-        )
-        .await
     }
 
     pub async fn get_available_runner(&self, runner_id: &str) -> Result<AvailableRunner, ApiError> {

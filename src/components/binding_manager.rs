@@ -1,19 +1,25 @@
 //! A runner's profile bindings, edited as a list and applied as one change. The API
 //! replaces the whole list on every update, so nothing is sent until a review has
 //! shown exactly what will be attached, detached and changed; the default is a single
-//! choice, so there is always at most one, and the rules of `sandbox_api::binding`
-//! (at least one binding, exactly one default, each profile once, valid aliases) are
-//! checked before anything can be applied. The runner's etag goes with the change.
+//! choice, and the rules of `sandbox_api::binding` (at least one binding, exactly one
+//! default, each profile once, valid aliases and overrides) are checked before anything
+//! can be applied. The runner's etag goes with the change: when someone changed the
+//! bindings meanwhile, their change is shown and mine can be replayed on it.
 
-use std::collections::HashMap;
+use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use sandbox_api::binding::{BindingDiff, diff_bindings, effective_name, validate_bindings};
+use sandbox_api::binding::{
+    BindingDiff, Rebased, diff_bindings, effective_name, rebase_bindings, validate_bindings,
+};
 use sandbox_api::field_path::FieldPath;
 use sandbox_api::profile::ProfileTemplate;
 use sandbox_api::runner::{ProfileBinding, Runner};
 
 use crate::api::{ApiError, use_api};
+use crate::components::binding_list::{
+    BindingList, Templates, effective_spec_problems, template_name,
+};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::toasts::use_toasts;
 
@@ -24,11 +30,9 @@ pub fn BindingManager(
     on_applied: Callback<()>,
 ) -> impl IntoView {
     let api = use_api();
-    let reloads = RwSignal::new(0u32);
     let data = LocalResource::new({
         let (api, runner_id) = (api.clone(), runner_id.clone());
         move || {
-            reloads.track();
             let (api, runner_id) = (api.clone(), runner_id.clone());
             async move {
                 let (runner, templates) = futures_util::future::join(
@@ -46,16 +50,77 @@ pub fn BindingManager(
             {move || match data.get() {
                 None => view! { <p class="loading" role="status">"Loading the bindings…"</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load the bindings" error /> }.into_any(),
-                Some(Ok((runner, templates))) => {
-                    let applied = Callback::new(move |()| {
-                        reloads.update(|n| *n += 1);
-                        on_applied.run(());
-                    });
-                    view! { <BindingEditor runner templates on_applied=applied /> }.into_any()
-                }
+                Some(Ok((runner, templates))) => view! { <BindingEditor runner templates on_applied /> }.into_any(),
             }}
         </section>
     }
+}
+
+/// The lines of a review: what replacing `before` with `after` does, in words.
+pub fn describe_diff(diff: &BindingDiff, templates: Templates) -> Vec<(&'static str, String)> {
+    let name =
+        |b: &ProfileBinding| effective_name(b, &template_name(templates, &b.profile_template_id));
+    let mut lines: Vec<(&'static str, String)> = Vec::new();
+    lines.extend(diff.attached.iter().map(|b| {
+        let default = if b.is_default { " (default)" } else { "" };
+        ("attach", format!("Attach {}{default}", name(b)))
+    }));
+    lines.extend(
+        diff.detached
+            .iter()
+            .map(|b| ("detach", format!("Detach {}", name(b)))),
+    );
+    lines.extend(diff.updated.iter().map(|(before, after)| {
+        let mut changes = Vec::new();
+        if before.profile_name != after.profile_name {
+            changes.push(format!(
+                "alias {:?} → {:?}",
+                before.profile_name, after.profile_name
+            ));
+        }
+        if before.is_default != after.is_default {
+            changes.push(if after.is_default {
+                "becomes the default".to_owned()
+            } else {
+                "is no longer the default".to_owned()
+            });
+        }
+        if before.overrides_json != after.overrides_json {
+            changes.push("overrides change".to_owned());
+        }
+        (
+            "update",
+            format!("Update {}: {}", name(before), changes.join(", ")),
+        )
+    }));
+    lines
+}
+
+#[component]
+fn DiffList(lines: Vec<(&'static str, String)>, #[prop(into)] label: String) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p class="hint">"Nothing has changed."</p> }.into_any();
+    }
+    view! {
+        <ul class="binding-review" aria-label=label>
+            {lines.into_iter().map(|(kind, text)| view! { <li class=kind>{text}</li> }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// The runner as the server had it when the change I am making started.
+#[derive(Clone)]
+struct Base {
+    bindings: Vec<ProfileBinding>,
+    etag: String,
+}
+
+/// Someone else's change, found when mine was refused.
+#[derive(Clone)]
+struct Conflict {
+    theirs: Runner,
+    their_change: Vec<(&'static str, String)>,
 }
 
 #[component]
@@ -66,206 +131,139 @@ fn BindingEditor(
 ) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let names: HashMap<String, String> = templates
-        .iter()
-        .map(|t| (t.id.clone(), t.display_name.clone()))
-        .collect();
-    let name_of = {
-        let names = names.clone();
-        move |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned())
-    };
-    let current = runner.profile_bindings.clone();
-    let draft = RwSignal::new(current.clone());
-    let reviewing = RwSignal::new(false);
-    let problems = {
-        let names = names.clone();
-        Memo::new(move |_| {
-            draft.with(|bindings| {
-                validate_bindings(
-                    bindings,
-                    |id| names.get(id).cloned(),
-                    &FieldPath::root().key("profile_bindings"),
-                )
-                .into_iter()
-                .map(|v| v.message)
-                .collect::<Vec<_>>()
-            })
-        })
-    };
-    let diff = {
-        let current = current.clone();
-        Memo::new(move |_| draft.with(|d| diff_bindings(&current, d)))
-    };
+    let templates: Templates = StoredValue::new(templates);
     let runner_id = runner
         .identity
         .as_ref()
         .map(|i| i.runner_id.clone())
         .unwrap_or_default();
-    let etag = runner.etag.clone();
-    let apply = Action::new_local(move |bindings: &Vec<ProfileBinding>| {
-        let (api, runner_id, etag, bindings) = (
-            api.clone(),
-            runner_id.clone(),
-            etag.clone(),
-            bindings.clone(),
-        );
-        async move { api.update_bindings(&runner_id, bindings, &etag).await }
+    let base = RwSignal::new(Base {
+        bindings: runner.profile_bindings.clone(),
+        etag: runner.etag.clone(),
     });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = apply.value().get() {
+    let draft = RwSignal::new(runner.profile_bindings.clone());
+    let unreadable_overrides = RwSignal::new(BTreeSet::<String>::new());
+    let reviewing = RwSignal::new(false);
+    let conflict = RwSignal::new(None::<Conflict>);
+    let both_changed = RwSignal::new(Vec::<String>::new());
+    let problems = Memo::new(move |_| {
+        let mut problems: Vec<String> = draft.with(|bindings| {
+            validate_bindings(
+                bindings,
+                |id| {
+                    templates.with_value(|all| {
+                        all.iter()
+                            .find(|t| t.id == id)
+                            .map(|t| t.display_name.clone())
+                    })
+                },
+                &FieldPath::root().key("profile_bindings"),
+            )
+            .into_iter()
+            .map(|v| v.message)
+            .collect()
+        });
+        problems.extend(draft.with(|d| effective_spec_problems(d, templates)));
+        problems.extend(unreadable_overrides.get().iter().map(|id| {
+            format!(
+                "The overrides of {} do not read yet",
+                template_name(templates, id)
+            )
+        }));
+        problems
+    });
+    let diff = Memo::new(move |_| base.with(|b| draft.with(|d| diff_bindings(&b.bindings, d))));
+
+    let apply = Action::new_local({
+        let (api, runner_id) = (api.clone(), runner_id.clone());
+        move |(bindings, etag): &(Vec<ProfileBinding>, String)| {
+            let (api, runner_id, bindings, etag) = (
+                api.clone(),
+                runner_id.clone(),
+                bindings.clone(),
+                etag.clone(),
+            );
+            async move {
+                match api.update_bindings(&runner_id, bindings, &etag).await {
+                    Err(error) if error.is_stale_etag() => {
+                        // Their version, to show what they changed.
+                        let theirs = api.get_managed_runner(&runner_id).await?;
+                        Ok(Err((theirs, error)))
+                    }
+                    other => other.map(Ok),
+                }
+            }
+        }
+    });
+    Effect::new(move |_| match apply.value().get() {
+        Some(Ok(Ok(updated))) => {
             toasts.success("The bindings were applied");
+            base.set(Base {
+                bindings: updated.profile_bindings.clone(),
+                etag: updated.etag,
+            });
+            draft.set(updated.profile_bindings);
+            reviewing.set(false);
+            conflict.set(None);
+            both_changed.set(Vec::new());
             on_applied.run(());
         }
-    });
-    let addable = {
-        let templates = templates.clone();
-        move || {
-            let bound: Vec<String> =
-                draft.with(|d| d.iter().map(|b| b.profile_template_id.clone()).collect());
-            templates
-                .iter()
-                .filter(|t| !bound.contains(&t.id))
-                .map(|t| (t.id.clone(), t.display_name.clone()))
-                .collect::<Vec<_>>()
-        }
-    };
-    let to_add = RwSignal::new(String::new());
-    let add = move |_| {
-        let id = to_add.get_untracked();
-        if id.is_empty() {
-            return;
-        }
-        draft.update(|d| {
-            let first = d.is_empty();
-            d.push(ProfileBinding {
-                profile_template_id: id,
-                is_default: first,
-                ..ProfileBinding::default()
+        Some(Ok(Err((theirs, _)))) => {
+            let their_change = base.with_untracked(|b| {
+                describe_diff(
+                    &diff_bindings(&b.bindings, &theirs.profile_bindings),
+                    templates,
+                )
             });
+            conflict.set(Some(Conflict {
+                theirs,
+                their_change,
+            }));
+        }
+        _ => {}
+    });
+    // Going on from their version: mine replayed on theirs, or theirs as it is.
+    let adopt = move |theirs: Runner, replay: bool| {
+        let Rebased {
+            bindings,
+            both_changed: clashes,
+        } = if replay {
+            base.with_untracked(|b| {
+                draft.with_untracked(|mine| {
+                    rebase_bindings(&b.bindings, mine, &theirs.profile_bindings)
+                })
+            })
+        } else {
+            Rebased {
+                bindings: theirs.profile_bindings.clone(),
+                both_changed: Vec::new(),
+            }
+        };
+        base.set(Base {
+            bindings: theirs.profile_bindings.clone(),
+            etag: theirs.etag.clone(),
         });
-        to_add.set(String::new());
+        draft.set(bindings);
+        both_changed.set(clashes);
+        conflict.set(None);
+        reviewing.set(replay);
     };
 
-    let rows = {
-        let name_of = name_of.clone();
-        move || {
-            draft
-                .get()
-                .into_iter()
-                .enumerate()
-                .map(|(index, binding)| {
-                    let profile = name_of(&binding.profile_template_id);
-                    let alias_id = format!("binding-alias-{index}");
-                    let fallback = format!("uses the profile's name: {profile}");
-                    let remove_label = format!("Remove {profile}");
-                    let default_label = format!("{profile} is the default");
-                    view! {
-                        <tr>
-                            <th scope="row" class="name">{profile.clone()}</th>
-                            <td>
-                                <label class="visually-hidden" for=alias_id.clone()>{format!("Alias for {profile}")}</label>
-                                <input id=alias_id prop:value=binding.profile_name.clone() placeholder=fallback on:change=move |ev| {
-                                    let alias = event_target_value(&ev);
-                                    draft.update(|d| d[index].profile_name = alias.trim().to_owned());
-                                } />
-                            </td>
-                            <td class="center">
-                                <input type="radio" name="default-binding" aria-label=default_label prop:checked=binding.is_default on:change=move |_| {
-                                    draft.update(|d| d.iter_mut().enumerate().for_each(|(i, b)| b.is_default = i == index));
-                                } />
-                            </td>
-                            <td>
-                                <button type="button" class="button quiet" aria-label=remove_label on:click=move |_| draft.update(|d| { d.remove(index); })>"Remove"</button>
-                            </td>
-                        </tr>
-                    }
-                })
-                .collect_view()
-        }
-    };
-    let review = {
-        let name_of = name_of.clone();
-        move || {
-            let BindingDiff {
-                attached,
-                detached,
-                updated,
-            } = diff.get();
-            let name = |b: &ProfileBinding| effective_name(b, &name_of(&b.profile_template_id));
-            let mut lines: Vec<(&'static str, String)> = Vec::new();
-            lines.extend(attached.iter().map(|b| {
-                (
-                    "attach",
-                    format!(
-                        "Attach {}{}",
-                        name(b),
-                        if b.is_default { " (default)" } else { "" }
-                    ),
-                )
-            }));
-            lines.extend(
-                detached
-                    .iter()
-                    .map(|b| ("detach", format!("Detach {}", name(b)))),
-            );
-            lines.extend(updated.iter().map(|(before, after)| {
-                let mut changes = Vec::new();
-                if before.profile_name != after.profile_name {
-                    changes.push(format!(
-                        "alias {:?} → {:?}",
-                        before.profile_name, after.profile_name
-                    ));
-                }
-                if before.is_default != after.is_default {
-                    changes.push(if after.is_default {
-                        "becomes the default".to_owned()
-                    } else {
-                        "is no longer the default".to_owned()
-                    });
-                }
-                if before.overrides_json != after.overrides_json {
-                    changes.push("overrides change".to_owned());
-                }
-                (
-                    "update",
-                    format!("Update {}: {}", name(before), changes.join(", ")),
-                )
-            }));
-            if lines.is_empty() {
-                return view! { <p class="hint">"Nothing has changed."</p> }.into_any();
-            }
-            view! {
-                <ul class="binding-review" aria-label="What applying will do">
-                    {lines.into_iter().map(|(kind, text)| view! { <li class=kind>{text}</li> }).collect_view()}
-                </ul>
-            }
-            .into_any()
-        }
-    };
     let can_review = move || problems.with(Vec::is_empty) && !diff.with(BindingDiff::is_empty);
+    let apply_now = move |_| {
+        apply.dispatch((
+            draft.get_untracked(),
+            base.with_untracked(|b| b.etag.clone()),
+        ));
+    };
+    let undo = move |_| {
+        draft.set(base.with_untracked(|b| b.bindings.clone()));
+        unreadable_overrides.set(BTreeSet::new());
+        reviewing.set(false);
+    };
 
     view! {
-        <table class="data-table bindings">
-            <thead>
-                <tr>
-                    <th scope="col">"Profile"</th>
-                    <th scope="col">"Alias"</th>
-                    <th scope="col">"Default"</th>
-                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-        <div class="form-row">
-            <div class="field">
-                <label for="binding-add">"Add a profile"</label>
-                <select id="binding-add" prop:value=to_add on:change=move |ev| to_add.set(event_target_value(&ev))>
-                    <option value="">"Choose a profile…"</option>
-                    {move || addable().into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
-                </select>
-            </div>
-            <button type="button" class="button" disabled=move || to_add.with(String::is_empty) on:click=add>"Add"</button>
-        </div>
+        <BindingList draft templates unreadable_overrides />
         {move || {
             let problems = problems.get();
             (!problems.is_empty()).then(|| view! {
@@ -274,27 +272,56 @@ fn BindingEditor(
                 </ul>
             })
         }}
+        {move || conflict.get().map(|Conflict { theirs, their_change }| {
+            let (replay, discard) = (theirs.clone(), theirs);
+            view! {
+                <div class="error-panel conflict" role="alert">
+                    <p class="error-title">"Someone changed this runner's bindings since you opened it"</p>
+                    <p>"Nothing of yours was applied, and your list is kept. Their change:"</p>
+                    <DiffList lines=their_change label="What they changed" />
+                    <div class="form-actions">
+                        <button type="button" class="button primary" on:click=move |_| adopt(replay.clone(), true)>
+                            "Re-apply my change on theirs"
+                        </button>
+                        <button type="button" class="button" on:click=move |_| adopt(discard.clone(), false)>
+                            "Discard mine, take theirs"
+                        </button>
+                    </div>
+                </div>
+            }
+        })}
+        {move || {
+            let clashes = both_changed.get();
+            (!clashes.is_empty()).then(|| {
+                let names: Vec<String> = clashes.iter().map(|id| template_name(templates, id)).collect();
+                view! {
+                    <p class="hint warning" role="status">
+                        {format!("You and they both changed {}: yours is kept. Check the review.", names.join(", "))}
+                    </p>
+                }
+            })
+        }}
         <Show when=move || reviewing.get()>
             <div class="review">
                 <h3>"Review"</h3>
-                {review.clone()}
+                {move || view! { <DiffList lines=describe_diff(&diff.get(), templates) label="What applying will do" /> }}
             </div>
         </Show>
-        {move || apply.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel title="The bindings were not applied; your list is kept" error /> })}
+        {move || match apply.value().get() {
+            Some(Err(error)) => Some(view! { <ErrorPanel title="The bindings were not applied; your list is kept" error /> }),
+            _ => None,
+        }}
         <div class="form-actions">
             <Show
                 when=move || reviewing.get()
                 fallback=move || view! { <button type="button" class="button primary" disabled=move || !can_review() on:click=move |_| reviewing.set(true)>"Review changes"</button> }
             >
-                <button type="button" class="button primary" disabled=move || !can_review() || apply.pending().get() on:click=move |_| { apply.dispatch(draft.get_untracked()); }>
+                <button type="button" class="button primary" disabled=move || !can_review() || apply.pending().get() on:click=apply_now>
                     {move || if apply.pending().get() { "Applying…" } else { "Apply" }}
                 </button>
                 <button type="button" class="button" on:click=move |_| reviewing.set(false)>"Keep editing"</button>
             </Show>
-            <button type="button" class="button quiet" on:click={
-                let current = current.clone();
-                move |_| { draft.set(current.clone()); reviewing.set(false); }
-            }>"Undo my changes"</button>
+            <button type="button" class="button quiet" on:click=undo>"Undo my changes"</button>
         </div>
     }
 }

@@ -1,5 +1,7 @@
 pub mod admin_only;
+pub mod binding_list;
 pub mod binding_manager;
+pub mod binding_overrides;
 pub mod capacity_bar;
 pub mod copy_block;
 pub mod discovery_filters;
@@ -7,6 +9,7 @@ pub mod error_panel;
 pub mod exec_panel;
 pub mod installation;
 pub mod log_pane;
+pub mod runner_settings;
 pub mod text_diff;
 pub mod toasts;
 pub mod unreachable_banner;

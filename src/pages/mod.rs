@@ -1,8 +1,12 @@
 pub mod availability;
 pub mod launch;
+pub mod managed_runner;
+pub mod managed_runners;
+pub mod new_runner;
 pub mod profile_editor;
 pub mod profile_form;
 pub mod profiles;
+pub mod rollout;
 pub mod runner_detail;
 pub mod runners;
 pub mod sandbox_detail;

@@ -270,7 +270,7 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
                     false,
                 );
             }
-            Some(Err(error)) if is_stale(&error) => {
+            Some(Err(error)) if error.is_stale_etag() => {
                 let (api, id) = (api.clone(), id.clone().unwrap_or_default());
                 leptos::task::spawn_local(async move {
                     if let Ok(latest) = api.get_profile_template(&id).await {
@@ -395,7 +395,7 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
                 view! { <li><button type="button" class="link" on:click=move |_| go_to(&problem)>{label}</button></li> }
             }).collect_view()}
         </ul>
-        {move || save.value().get().and_then(Result::err).filter(|e| !is_stale(e)).map(|error| view! { <ErrorPanel title="The profile was not saved; your text is kept" error /> })}
+        {move || save.value().get().and_then(Result::err).filter(|e| !e.is_stale_etag()).map(|error| view! { <ErrorPanel title="The profile was not saved; your text is kept" error /> })}
         {move || theirs.get().map(|latest| view! {
             <div class="review conflict" role="alert">
                 <p class="error-title">"Someone saved this profile after you opened it"</p>
@@ -469,11 +469,6 @@ fn as_curl(api: &Api, document: &ProfileDocument, id: Option<&str>) -> String {
     };
     let body = serde_json::json!({ "profileTemplate": document.to_template() });
     curl_command(method, &api.control_plane_absolute(&path), &body)
-}
-
-/// Whether a save was refused because the copy changed since it was read.
-fn is_stale(error: &ApiError) -> bool {
-    error.status().and_then(|s| s.reason()) == Some("CWSANDBOX_STALE_ETAG")
 }
 
 /// A saved copy as CLI-form YAML, the way both sides of a diff are written so that

@@ -10,11 +10,11 @@ use sandbox_api::sandbox::SandboxInfo;
 
 use crate::api::{ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
-use crate::components::binding_manager::BindingManager;
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::installation::Installation;
 use crate::connectivity::use_connectivity;
+use crate::query::rel_for;
 
 #[derive(Clone)]
 struct Detail {
@@ -55,10 +55,7 @@ pub fn RunnerDetailPage() -> impl IntoView {
             </header>
             {move || match detail_resource.get() {
                 None => view! { <p class="loading" role="status">"Loading the runner…"</p> }.into_any(),
-                Some(Ok(detail)) => {
-                    let on_bindings_applied = Callback::new(move |()| detail_resource.refetch());
-                    view! { <RunnerDetail detail on_bindings_applied /> }.into_any()
-                }
+                Some(Ok(detail)) => view! { <RunnerDetail detail /> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load this runner" error /> }.into_any(),
             }}
         </section>
@@ -74,9 +71,9 @@ fn modes(names: Vec<String>) -> String {
 }
 
 #[component]
-fn RunnerDetail(detail: Detail, on_bindings_applied: Callback<()>) -> impl IntoView {
+fn RunnerDetail(detail: Detail) -> impl IntoView {
     let runner = detail.runner;
-    let runner_id = runner.runner_id.clone();
+    let manage = format!("/managed-runners/{}", runner.runner_id);
     let capabilities = runner.capabilities.clone().unwrap_or_default();
     let resources = runner.resources.clone().unwrap_or_default();
     let declared = runner.tags.iter().any(|t| t == "capacity:declared");
@@ -148,8 +145,10 @@ fn RunnerDetail(detail: Detail, on_bindings_applied: Callback<()>) -> impl IntoV
                     .collect_view()}
             </tbody>
         </table>
-        <AdminOnly what="change a runner's profile bindings">
-            <BindingManager runner_id=runner_id.clone() on_applied=on_bindings_applied />
+        <AdminOnly what="change a runner's settings or bindings">
+            <p>
+                <a class="button" href=manage.clone() rel=rel_for(&manage)>"Manage this runner"</a>
+            </p>
         </AdminOnly>
         <h2>"Sandboxes on this runner"</h2>
         {if detail.sandboxes.is_empty() {

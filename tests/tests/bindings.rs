@@ -1,7 +1,7 @@
 //! A runner's binding manager: changes are reviewed (attach, detach, update) before
 //! they apply; a list without exactly one default cannot be applied, and the gateway
-//! refuses a crafted one; a change made through the API meanwhile is not overwritten;
-//! users see no manager.
+//! refuses a crafted one; a change made through the API meanwhile is shown, and mine is
+//! replayed on it; users see no manager.
 
 use std::time::Duration;
 
@@ -50,7 +50,7 @@ async fn bindings_are_reviewed_before_they_apply_and_always_keep_one_default() -
     let url = gateway.url.clone();
     with_browser("bindings", |client| async move {
         let page = Page(&client);
-        sign_in(&page, &format!("{url}/runners/{RUNNER}"), ADMIN).await?;
+        sign_in(&page, &format!("{url}/managed-runners/{RUNNER}"), ADMIN).await?;
         page.text_containing("table.bindings", "internal-worker")
             .await?;
         let button = |label: &str| {
@@ -111,8 +111,8 @@ async fn bindings_are_reviewed_before_they_apply_and_always_keep_one_default() -
         );
         save_screenshot(&client, "bindings-review").await?;
 
-        // Someone changes the bindings through the API meanwhile: applying is refused
-        // and the edited list stays on screen.
+        // Someone changes the bindings through the API meanwhile: applying is refused,
+        // their change is shown, and mine is replayed on theirs.
         let runner = current(&http, &runner_url).await?;
         let mut aliased = runner["profileBindings"].clone();
         aliased[1]["profileName"] = json!("ci");
@@ -125,17 +125,51 @@ async fn bindings_are_reviewed_before_they_apply_and_always_keep_one_default() -
             .await?;
         anyhow::ensure!(changed.status().is_success(), "{}", changed.text().await?);
         page.button("Apply").await?.click().await?;
-        page.text_containing(".binding-manager .error-panel", "CWSANDBOX_STALE_ETAG")
+        let theirs = page
+            .text_containing(".conflict", "Someone changed this runner's bindings")
             .await?;
+        assert!(theirs.contains(r#"Update ci-ephemeral: alias "" → "ci""#), "{theirs}");
         page.text_containing("table.bindings", "gpu-workbench")
             .await?;
+        save_screenshot(&client, "bindings-conflict").await?;
+        page.button("Re-apply my change on theirs").await?.click().await?;
+        let review = page
+            .text_containing(".binding-review", "Attach gpu-workbench")
+            .await?;
+        assert!(review.contains("Detach agent-allowlist"), "{review}");
+        assert!(review.contains("Update ci: becomes the default"), "{review}");
+        page.button("Apply").await?.click().await?;
+        page.text_containing(".toast", "The bindings were applied")
+            .await?;
+        let after = current(&http, &runner_url).await?;
+        let bindings: Vec<(String, bool)> = after["profileBindings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                (
+                    b["profileName"].as_str().unwrap_or_default().to_owned(),
+                    b["isDefault"].as_bool().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            bindings,
+            [("ci".to_owned(), true), (String::new(), false), (String::new(), false)],
+            "their alias and my default and attach both hold: {after}"
+        );
         Ok(())
     })
     .await?;
 
     with_browser("bindings-user", |client| async move {
         let page = Page(&client);
-        sign_in(&page, &format!("{}/runners/{RUNNER}", gateway.url), USER).await?;
+        sign_in(
+            &page,
+            &format!("{}/managed-runners/{RUNNER}", gateway.url),
+            USER,
+        )
+        .await?;
         page.text_containing(".page", "can change a runner's profile bindings")
             .await?;
         let managers = client.find_all(Locator::Css(".binding-manager")).await?;

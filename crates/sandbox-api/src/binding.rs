@@ -128,6 +128,129 @@ pub fn diff_bindings(current: &[ProfileBinding], desired: &[ProfileBinding]) -> 
     diff
 }
 
+/// My edit of a binding list (`base` → `mine`) replayed on the list the server has
+/// now (`theirs`), for when someone else changed the runner meanwhile.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rebased {
+    pub bindings: Vec<ProfileBinding>,
+    /// Templates both edits changed differently; mine is kept for them.
+    pub both_changed: Vec<String>,
+}
+
+/// Replays what I attached, detached and updated on `theirs`, keeping everything else
+/// as they left it. The default is mine if I moved it, else theirs.
+pub fn rebase_bindings(
+    base: &[ProfileBinding],
+    mine: &[ProfileBinding],
+    theirs: &[ProfileBinding],
+) -> Rebased {
+    let mut bindings = theirs.to_vec();
+    let mut both_changed = Vec::new();
+    let position =
+        |list: &[ProfileBinding], id: &str| list.iter().position(|b| b.profile_template_id == id);
+    let BindingDiff {
+        attached,
+        detached,
+        updated,
+    } = diff_bindings(base, mine);
+    for gone in detached {
+        if let Some(i) = position(&bindings, &gone.profile_template_id) {
+            if !same_binding(&bindings[i], &gone) {
+                both_changed.push(gone.profile_template_id.clone());
+            }
+            bindings.remove(i);
+        }
+    }
+    let mine_changed = updated
+        .into_iter()
+        .map(|(before, after)| (Some(before), after))
+        .chain(attached.into_iter().map(|after| (None, after)));
+    for (before, after) in mine_changed {
+        match (position(&bindings, &after.profile_template_id), before) {
+            (Some(i), Some(before)) => {
+                // Field by field: what I changed is mine, the rest stays theirs.
+                let theirs = &mut bindings[i];
+                let alias = take_change(
+                    &before.profile_name,
+                    &after.profile_name,
+                    &mut theirs.profile_name,
+                );
+                let overrides = take_change(
+                    &before.overrides_json,
+                    &after.overrides_json,
+                    &mut theirs.overrides_json,
+                );
+                let clash = alias || overrides;
+                if clash {
+                    both_changed.push(after.profile_template_id.clone());
+                }
+            }
+            (Some(i), None) => {
+                if !same_binding(&bindings[i], &after) {
+                    both_changed.push(after.profile_template_id.clone());
+                }
+                bindings[i] = after;
+            }
+            (None, before) => {
+                if before.is_some() {
+                    both_changed.push(after.profile_template_id.clone());
+                }
+                bindings.push(after);
+            }
+        }
+    }
+    let default_of = |list: &[ProfileBinding]| {
+        list.iter()
+            .find(|b| b.is_default)
+            .map(|b| b.profile_template_id.clone())
+    };
+    let default = if default_of(mine) != default_of(base) {
+        default_of(mine)
+    } else {
+        default_of(theirs)
+    };
+    for binding in &mut bindings {
+        binding.is_default = Some(&binding.profile_template_id) == default.as_ref();
+    }
+    both_changed.sort();
+    both_changed.dedup();
+    Rebased {
+        bindings,
+        both_changed,
+    }
+}
+
+/// Sets `theirs` to `wanted` when I changed the field (`was` → `wanted`); true when
+/// they changed it too, to something else.
+fn take_change(was: &str, wanted: &str, theirs: &mut String) -> bool {
+    if was == wanted {
+        return false;
+    }
+    let clash = theirs != was && theirs != wanted;
+    *theirs = wanted.to_owned();
+    clash
+}
+
+/// `bindings` with the binding of template `from` swapped for template `to`, keeping
+/// its place, alias, default flag and overrides: one step of rolling out a new version
+/// of a profile.
+pub fn replace_template(
+    bindings: &[ProfileBinding],
+    from: &str,
+    to: &str,
+) -> Result<Vec<ProfileBinding>, String> {
+    if bindings.iter().any(|b| b.profile_template_id == to) {
+        return Err("the new version is already bound here".to_owned());
+    }
+    let mut replaced = bindings.to_vec();
+    let binding = replaced
+        .iter_mut()
+        .find(|b| b.profile_template_id == from)
+        .ok_or_else(|| "the profile to replace is no longer bound here".to_owned())?;
+    binding.profile_template_id = to.to_owned();
+    Ok(replaced)
+}
+
 /// Equal, comparing overrides as JSON values rather than text (key order and spacing
 /// do not count as a change).
 fn same_binding(a: &ProfileBinding, b: &ProfileBinding) -> bool {
@@ -267,5 +390,64 @@ mod tests {
         let mut b = a.clone();
         b.overrides_json = "{\n  \"runtimeClass\": \"gvisor\",\n  \"tags\": [\"x\"]\n}".into();
         assert!(diff_bindings(&[a], &[b]).is_empty());
+    }
+
+    #[test]
+    fn my_edit_is_replayed_on_theirs() {
+        let base = vec![binding("t1", "", true), binding("t2", "", false)];
+        // I detach t2 and alias t1; they attached t3 meanwhile.
+        let mine = vec![binding("t1", "main", true)];
+        let theirs = vec![
+            binding("t1", "", true),
+            binding("t2", "", false),
+            binding("t3", "", false),
+        ];
+        let rebased = rebase_bindings(&base, &mine, &theirs);
+        assert_eq!(
+            rebased.bindings,
+            [binding("t1", "main", true), binding("t3", "", false)]
+        );
+        assert!(rebased.both_changed.is_empty());
+    }
+
+    #[test]
+    fn the_default_is_mine_if_i_moved_it_else_theirs() {
+        let base = vec![binding("t1", "", true), binding("t2", "", false)];
+        let theirs_moved = vec![binding("t1", "", false), binding("t2", "", true)];
+        let mine_alias = vec![binding("t1", "a", true), binding("t2", "", false)];
+        let rebased = rebase_bindings(&base, &mine_alias, &theirs_moved);
+        assert_eq!(
+            rebased.bindings,
+            [binding("t1", "a", false), binding("t2", "", true)]
+        );
+        let mine_moved = theirs_moved.clone();
+        let theirs_alias = vec![binding("t1", "b", true), binding("t2", "", false)];
+        let rebased = rebase_bindings(&base, &mine_moved, &theirs_alias);
+        assert_eq!(
+            rebased.bindings,
+            [binding("t1", "b", false), binding("t2", "", true)]
+        );
+        assert!(rebased.both_changed.is_empty(), "different fields of t1");
+    }
+
+    #[test]
+    fn the_same_binding_changed_by_both_is_named() {
+        let base = vec![binding("t1", "", true)];
+        let mine = vec![binding("t1", "mine", true)];
+        let theirs = vec![binding("t1", "theirs", true)];
+        let rebased = rebase_bindings(&base, &mine, &theirs);
+        assert_eq!(rebased.bindings, mine);
+        assert_eq!(rebased.both_changed, ["t1"]);
+    }
+
+    #[test]
+    fn a_new_version_takes_the_old_ones_place() {
+        let bindings = vec![binding("t1", "agent", true), binding("t2", "", false)];
+        assert_eq!(
+            replace_template(&bindings, "t1", "t3").unwrap(),
+            [binding("t3", "agent", true), binding("t2", "", false)]
+        );
+        assert!(replace_template(&bindings, "t9", "t3").is_err());
+        assert!(replace_template(&bindings, "t1", "t2").is_err());
     }
 }

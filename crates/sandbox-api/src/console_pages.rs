@@ -1,6 +1,6 @@
 //! The console ships as more than one page (HTML file and wasm bundle), so that what a
 //! view does not use is not downloaded with it: the profile editor, with its YAML
-//! parser and Monaco, is its own page. This says which page serves a path: the gateway
+//! parser and Monaco, is its own page, and so is runner administration. This says which page serves a path: the gateway
 //! serves it for deep links, and the console makes links to another page full
 //! navigations. Local decision, kept here only.
 
@@ -11,6 +11,9 @@ pub enum ConsolePage {
     Main,
     /// `/profiles/new` and `/profiles/{id}`: the profile editor.
     ProfileEditor,
+    /// `/managed-runners…` and `/rollout`: creating, changing and deleting runners,
+    /// their bindings and overrides, and rolling out a new profile version.
+    RunnerAdmin,
 }
 
 impl ConsolePage {
@@ -21,6 +24,7 @@ impl ConsolePage {
             (Some("profiles"), Some(profile), None) if !profile.is_empty() => {
                 ConsolePage::ProfileEditor
             }
+            (Some("managed-runners" | "rollout"), _, _) => ConsolePage::RunnerAdmin,
             _ => ConsolePage::Main,
         }
     }
@@ -30,6 +34,7 @@ impl ConsolePage {
         match self {
             ConsolePage::Main => "index.html",
             ConsolePage::ProfileEditor => "profile-editor.html",
+            ConsolePage::RunnerAdmin => "runner-admin.html",
         }
     }
 }
@@ -56,6 +61,18 @@ mod tests {
             "/profiles/a/b",
         ] {
             assert_eq!(ConsolePage::for_path(path), ConsolePage::Main, "{path}");
+        }
+        for path in [
+            "/managed-runners",
+            "/managed-runners/new",
+            "/managed-runners/r1",
+            "/rollout",
+        ] {
+            assert_eq!(
+                ConsolePage::for_path(path),
+                ConsolePage::RunnerAdmin,
+                "{path}"
+            );
         }
         assert_eq!(
             ConsolePage::ProfileEditor.html_file(),

@@ -95,6 +95,44 @@ pub fn read_spec_json(json: &str, path: &FieldPath) -> (ProfileSpec, Vec<Violati
     (spec, reader.violations)
 }
 
+/// Reads a partial spec written in the YAML form (a binding's overrides as
+/// administrators write them), checked like `read_spec_json`; `Err` is a syntax error
+/// with its line.
+pub fn read_spec_yaml(
+    text: &str,
+    path: &FieldPath,
+) -> Result<(ProfileSpec, Vec<Violation>), String> {
+    let Some(value) = read_fragment(text)? else {
+        return Ok((ProfileSpec::default(), Vec::new()));
+    };
+    let mut reader = Reader::default();
+    let spec = reader
+        .object(&value, path)
+        .map(|map| read_spec(map, ProfileForm::Cli, path, &mut reader).to_api())
+        .unwrap_or_default();
+    Ok((spec, reader.violations))
+}
+
+/// A partial spec in the YAML form, as `read_spec_yaml` reads it; empty for an empty
+/// spec.
+pub fn write_spec_yaml(spec: &ProfileSpec) -> String {
+    let value = spec_value(spec);
+    if value.as_object().is_none_or(Map::is_empty) {
+        return String::new();
+    }
+    write_fragment(&value)
+}
+
+/// A spec in the YAML form as a JSON value (structured namespace, network and pod).
+pub fn spec_value(spec: &ProfileSpec) -> Value {
+    let template = ProfileTemplate {
+        spec: Some(spec.clone()),
+        ..ProfileTemplate::default()
+    };
+    let (document, _) = ProfileDocument::from_template(&template);
+    serde_json::to_value(document.spec).unwrap_or(Value::Null)
+}
+
 /// Which of the two shapes a text is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProfileForm {

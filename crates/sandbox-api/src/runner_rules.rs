@@ -257,6 +257,39 @@ impl RunnerField {
     }
 }
 
+/// The settings (every mutable field but the bindings and the runner-pod overrides,
+/// which have editors of their own) that differ between `before` and `after`: the
+/// update mask of a settings form.
+pub fn changed_settings(before: &Runner, after: &Runner) -> Vec<RunnerField> {
+    let identity = |r: &Runner| r.identity.clone().unwrap_or_default();
+    let spec = |r: &Runner| r.managed_spec.clone().unwrap_or_default();
+    let (b_identity, a_identity) = (identity(before), identity(after));
+    let (b_spec, a_spec) = (spec(before), spec(after));
+    [
+        (
+            RunnerField::DisplayName,
+            before.display_name != after.display_name,
+        ),
+        (RunnerField::Zone, b_identity.zone != a_identity.zone),
+        (
+            RunnerField::RunnerGroupId,
+            b_identity.runner_group_id != a_identity.runner_group_id,
+        ),
+        (
+            RunnerField::ReleaseChannel,
+            b_spec.release_channel != a_spec.release_channel,
+        ),
+        (
+            RunnerField::MaintenancePolicy,
+            b_spec.maintenance_policy.unwrap_or_default()
+                != a_spec.maintenance_policy.unwrap_or_default(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
+}
+
 /// Parses a runner `updateMask`; snake_case and camelCase paths are both accepted.
 pub fn parse_runner_update_mask(mask: &str) -> Result<Vec<RunnerField>, Violation> {
     let mut fields = Vec::new();
@@ -435,5 +468,34 @@ mod tests {
                 .contains("cannot be updated")
         );
         assert!(parse_runner_update_mask("").is_err());
+    }
+
+    #[test]
+    fn a_settings_form_sends_only_what_changed() {
+        let before = Runner {
+            display_name: "A".into(),
+            identity: Some(RunnerIdentity {
+                zone: "us-east-1".into(),
+                ..RunnerIdentity::default()
+            }),
+            ..Runner::default()
+        };
+        let mut after = before.clone();
+        assert!(changed_settings(&before, &after).is_empty());
+        after.display_name = "B".into();
+        after
+            .managed_spec
+            .get_or_insert_with(Default::default)
+            .maintenance_policy
+            .get_or_insert_with(Default::default)
+            .windows
+            .push(crate::runner::MaintenanceWindow {
+                cron: "0 3 * * sun".into(),
+                duration_seconds: 3600,
+            });
+        assert_eq!(
+            changed_settings(&before, &after),
+            [RunnerField::DisplayName, RunnerField::MaintenancePolicy]
+        );
     }
 }

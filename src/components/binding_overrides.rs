@@ -1,0 +1,198 @@
+//! One binding's overrides: a partial profile spec edited as fields (image, runtime
+//! class, resources) or as YAML in the profile's own YAML form, the two kept in step,
+//! and the binding's effective spec with each field the overrides change. The API
+//! carries overrides as a JSON string (`overridesJson`); nobody types or sees it.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use sandbox_api::field_path::FieldPath;
+use sandbox_api::overrides::{effective_problems, override_changes};
+use sandbox_api::profile::{ProfileSpec, ResourceDefaults};
+use sandbox_api::profile_document::{read_spec_json, read_spec_yaml, write_spec_yaml};
+use sandbox_api::runner::ProfileBinding;
+
+/// The overrides JSON of a partial spec; empty when it overrides nothing.
+fn encode(spec: &ProfileSpec) -> String {
+    if *spec == ProfileSpec::default() {
+        String::new()
+    } else {
+        serde_json::to_string(spec).unwrap_or_default()
+    }
+}
+
+/// The structured fields: label, and the spec's value in and out.
+type Accessor = fn(&mut ProfileSpec) -> &mut String;
+
+fn resources(spec: &mut ProfileSpec) -> &mut ResourceDefaults {
+    spec.resource_defaults.get_or_insert_with(Default::default)
+}
+
+const FIELDS: [(&str, &str, Accessor); 6] = [
+    ("image", "Container image", |s| &mut s.container_image),
+    ("runtime-class", "Runtime class", |s| &mut s.runtime_class),
+    ("cpu-request", "CPU request", |s| {
+        &mut resources(s).cpu_request
+    }),
+    ("memory-request", "Memory request", |s| {
+        &mut resources(s).memory_request
+    }),
+    ("cpu-limit", "CPU limit", |s| &mut resources(s).cpu_limit),
+    ("memory-limit", "Memory limit", |s| {
+        &mut resources(s).memory_limit
+    }),
+];
+
+#[component]
+pub fn BindingOverrides(
+    /// The binding's template ID.
+    id: String,
+    /// The profile's name, for labels.
+    profile: String,
+    profile_spec: ProfileSpec,
+    binding: Memo<ProfileBinding>,
+    draft: RwSignal<Vec<ProfileBinding>>,
+    unreadable_overrides: RwSignal<BTreeSet<String>>,
+) -> impl IntoView {
+    let spec = Memo::new(move |_| {
+        binding.with(|b| read_spec_json(&b.overrides_json, &FieldPath::root()).0)
+    });
+    let yaml = RwSignal::new(spec.with_untracked(write_spec_yaml));
+    let yaml_problems = RwSignal::new(Vec::<String>::new());
+    let store = {
+        let id = id.clone();
+        move |json: String| {
+            draft.update(|d| {
+                d.iter_mut()
+                    .filter(|b| b.profile_template_id == id)
+                    .for_each(|b| b.overrides_json = json.clone())
+            })
+        }
+    };
+    let mark_readable = {
+        let id = id.clone();
+        move |readable: bool| {
+            unreadable_overrides.update(|u| {
+                if readable {
+                    u.remove(&id);
+                } else {
+                    u.insert(id.clone());
+                }
+            })
+        }
+    };
+    let on_yaml = {
+        let (store, mark_readable) = (store.clone(), mark_readable.clone());
+        move |text: String| {
+            yaml.set(text.clone());
+            let problems = match read_spec_yaml(&text, &FieldPath::root()) {
+                Ok((parsed, violations)) if violations.is_empty() => {
+                    store(encode(&parsed));
+                    Vec::new()
+                }
+                Ok((_, violations)) => violations
+                    .into_iter()
+                    .map(|v| format!("{}: {}", v.field, v.message))
+                    .collect(),
+                Err(syntax) => vec![syntax],
+            };
+            mark_readable(problems.is_empty());
+            yaml_problems.set(problems);
+        }
+    };
+    let slug = id.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+    let fields = FIELDS
+        .into_iter()
+        .map(|(key, label, field)| {
+            let input_id = format!("override-{key}-{slug}");
+            let (store, mark_readable) = (store.clone(), mark_readable.clone());
+            let profile_value = field(&mut profile_spec.clone()).clone();
+            let placeholder = if profile_value.is_empty() {
+                "not set by the profile".to_owned()
+            } else {
+                format!("profile: {profile_value}")
+            };
+            view! {
+                <div class="field">
+                    <label for=input_id.clone()>{label}</label>
+                    <input
+                        id=input_id
+                        type="text"
+                        placeholder=placeholder
+                        prop:value=move || field(&mut spec.get()).clone()
+                        on:change=move |ev| {
+                            let mut next = spec.get_untracked();
+                            *field(&mut next) = event_target_value(&ev).trim().to_owned();
+                            if next.resource_defaults == Some(ResourceDefaults::default()) {
+                                next.resource_defaults = None;
+                            }
+                            // The fields write the text too, so both say the same.
+                            yaml.set(write_spec_yaml(&next));
+                            yaml_problems.set(Vec::new());
+                            mark_readable(true);
+                            store(encode(&next));
+                        }
+                    />
+                </div>
+            }
+        })
+        .collect_view();
+    let yaml_id = format!("override-yaml-{slug}");
+    let effective = move || {
+        let (effective, changes) = override_changes(&profile_spec, &spec.get());
+        let problems = effective_problems(&profile_spec, &effective);
+        let changes = if changes.is_empty() {
+            view! { <p class="hint">"The overrides change nothing: this binding runs the profile as it is."</p> }.into_any()
+        } else {
+            view! {
+                <table class="data-table override-changes">
+                    <caption>"What the overrides change"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Field"</th>
+                            <th scope="col">"Profile"</th>
+                            <th scope="col">"This binding"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {changes.into_iter().map(|c| view! {
+                            <tr>
+                                <th scope="row" class="name">{c.field}</th>
+                                <td>{c.profile.unwrap_or_else(|| "(not set)".to_owned())}</td>
+                                <td>{c.effective.unwrap_or_else(|| "(not set)".to_owned())}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        };
+        view! {
+            {changes}
+            {problems.into_iter().map(|v| view! { <p class="field-error">{format!("With these overrides, {}: {}", v.field, v.message)}</p> }).collect_view()}
+            <details class="effective-spec">
+                <summary>"Effective spec (profile and overrides)"</summary>
+                <pre>{write_spec_yaml(&effective)}</pre>
+            </details>
+        }
+    };
+    view! {
+        <div class="binding-overrides" role="group" aria-label=format!("Overrides for {profile}")>
+            <div class="form-grid">{fields}</div>
+            <div class="field">
+                <label for=yaml_id.clone()>"Overrides as YAML (any part of a profile's spec)"</label>
+                <textarea
+                    id=yaml_id
+                    class="code"
+                    rows="6"
+                    spellcheck="false"
+                    placeholder="runtime_class: gvisor\nnode_selector:\n  pool: fast"
+                    prop:value=yaml
+                    on:input=move |ev| on_yaml(event_target_value(&ev))
+                ></textarea>
+                {move || yaml_problems.get().into_iter().map(|p| view! { <p class="field-error">{p}</p> }).collect_view()}
+            </div>
+            {effective}
+        </div>
+    }
+}

@@ -1,0 +1,297 @@
+//! Runner administration: every managed runner with its zone, cluster, release
+//! channel, install and connection status, revision and bound profiles, following
+//! installs and rollouts live. Zone and connection filters live in the URL. A failed
+//! install shows its error and remediation hints in the list itself.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use sandbox_api::binding::effective_name;
+use sandbox_api::format::format_enum;
+use sandbox_api::runner::{Runner, RunnerConnectionStatus, RunnerInstallStatus};
+
+use crate::api::{ManagedRunnerQuery, use_api};
+use crate::components::admin_only::AdminOnly;
+use crate::components::error_panel::ErrorPanel;
+use crate::connectivity::use_connectivity;
+use crate::embed::Embedding;
+use crate::query::link;
+
+/// How often the list looks again: installs and rollouts move in seconds.
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+const PATH: &str = "/managed-runners";
+
+#[component]
+pub fn ManagedRunnersPage() -> impl IntoView {
+    let api = use_api();
+    let connectivity = use_connectivity();
+    let embedded = expect_context::<Embedding>().embedded;
+    let navigate = use_navigate();
+    let url = use_query_map();
+    let query = Memo::new(move |_| {
+        url.with(|q| ManagedRunnerQuery {
+            zone: q.get("zone").unwrap_or_default(),
+            connection_status: q
+                .get("connection")
+                .map(|c| format!("RUNNER_CONNECTION_STATUS_{}", c.to_uppercase()))
+                .unwrap_or_default(),
+        })
+    });
+    let refreshes = RwSignal::new(0u64);
+    let timer = set_interval_with_handle(move || refreshes.update(|n| *n += 1), REFRESH_EVERY).ok();
+    on_cleanup(move || {
+        if let Some(timer) = timer {
+            timer.clear();
+        }
+    });
+    let runners = {
+        let api = api.clone();
+        LocalResource::new(move || {
+            refreshes.track();
+            connectivity.recoveries();
+            let (api, query) = (api.clone(), query.get());
+            async move { api.query_managed_runners(&query).await }
+        })
+    };
+    let templates = LocalResource::new(move || {
+        let api = api.clone();
+        async move {
+            api.list_profile_templates()
+                .await
+                .map(|all| {
+                    all.into_iter()
+                        .map(|t| (t.id, t.display_name))
+                        .collect::<HashMap<_, _>>()
+                })
+                .unwrap_or_default()
+        }
+    });
+    // Zones seen so far, to offer in the filter.
+    let zones = RwSignal::new(BTreeSet::<String>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = runners.get() {
+            zones.update(|z| {
+                z.extend(
+                    list.iter()
+                        .filter_map(|r| r.identity.as_ref().map(|i| i.zone.clone()))
+                        .filter(|zone| !zone.is_empty()),
+                )
+            });
+        }
+    });
+    let set_filter = move |key: &'static str, value: String| {
+        let mut pairs: Vec<(&str, String)> = url.with_untracked(|q| {
+            vec![
+                ("zone", q.get("zone").unwrap_or_default()),
+                ("connection", q.get("connection").unwrap_or_default()),
+            ]
+        });
+        for pair in &mut pairs {
+            if pair.0 == key {
+                pair.1 = value.clone();
+            }
+        }
+        navigate(
+            &link(PATH, &pairs, embedded),
+            leptos_router::NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let set_zone = set_filter.clone();
+    view! {
+        <section class="page" aria-labelledby="managed-heading">
+            <header class="page-header">
+                <h1 id="managed-heading">"Managed runners"</h1>
+                <div class="header-actions">
+                    <AdminOnly what="create runners or roll out profiles">
+                        <A href="/rollout" attr:class="button">"Roll out a profile version"</A>
+                        <A href="/managed-runners/new" attr:class="button primary">"New runner"</A>
+                    </AdminOnly>
+                </div>
+            </header>
+            <div class="filters" role="search" aria-label="Filter runners">
+                <div class="field">
+                    <label for="filter-zone">"Zone"</label>
+                    <select id="filter-zone" prop:value=move || url.with(|q| q.get("zone").unwrap_or_default()) on:change=move |ev| set_zone("zone", event_target_value(&ev))>
+                        <option value="">"Any zone"</option>
+                        {move || {
+                            let mut all = zones.get();
+                            all.extend(url.with(|q| q.get("zone")).filter(|z| !z.is_empty()));
+                            all.into_iter().map(|zone| view! { <option value=zone.clone()>{zone.clone()}</option> }).collect_view()
+                        }}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="filter-connection">"Connection"</label>
+                    <select id="filter-connection" prop:value=move || url.with(|q| q.get("connection").unwrap_or_default()) on:change=move |ev| set_filter("connection", event_target_value(&ev))>
+                        <option value="">"Any"</option>
+                        <option value="connected">"Connected"</option>
+                        <option value="disconnected">"Disconnected"</option>
+                    </select>
+                </div>
+            </div>
+            {move || match runners.get() {
+                None => view! { <p class="loading" role="status">"Loading runners…"</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel title="Could not load the managed runners" error /> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
+                    <div class="empty-state">
+                        <p class="empty-title">"No runner matches"</p>
+                        <p class="hint">"Change the filters, or create a runner."</p>
+                    </div>
+                }
+                .into_any(),
+                Some(Ok(list)) => {
+                    let names = templates.get().unwrap_or_default();
+                    view! { <RunnerRows list names /> }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RunnerRows(list: Vec<Runner>, names: HashMap<String, String>) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="data-table managed-runners">
+                <thead>
+                    <tr>
+                        <th scope="col">"Runner"</th>
+                        <th scope="col">"Zone"</th>
+                        <th scope="col">"Cluster"</th>
+                        <th scope="col">"Channel"</th>
+                        <th scope="col">"Install"</th>
+                        <th scope="col">"Connection"</th>
+                        <th scope="col">"Revision"</th>
+                        <th scope="col">"Bound profiles"</th>
+                    </tr>
+                </thead>
+                {list.into_iter().map(|runner| view! { <RunnerRow runner names=names.clone() /> }).collect_view()}
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn RunnerRow(runner: Runner, names: HashMap<String, String>) -> impl IntoView {
+    let identity = runner.identity.clone().unwrap_or_default();
+    let id = identity.runner_id.clone();
+    let cluster = if identity.cluster_id.is_empty() {
+        identity.cluster_name.clone()
+    } else {
+        identity.cluster_id.clone()
+    };
+    let channel = runner
+        .managed_spec
+        .as_ref()
+        .map(|s| format_enum(s.release_channel.as_str(), "RELEASE_CHANNEL_"))
+        .unwrap_or_default();
+    let connected = runner.connection_status == RunnerConnectionStatus::Connected;
+    let connection = format_enum(
+        runner.connection_status.as_str(),
+        "RUNNER_CONNECTION_STATUS_",
+    );
+    let revision = if runner.rollout_in_progress {
+        format!(
+            "{} → {} (rolling out)",
+            runner.active_revision, runner.target_revision
+        )
+    } else {
+        runner.active_revision.to_string()
+    };
+    let profiles: Vec<String> = runner
+        .profile_bindings
+        .iter()
+        .map(|b| {
+            let name = effective_name(
+                b,
+                names
+                    .get(&b.profile_template_id)
+                    .map_or(&b.profile_template_id, |n| n),
+            );
+            if b.is_default {
+                format!("{name} (default)")
+            } else {
+                name
+            }
+        })
+        .collect();
+    let install_error = runner.install_error.clone();
+    let shown_id = id.clone();
+    let title = (!runner.display_name.is_empty() && runner.display_name != id)
+        .then(|| runner.display_name.clone());
+    view! {
+        <tbody class="managed-runner">
+            <tr>
+                <th scope="row" class="name">
+                    <A href=format!("/managed-runners/{id}")>{shown_id}</A>
+                    {title.map(|title| view! { <span class="hint">" " {title}</span> })}
+                </th>
+                <td>{identity.zone}</td>
+                <td>{cluster}</td>
+                <td>{channel}</td>
+                <td><InstallProgress status=runner.install_status /></td>
+                <td><span class=if connected { "status ok" } else { "status bad" }>{connection}</span></td>
+                <td>
+                    {revision}
+                    {runner.update_available.then(|| view! { " " <span class="badge warning">"update available"</span> })}
+                </td>
+                <td>{profiles.join(", ")}</td>
+            </tr>
+            {install_error.map(|error| view! {
+                <tr class="install-error-row">
+                    <td colspan="8">
+                        <div class="error-panel" role="alert">
+                            <p class="error-title">{format!("The install of {id} failed")}</p>
+                            <p class="error-message">{error.message}</p>
+                            <p class="error-reason">"Reason: " <code>{error.reason}</code></p>
+                            <ul class="violations" aria-label="How to fix it">
+                                {error.remediation_hints.into_iter().map(|hint| view! { <li>{hint}</li> }).collect_view()}
+                            </ul>
+                        </div>
+                    </td>
+                </tr>
+            })}
+        </tbody>
+    }
+}
+
+/// Where an install is: pending, provisioning, ready, as steps; or failed, deleting.
+#[component]
+pub fn InstallProgress(status: RunnerInstallStatus) -> impl IntoView {
+    const STEPS: [(RunnerInstallStatus, &str); 3] = [
+        (RunnerInstallStatus::Pending, "Pending"),
+        (RunnerInstallStatus::Provisioning, "Provisioning"),
+        (RunnerInstallStatus::Ready, "Ready"),
+    ];
+    let Some(reached) = STEPS.iter().position(|(s, _)| *s == status) else {
+        let text = format_enum(status.as_str(), "RUNNER_INSTALL_STATUS_");
+        let class = if status == RunnerInstallStatus::Failed {
+            "status bad"
+        } else {
+            "status pending"
+        };
+        return view! { <span class=class>{text}</span> }.into_any();
+    };
+    view! {
+        <ol class="install-steps" aria-label=format!("Install: {}", STEPS[reached].1)>
+            {STEPS.iter().enumerate().map(|(i, (_, label))| {
+                let class = match i.cmp(&reached) {
+                    std::cmp::Ordering::Less => "done",
+                    std::cmp::Ordering::Equal => "current",
+                    std::cmp::Ordering::Greater => "todo",
+                };
+                let current = (i == reached).then_some("step");
+                view! { <li class=class aria-current=current>{*label}</li> }
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
+}
