@@ -468,3 +468,24 @@ async fn the_runner_list_filters_by_zone_and_connection() {
         ["r2"]
     );
 }
+
+#[tokio::test]
+async fn overrides_that_break_a_rule_are_refused_at_their_field() {
+    let gateway = gateway(&[]).await;
+    let template = create_template(&gateway, ADMIN, profile("limited", json!({}))).await;
+    let overrides = json!({"resourceDefaults": {"cpuRequest": "2", "cpuLimit": "1"}}).to_string();
+    let refused = create_runner(
+        &gateway,
+        ADMIN,
+        "r",
+        json!([{"profileTemplateId": template, "isDefault": true, "overridesJson": overrides}]),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(
+        refused.violation_fields(),
+        ["runner.profile_bindings[0].overrides_json.resource_defaults.cpuRequest"]
+    );
+    let missing = get(&gateway, "/v1beta2/sandbox/managed-runners/r", ADMIN).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "nothing was stored");
+}

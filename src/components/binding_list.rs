@@ -6,10 +6,7 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use sandbox_api::field_path::FieldPath;
-use sandbox_api::overrides::{effective_problems, override_changes};
 use sandbox_api::profile::ProfileTemplate;
-use sandbox_api::profile_document::read_spec_json;
 use sandbox_api::runner::ProfileBinding;
 
 use crate::components::binding_overrides::BindingOverrides;
@@ -25,29 +22,6 @@ pub fn template_name(templates: Templates, id: &str) -> String {
             .find(|t| t.id == id)
             .map_or_else(|| id.to_owned(), |t| t.display_name.clone())
     })
-}
-
-/// What the bindings' overrides break in their effective specs (a request the
-/// overrides raise above the profile's limit), one line each, naming the profile.
-pub fn effective_spec_problems(bindings: &[ProfileBinding], templates: Templates) -> Vec<String> {
-    bindings
-        .iter()
-        .filter(|b| !b.overrides_json.trim().is_empty())
-        .flat_map(|b| {
-            let profile = templates.with_value(|all| {
-                all.iter()
-                    .find(|t| t.id == b.profile_template_id)
-                    .and_then(|t| t.spec.clone())
-                    .unwrap_or_default()
-            });
-            let (overrides, _) = read_spec_json(&b.overrides_json, &FieldPath::root());
-            let (effective, _) = override_changes(&profile, &overrides);
-            let name = template_name(templates, &b.profile_template_id);
-            effective_problems(&profile, &effective)
-                .into_iter()
-                .map(move |v| format!("{name} with its overrides: {}: {}", v.field, v.message))
-        })
-        .collect()
 }
 
 #[component]

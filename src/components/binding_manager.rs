@@ -17,9 +17,7 @@ use sandbox_api::profile::ProfileTemplate;
 use sandbox_api::runner::{ProfileBinding, Runner};
 
 use crate::api::{ApiError, use_api};
-use crate::components::binding_list::{
-    BindingList, Templates, effective_spec_problems, template_name,
-};
+use crate::components::binding_list::{BindingList, Templates, template_name};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::toasts::use_toasts;
 
@@ -163,7 +161,6 @@ fn BindingEditor(
             .map(|v| v.message)
             .collect()
         });
-        problems.extend(draft.with(|d| effective_spec_problems(d, templates)));
         problems.extend(unreadable_overrides.get().iter().map(|id| {
             format!(
                 "The overrides of {} do not read yet",

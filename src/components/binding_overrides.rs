@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use sandbox_api::field_path::FieldPath;
-use sandbox_api::overrides::{effective_problems, override_changes};
+use sandbox_api::overrides::override_changes;
 use sandbox_api::profile::{ProfileSpec, ResourceDefaults};
 use sandbox_api::profile_document::{read_spec_json, read_spec_yaml, write_spec_yaml};
 use sandbox_api::runner::ProfileBinding;
@@ -140,7 +140,6 @@ pub fn BindingOverrides(
     let yaml_id = format!("override-yaml-{slug}");
     let effective = move || {
         let (effective, changes) = override_changes(&profile_spec, &spec.get());
-        let problems = effective_problems(&profile_spec, &effective);
         let changes = if changes.is_empty() {
             view! { <p class="hint">"The overrides change nothing: this binding runs the profile as it is."</p> }.into_any()
         } else {
@@ -169,7 +168,6 @@ pub fn BindingOverrides(
         };
         view! {
             {changes}
-            {problems.into_iter().map(|v| view! { <p class="field-error">{format!("With these overrides, {}: {}", v.field, v.message)}</p> }).collect_view()}
             <details class="effective-spec">
                 <summary>"Effective spec (profile and overrides)"</summary>
                 <pre>{write_spec_yaml(&effective)}</pre>

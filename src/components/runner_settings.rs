@@ -84,7 +84,11 @@ pub fn RunnerTextField(
                 prop:value=move || field(&mut runner.get()).clone()
                 on:input=move |ev| {
                     let value = event_target_value(&ev);
-                    runner.update(|r| *field(r) = value.trim().to_owned());
+                    runner.update(|r| *field(r) = value);
+                }
+                on:change=move |ev| {
+                    let value = event_target_value(&ev).trim().to_owned();
+                    runner.update(|r| *field(r) = value);
                 }
             />
             {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
@@ -205,10 +209,16 @@ fn WindowRow(runner: RwSignal<Runner>, index: usize, problems: FieldProblems) ->
         <div class="form-row window" role="group" aria-label=format!("Window {}", index + 1)>
             <div class="field">
                 <label for=cron_id.clone()>"Starts (cron)"</label>
-                <input id=cron_id type="text" class="code" prop:value=move || window.get().cron on:input=move |ev| {
-                    let cron = event_target_value(&ev);
-                    edit(&|w| w.cron = cron.trim().to_owned());
-                } />
+                <input id=cron_id type="text" class="code" prop:value=move || window.get().cron
+                    on:input=move |ev| {
+                        let cron = event_target_value(&ev);
+                        edit(&|w| w.cron = cron.clone());
+                    }
+                    on:change=move |ev| {
+                        let cron = event_target_value(&ev).trim().to_owned();
+                        edit(&|w| w.cron = cron.clone());
+                    }
+                />
                 {problems.at(cron_path)}
             </div>
             <div class="field">

@@ -15,7 +15,7 @@ use sandbox_api::runner_rules::validate_new_runner;
 
 use crate::api::{ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
-use crate::components::binding_list::{BindingList, Templates, effective_spec_problems};
+use crate::components::binding_list::{BindingList, Templates};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::runner_settings::{FieldProblems, RunnerSettings, identity};
 use crate::components::toasts::use_toasts;
@@ -143,12 +143,6 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
             .into_iter()
             .map(|v| (v.field, v.message))
             .collect();
-        problems.extend(
-            bindings
-                .with(|b| effective_spec_problems(b, templates))
-                .into_iter()
-                .map(|p| ("runner.profile_bindings".to_owned(), p)),
-        );
         problems.extend(unreadable_overrides.get().into_iter().map(|id| {
             (
                 "runner.profile_bindings".to_owned(),
@@ -224,7 +218,7 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
                 <div class="form-grid">
                     <div class="field">
                         <label for="runner-id">"Runner ID"</label>
-                        <input id="runner-id" type="text" prop:value=runner_id on:input=move |ev| runner_id.set(event_target_value(&ev).trim().to_owned()) />
+                        <input id="runner-id" type="text" prop:value=runner_id on:input=move |ev| runner_id.set(event_target_value(&ev)) on:change=move |ev| runner_id.set(event_target_value(&ev).trim().to_owned()) />
                         <p class="hint">"Lowercase letters, digits and '-'; unique in your organization; cannot change later."</p>
                         {problems.at("runner_id")}
                     </div>
@@ -235,7 +229,7 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
                             <label><input type="radio" name="cluster-kind" prop:checked=move || by_name.get() on:change=move |_| by_name.set(true) />" By name"</label>
                         </div>
                         <label class="visually-hidden" for="runner-cluster">{move || if by_name.get() { "Cluster name" } else { "Cluster ID" }}</label>
-                        <input id="runner-cluster" type="text" prop:value=cluster on:input=move |ev| cluster.set(event_target_value(&ev).trim().to_owned()) />
+                        <input id="runner-cluster" type="text" prop:value=cluster on:input=move |ev| cluster.set(event_target_value(&ev)) on:change=move |ev| cluster.set(event_target_value(&ev).trim().to_owned()) />
                         {problems.only("runner.identity")}
                     </div>
                 </div>

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
 use sandbox_e2e::demo::{ADMIN, demo_gateway, sign_in};
@@ -53,10 +54,15 @@ async fn change_rows(page: &Page<'_>) -> anyhow::Result<Vec<String>> {
     Ok(serde_json::from_value(rows)?)
 }
 
-/// Types `text` into the field labelled `label`, replacing what it holds.
+/// Types `text` into the field labelled `label`, replacing what it holds the way a
+/// person does (select all, delete, type), so that every keystroke is an input event.
 async fn fill(page: &Page<'_>, label: &str, text: &str) -> anyhow::Result<()> {
     let field = page.field(label).await?;
-    field.clear().await?;
+    let select_all = format!("{}a", char::from(Key::Control));
+    field.send_keys(&select_all).await?;
+    field
+        .send_keys(&char::from(Key::Backspace).to_string())
+        .await?;
     field.send_keys(text).await?;
     Ok(())
 }
@@ -287,6 +293,10 @@ async fn overrides_round_trip_and_the_effective_spec_says_what_they_change() -> 
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let profile_memory = template["spec"]["resourceDefaults"]["memoryRequest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     with_browser("binding-overrides", |client| async move {
         let page = Page(&client);
         sign_in(&page, &format!("{base}/managed-runners/cpu-west"), ADMIN).await?;
@@ -308,6 +318,11 @@ async fn overrides_round_trip_and_the_effective_spec_says_what_they_change() -> 
         let expected_before = if profile_cpu.is_empty() { "(not set)" } else { &profile_cpu };
         let rows = change_rows(&page).await?;
         assert!(rows.contains(&format!("resource_defaults.cpuRequest|{expected_before}|3")), "{rows:?}");
+        // The overrides replace the profile's resources whole: what they leave out is
+        // unset, and said.
+        if !profile_memory.is_empty() {
+            assert!(rows.contains(&format!("resource_defaults.memoryRequest|{profile_memory}|(not set)")), "{rows:?}");
+        }
         // The YAML writes the fields.
         let yaml = page.field(yaml_label).await?;
         yaml.clear().await?;
@@ -444,5 +459,52 @@ async fn a_profile_version_rolls_out_runner_by_runner() -> anyhow::Result<()> {
             .any(|b| b["profileTemplateId"] == v2.as_str());
         assert_eq!(has_v2, expected, "{runner}: {body}");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn settings_are_saved_with_only_what_changed() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let http = reqwest::Client::new();
+    let base = gateway.url.clone();
+    let runner_url = format!("{base}/v1beta2/sandbox/managed-runners/arm-central");
+    let (_, before) = api_get(&http, &runner_url).await?;
+    let url = base.clone();
+    with_browser("runner-settings", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{url}/managed-runners/arm-central"), ADMIN).await?;
+        let save = page.button("Save settings").await?;
+        assert!(!save.is_enabled().await?, "nothing changed yet");
+        fill(&page, "Display name", "Arm pool").await?;
+        choose(&client, "runner-channel", "Rapid (newer releases sooner)").await?;
+        fill(&page, "Zone", "").await?;
+        page.text_containing(
+            ".runner-form .field-error",
+            "runner.identity.zone is required",
+        )
+        .await?;
+        assert!(!page.button("Save settings").await?.is_enabled().await?);
+        fill(&page, "Zone", "us-central-02b").await?;
+        page.button("Save settings").await?.click().await?;
+        page.text_containing(".toast", "The settings were saved")
+            .await?;
+        Ok(())
+    })
+    .await?;
+    let (_, after) = api_get(&http, &runner_url).await?;
+    assert_eq!(after["displayName"], "Arm pool");
+    assert_eq!(after["identity"]["zone"], "us-central-02b");
+    assert_eq!(
+        after["managedSpec"]["releaseChannel"],
+        "RELEASE_CHANNEL_RAPID"
+    );
+    assert_eq!(
+        after["profileBindings"], before["profileBindings"],
+        "bindings untouched"
+    );
+    assert_eq!(
+        after["identity"]["clusterName"],
+        before["identity"]["clusterName"]
+    );
     Ok(())
 }

@@ -6,9 +6,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::layering::{Layers, effective_spec};
-use crate::profile::{ProfileSpec, ProfileTemplate};
-use crate::profile_document::{ProfileDocument, spec_value};
-use crate::violation::Violation;
+use crate::profile::ProfileSpec;
+use crate::profile_document::spec_value;
 
 /// One field an override changes, named by its YAML-form path
 /// (`container_image`, `resource_defaults.cpuRequest`, `node_selector.pool`).
@@ -52,30 +51,6 @@ pub fn override_changes(
         })
         .collect();
     (effective.spec, changes)
-}
-
-/// The rules the effective spec breaks that the profile alone does not (a CPU request
-/// from the overrides above the profile's limit), with YAML-form field paths.
-pub fn effective_problems(profile: &ProfileSpec, effective: &ProfileSpec) -> Vec<Violation> {
-    let problems = |spec: &ProfileSpec| {
-        let template = ProfileTemplate {
-            spec: Some(spec.clone()),
-            ..ProfileTemplate::default()
-        };
-        ProfileDocument::from_template(&template)
-            .1
-            .into_iter()
-            .filter_map(|mut v| {
-                v.field = v.field.strip_prefix("spec.")?.to_owned();
-                Some(v)
-            })
-            .collect::<Vec<_>>()
-    };
-    let already = problems(profile);
-    problems(effective)
-        .into_iter()
-        .filter(|v| !already.contains(v))
-        .collect()
 }
 
 /// The value at `field` (`key` or `key.subkey`) as text: strings as they are, anything
@@ -149,19 +124,6 @@ mod tests {
             profile: Some("4Gi".into()),
             effective: None,
         }));
-    }
-
-    #[test]
-    fn only_problems_the_overrides_bring_are_reported() {
-        let profile = spec(
-            r#"{"containerImage": "python:3.12", "resourceDefaults": {"cpuRequest": "1", "cpuLimit": "2"}}"#,
-        );
-        assert!(effective_problems(&profile, &profile).is_empty());
-        let overrides = spec(r#"{"resourceDefaults": {"cpuRequest": "4", "cpuLimit": "2"}}"#);
-        let (effective, _) = override_changes(&profile, &overrides);
-        let problems = effective_problems(&profile, &effective);
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].field, "resource_defaults.cpuRequest");
     }
 
     #[test]
