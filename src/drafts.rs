@@ -22,3 +22,14 @@ pub fn discard(key: &str) {
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
+
+/// The value saved under `key` as JSON, if any and still readable.
+pub fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    load(key).and_then(|text| serde_json::from_str(&text).ok())
+}
+
+pub fn save_json<T: serde::Serialize>(key: &str, value: &T) {
+    if let Ok(text) = serde_json::to_string(value) {
+        save(key, &text);
+    }
+}

@@ -15,11 +15,13 @@ use sandbox_api::binding::{
 use sandbox_api::field_path::FieldPath;
 use sandbox_api::profile::ProfileTemplate;
 use sandbox_api::runner::{ProfileBinding, Runner};
+use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, use_api};
 use crate::components::binding_list::{BindingList, Templates, template_name};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::toasts::use_toasts;
+use crate::drafts;
 
 #[component]
 pub fn BindingManager(
@@ -108,10 +110,22 @@ fn DiffList(lines: Vec<(&'static str, String)>, #[prop(into)] label: String) -> 
 }
 
 /// The runner as the server had it when the change I am making started.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 struct Base {
     bindings: Vec<ProfileBinding>,
     etag: String,
+}
+
+/// An unapplied edit, kept across reloads with the version it started from, so that
+/// applying it after a reload still meets any change made meanwhile.
+#[derive(Serialize, Deserialize)]
+struct Draft {
+    base: Base,
+    bindings: Vec<ProfileBinding>,
+}
+
+fn draft_key(runner_id: &str) -> String {
+    format!("bindings:{runner_id}")
 }
 
 /// Someone else's change, found when mine was refused.
@@ -135,11 +149,28 @@ fn BindingEditor(
         .as_ref()
         .map(|i| i.runner_id.clone())
         .unwrap_or_default();
-    let base = RwSignal::new(Base {
-        bindings: runner.profile_bindings.clone(),
-        etag: runner.etag.clone(),
+    let key = draft_key(&runner_id);
+    let saved = drafts::load_json::<Draft>(&key);
+    let restored = saved.is_some();
+    let (base, draft) = match saved {
+        Some(Draft { base, bindings }) => (base, bindings),
+        None => (
+            Base {
+                bindings: runner.profile_bindings.clone(),
+                etag: runner.etag.clone(),
+            },
+            runner.profile_bindings.clone(),
+        ),
+    };
+    let (base, draft) = (RwSignal::new(base), RwSignal::new(draft));
+    Effect::new(move |_| {
+        let (base, bindings) = (base.get(), draft.get());
+        if base.bindings == bindings {
+            drafts::discard(&key);
+        } else {
+            drafts::save_json(&key, &Draft { base, bindings });
+        }
     });
-    let draft = RwSignal::new(runner.profile_bindings.clone());
     let unreadable_overrides = RwSignal::new(BTreeSet::<String>::new());
     let reviewing = RwSignal::new(false);
     let conflict = RwSignal::new(None::<Conflict>);
@@ -260,6 +291,7 @@ fn BindingEditor(
     };
 
     view! {
+        {restored.then(|| view! { <p class="hint warning" role="status">"Your unapplied changes from before the reload are back."</p> })}
         <BindingList draft templates unreadable_overrides />
         {move || {
             let problems = problems.get();

@@ -16,6 +16,7 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::installation::Installation;
 use crate::components::runner_settings::{FieldProblems, RunnerSettings};
 use crate::components::toasts::use_toasts;
+use crate::drafts;
 use crate::embed::Embedding;
 use crate::query::{link, rel_for};
 use crate::sleep::sleep;
@@ -75,7 +76,25 @@ fn SettingsCard(runner: Runner, on_saved: Callback<()>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let original = StoredValue::new(runner.clone());
-    let draft = RwSignal::new(runner);
+    // An unsaved edit survives a reload while the runner has not changed since.
+    let key = format!(
+        "settings:{}",
+        runner
+            .identity
+            .as_ref()
+            .map_or("", |i| i.runner_id.as_str())
+    );
+    let restored = drafts::load_json::<Runner>(&key).filter(|saved| saved.etag == runner.etag);
+    let draft = RwSignal::new(restored.unwrap_or(runner));
+    let changed =
+        Memo::new(move |_| draft.with(|d| original.with_value(|o| changed_settings(o, d))));
+    Effect::new(move |_| {
+        if changed.with(Vec::is_empty) {
+            drafts::discard(&key);
+        } else {
+            drafts::save_json(&key, &draft.get());
+        }
+    });
     let changed =
         Memo::new(move |_| draft.with(|d| original.with_value(|o| changed_settings(o, d))));
     let rule_problems = Memo::new(move |_| {

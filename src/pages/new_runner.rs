@@ -50,12 +50,10 @@ pub fn NewRunnerPage() -> impl IntoView {
 
 /// The saved draft, or a new request on the stable channel.
 fn restore_draft() -> CreateRunnerRequest {
-    drafts::load(DRAFT_KEY)
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| CreateRunnerRequest {
-            runner: fresh_runner(),
-            ..CreateRunnerRequest::default()
-        })
+    drafts::load_json(DRAFT_KEY).unwrap_or_else(|| CreateRunnerRequest {
+        runner: fresh_runner(),
+        ..CreateRunnerRequest::default()
+    })
 }
 
 fn fresh_runner() -> Runner {
@@ -117,11 +115,7 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
             runner,
         }
     });
-    Effect::new(move |_| {
-        if let Ok(text) = serde_json::to_string(&request.get()) {
-            drafts::save(DRAFT_KEY, &text);
-        }
-    });
+    Effect::new(move |_| drafts::save_json(DRAFT_KEY, &request.get()));
     let create = Action::new_local(move |request: &CreateRunnerRequest| {
         let (api, request) = (api.clone(), request.clone());
         async move { api.create_managed_runner(&request).await }

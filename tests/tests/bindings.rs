@@ -60,6 +60,12 @@ async fn bindings_are_reviewed_before_they_apply_and_always_keep_one_default() -
         };
         // Removing a binding shows as a detach before anything is sent.
         button("Remove internal-worker").await?.click().await?;
+        // An unapplied edit survives a reload.
+        client.refresh().await?;
+        page.text_containing(".binding-manager", "Your unapplied changes from before the reload are back")
+            .await?;
+        let table = page.text_containing("table.bindings", "ci-ephemeral").await?;
+        assert!(!table.contains("internal-worker"), "{table}");
         page.button("Review changes").await?.click().await?;
         page.text_containing(".binding-review", "Detach internal-worker")
             .await?;
