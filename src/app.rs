@@ -52,9 +52,9 @@ pub fn App(config: ConsoleConfig, page: ConsolePage, children: Children) -> impl
     children()
 }
 
-/// The main page's views.
+/// The discovery page's views.
 #[component]
-pub fn MainRoutes() -> impl IntoView {
+pub fn DiscoveryRoutes() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=NotFound>
@@ -64,26 +64,40 @@ pub fn MainRoutes() -> impl IntoView {
                     <Route path=path!("runners") view=RunnersPage />
                     <Route path=path!("runners/:runner") view=RunnerDetailPage />
                     <Route path=path!("availability") view=AvailabilityPage />
-                    <Route path=path!("profiles") view=ProfilesPage />
-                    <Route path=path!("sandboxes") view=SandboxesPage />
-                    <Route path=path!("sandboxes/new") view=LaunchPage />
-                    <Route path=path!("sandboxes/:sandbox") view=SandboxDetailPage />
                 </ParentRoute>
             </Routes>
         </Router>
     }
 }
 
-/// The profile editor page's views (and sign-in, which any page may need).
+/// The profiles page's views (and sign-in, which any page may need).
 #[component]
-pub fn ProfileEditorRoutes() -> impl IntoView {
+pub fn ProfilesRoutes() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <ParentRoute path=path!("") view=SignedInShell>
+                    <Route path=path!("profiles") view=ProfilesPage />
                     <Route path=path!("profiles/new") view=ProfileEditorPage />
                     <Route path=path!("profiles/:profile") view=ProfileEditorPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The sandboxes page's views.
+#[component]
+pub fn SandboxesRoutes() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <ParentRoute path=path!("") view=SignedInShell>
+                    <Route path=path!("sandboxes") view=SandboxesPage />
+                    <Route path=path!("sandboxes/new") view=LaunchPage />
+                    <Route path=path!("sandboxes/:sandbox") view=SandboxDetailPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -19,7 +19,7 @@ mod sleep;
 mod virtual_window;
 mod wrapped_rows;
 
-pub use app::{MainRoutes, ProfileEditorRoutes, RunnerAdminRoutes};
+pub use app::{DiscoveryRoutes, ProfilesRoutes, RunnerAdminRoutes, SandboxesRoutes};
 use leptos::prelude::*;
 pub use sandbox_api::console_pages::ConsolePage;
 

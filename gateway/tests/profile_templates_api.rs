@@ -296,7 +296,7 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
     )
     .unwrap();
     std::fs::write(
-        dist.path().join("profile-editor.html"),
+        dist.path().join("profiles.html"),
         "<!DOCTYPE html><title>editor</title>",
     )
     .unwrap();

@@ -7,6 +7,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::drafts;
+use crate::query::rel_for;
 
 /// How long a success stays on screen.
 const SUCCESS_SHOWN_FOR: Duration = Duration::from_secs(6);
@@ -47,11 +48,13 @@ impl Toasts {
         toasts
     }
 
-    /// A success shown here, and on the next page if this one is left for another of
-    /// the console's pages before it fades.
-    pub fn success_across_pages(&self, text: impl Into<String>) {
+    /// A success said just before going to `href`: carried to the page that serves it
+    /// when that is another of the console's pages, which starts afresh.
+    pub fn success_before_going_to(&self, href: &str, text: impl Into<String>) {
         let text = text.into();
-        drafts::save(CARRIED_KEY, &text);
+        if rel_for(href).is_some() {
+            drafts::save(CARRIED_KEY, &text);
+        }
         self.success(text);
     }
 

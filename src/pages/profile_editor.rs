@@ -263,12 +263,12 @@ fn Editor(id: Option<String>, server: Option<ProfileTemplate>) -> impl IntoView 
         let (api, id) = (api.clone(), id.clone());
         Effect::new(move |_| match save.value().get() {
             Some(Ok(saved)) => {
-                toasts.success_across_pages(format!("Saved profile {}", saved.display_name));
-                go(
-                    &navigate,
-                    &link("/profiles", &[("q", saved.display_name.clone())], embedded),
-                    false,
+                let list = link("/profiles", &[("q", saved.display_name.clone())], embedded);
+                toasts.success_before_going_to(
+                    &list,
+                    format!("Saved profile {}", saved.display_name),
                 );
+                go(&navigate, &list, false);
             }
             Some(Err(error)) if error.is_stale_etag() => {
                 let (api, id) = (api.clone(), id.clone().unwrap_or_default());

@@ -319,7 +319,12 @@ fn DeleteProfile(row: ProfileRow, on_deleted: Callback<()>) -> impl IntoView {
                             <p>{format!("{name} is bound by {} runner{}; detach it from them first:", bound_by.len(), if bound_by.len() == 1 { "" } else { "s" })}</p>
                             <ul class="bound-runners">
                                 {bound_by.iter().map(|runner| view! {
-                                    <li><a href=link(&format!("/runners/{runner}"), &[], embedded)>{runner.clone()}</a></li>
+                                    <li>
+                                        {
+                                            let path = format!("/runners/{runner}");
+                                            view! { <a href=link(&path, &[], embedded) rel=rel_for(&path)>{runner.clone()}</a> }
+                                        }
+                                    </li>
                                 }).collect_view()}
                             </ul>
                             <button type="button" class="button quiet" on:click=move |_| open.set(false)>"Close"</button>

@@ -1,5 +1,6 @@
 //! One runner: what it can offer (marking declared capacity), what is free now, its
-//! install and connection status, the profiles it binds and the sandboxes on it.
+//! health, the profiles it binds and the sandboxes on it. Its installation and
+//! settings are on the administration page.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -9,10 +10,8 @@ use sandbox_api::format::{format_bytes, format_cpu};
 use sandbox_api::sandbox::SandboxInfo;
 
 use crate::api::{ApiError, use_api};
-use crate::components::admin_only::AdminOnly;
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::installation::Installation;
 use crate::connectivity::use_connectivity;
 use crate::query::rel_for;
 
@@ -86,10 +85,6 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
     view! {
         <div class="cards">
             <div class="card">
-                <h2>"Installation"</h2>
-                <Installation runner_id=runner.runner_id.clone() />
-            </div>
-            <div class="card">
                 <h2>"Status"</h2>
                 <dl class="facts">
                     <dt>"Health"</dt>
@@ -145,11 +140,11 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
-        <AdminOnly what="change a runner's settings or bindings">
-            <p>
-                <a class="button" href=manage.clone() rel=rel_for(&manage)>"Manage this runner"</a>
-            </p>
-        </AdminOnly>
+        <p class="hint">
+            "Its installation, release, settings and bindings are on its "
+            <a href=manage.clone() rel=rel_for(&manage)>"administration page"</a>
+            "."
+        </p>
         <h2>"Sandboxes on this runner"</h2>
         {if detail.sandboxes.is_empty() {
             view! { <p class="hint">"No sandbox is running here."</p> }.into_any()

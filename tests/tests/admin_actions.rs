@@ -19,7 +19,7 @@ async fn a_user_sees_no_admin_actions() -> anyhow::Result<()> {
         let page = Page(&client);
         sign_in(
             &page,
-            &format!("{}/runners/{RUNNER_WITH_UPDATE}", gateway.url),
+            &format!("{}/managed-runners/{RUNNER_WITH_UPDATE}", gateway.url),
             USER,
         )
         .await?;
@@ -52,7 +52,7 @@ async fn an_admin_applies_an_update_and_follows_it_to_the_end() -> anyhow::Resul
         let page = Page(&client);
         sign_in(
             &page,
-            &format!("{}/runners/{RUNNER_WITH_UPDATE}", gateway.url),
+            &format!("{}/managed-runners/{RUNNER_WITH_UPDATE}", gateway.url),
             ADMIN,
         )
         .await?;
