@@ -150,14 +150,14 @@ fn BindingRow(
                         class="button quiet"
                         aria-expanded=move || open.get().to_string()
                         aria-controls=overrides_id.clone()
-                        aria-label=format!("Overrides for {profile}")
                         on:click=move |_| open.update(|o| *o = !*o)
                     >
                         {move || match (open.get(), has_overrides()) {
-                            (true, _) => "Hide",
+                            (true, _) => "Hide overrides",
                             (false, true) => "Edit overrides",
                             (false, false) => "Add overrides",
                         }}
+                        <span class="visually-hidden">{format!(" for {profile}")}</span>
                     </button>
                     {move || has_overrides().then(|| view! { <span class="badge">"overridden"</span> })}
                 </td>

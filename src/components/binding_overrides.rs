@@ -81,6 +81,23 @@ pub fn BindingOverrides(
             })
         }
     };
+    // When the overrides change from elsewhere (a conflict resolved, an undo), the text
+    // follows; while they come from this text, its own layout is kept. (Text that does
+    // not read never changes the overrides, so a change then came from elsewhere too.)
+    Effect::new({
+        let mark_readable = mark_readable.clone();
+        move |_| {
+            let current = spec.get();
+            let says = read_spec_yaml(&yaml.get_untracked(), &FieldPath::root())
+                .ok()
+                .map(|(spec, _)| spec);
+            if says.as_ref() != Some(&current) {
+                yaml.set(write_spec_yaml(&current));
+                yaml_problems.set(Vec::new());
+                mark_readable(true);
+            }
+        }
+    });
     let on_yaml = {
         let (store, mark_readable) = (store.clone(), mark_readable.clone());
         move |text: String| {

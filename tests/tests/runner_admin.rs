@@ -14,6 +14,9 @@ use sandbox_e2e::demo::{ADMIN, demo_gateway, sign_in};
 use sandbox_e2e::eventually;
 use serde_json::{Value, json};
 
+/// The button that opens the overrides of ci-ephemeral's binding.
+const OVERRIDES_OF_CI: &str = "//button[contains(normalize-space(), 'overrides for ci-ephemeral')]";
+
 /// `path` on the gateway, as the admin.
 async fn api_get(http: &reqwest::Client, url: &str) -> anyhow::Result<(u16, Value)> {
     let response = http.get(url).bearer_auth(ADMIN).send().await?;
@@ -167,6 +170,8 @@ async fn a_runner_is_created_with_bindings_and_deleted_naming_its_sandboxes() ->
         page.text_containing(".maintenance .field-error", "has 4 fields")
             .await?;
         save_screenshot(&client, "create-runner-problems").await?;
+        let violations = page.accessibility_violations().await?;
+        assert!(violations.is_empty(), "{violations:#?}");
         let (status, _) = api_get(&http, &runner_url).await?;
         assert_eq!(status, 404, "a form with no default was sent");
         // Fix both; then the template goes away before the form is sent, and the
@@ -260,6 +265,8 @@ async fn a_runner_is_created_with_bindings_and_deleted_naming_its_sandboxes() ->
         let named = page.text_containing(".doomed", &sandbox_id).await?;
         assert!(!named.is_empty());
         save_screenshot(&client, "delete-runner-confirm").await?;
+        let violations = page.accessibility_violations().await?;
+        assert!(violations.is_empty(), "{violations:#?}");
         page.button("Delete e2e-new").await?.click().await?;
         page.at("/managed-runners").await?;
         page.text_containing(".toast", "Runner e2e-new was deleted")
@@ -300,7 +307,7 @@ async fn overrides_round_trip_and_the_effective_spec_says_what_they_change() -> 
     with_browser("binding-overrides", |client| async move {
         let page = Page(&client);
         sign_in(&page, &format!("{base}/managed-runners/cpu-west"), ADMIN).await?;
-        page.wait_for(Locator::Css("button[aria-label='Overrides for ci-ephemeral']"))
+        page.wait_for(Locator::XPath(OVERRIDES_OF_CI))
             .await?
             .click()
             .await?;
@@ -341,6 +348,8 @@ async fn overrides_round_trip_and_the_effective_spec_says_what_they_change() -> 
         page.field(yaml_label).await?.send_keys("fast]\n").await?;
         page.text_containing(".override-changes", "tags").await?;
         save_screenshot(&client, "binding-overrides").await?;
+        let violations = page.accessibility_violations().await?;
+        assert!(violations.is_empty(), "{violations:#?}");
         page.button("Review changes").await?.click().await?;
         page.text_containing(".binding-review", "Update ci-ephemeral: overrides change").await?;
         page.button("Apply").await?.click().await?;
@@ -364,7 +373,7 @@ async fn overrides_round_trip_and_the_effective_spec_says_what_they_change() -> 
         client
             .wait()
             .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("button[aria-label='Overrides for ci-ephemeral']"))
+            .for_element(Locator::XPath(OVERRIDES_OF_CI))
             .await?
             .click()
             .await?;
@@ -443,6 +452,8 @@ async fn a_profile_version_rolls_out_runner_by_runner() -> anyhow::Result<()> {
         );
         assert!(lines[2].starts_with("lab-north — not started"), "{steps}");
         save_screenshot(&client, "rollout").await?;
+        let violations = page.accessibility_violations().await?;
+        assert!(violations.is_empty(), "{violations:#?}");
         Ok(())
     })
     .await?;
