@@ -14,6 +14,7 @@ mod log_buffer;
 mod monaco;
 mod pages;
 mod query;
+mod repeat;
 mod session;
 mod sleep;
 mod virtual_window;

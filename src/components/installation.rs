@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use sandbox_api::format::format_enum;
-use sandbox_api::runner::{Runner, RunnerConnectionStatus, RunnerInstallStatus};
+use sandbox_api::runner::{InstallError, Runner, RunnerConnectionStatus, RunnerInstallStatus};
 
 use crate::api::use_api;
 use crate::components::admin_only::AdminOnly;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::toasts::use_toasts;
 use crate::connectivity::use_connectivity;
+use crate::repeat;
 
 /// How often to look again while an install or a rollout is under way.
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -26,6 +27,42 @@ fn in_motion(runner: &Runner) -> bool {
                 | RunnerInstallStatus::Provisioning
                 | RunnerInstallStatus::Deleting
         )
+}
+
+/// The runner's release channel, as a person reads it.
+pub fn channel_text(runner: &Runner) -> String {
+    runner
+        .managed_spec
+        .as_ref()
+        .map(|s| format_enum(s.release_channel.as_str(), "RELEASE_CHANNEL_"))
+        .unwrap_or_default()
+}
+
+/// The revision the runner runs, and the one it is moving to during a rollout.
+pub fn revision_text(runner: &Runner) -> String {
+    if runner.rollout_in_progress {
+        format!(
+            "{} → {} (rolling out)",
+            runner.active_revision, runner.target_revision
+        )
+    } else {
+        runner.active_revision.to_string()
+    }
+}
+
+/// A failed install: what happened, its reason code, and how to fix it.
+#[component]
+pub fn InstallFailure(#[prop(into)] title: String, error: InstallError) -> impl IntoView {
+    view! {
+        <div class="error-panel" role="alert">
+            <p class="error-title">{title}</p>
+            <p class="error-message">{error.message}</p>
+            <p class="error-reason">"Reason: " <code>{error.reason}</code></p>
+            <ul class="violations" aria-label="How to fix it">
+                {error.remediation_hints.into_iter().map(|hint| view! { <li>{hint}</li> }).collect_view()}
+            </ul>
+        </div>
+    }
 }
 
 #[component]
@@ -43,20 +80,10 @@ pub fn Installation(runner_id: String) -> impl IntoView {
             async move { api.get_managed_runner(&id).await }
         })
     };
-    let timer = set_interval_with_handle(
-        move || {
-            let moving =
-                managed.with_untracked(|m| matches!(m, Some(Ok(runner)) if in_motion(runner)));
-            if moving {
-                refreshes.update(|n| *n += 1);
-            }
-        },
-        FOLLOW_EVERY,
-    )
-    .ok();
-    on_cleanup(move || {
-        if let Some(timer) = timer {
-            timer.clear();
+    repeat::every(FOLLOW_EVERY, move || {
+        let moving = managed.with_untracked(|m| matches!(m, Some(Ok(runner)) if in_motion(runner)));
+        if moving {
+            refreshes.update(|n| *n += 1);
         }
     });
     let confirming = RwSignal::new(false);
@@ -96,19 +123,8 @@ pub fn Installation(runner_id: String) -> impl IntoView {
                     "RUNNER_CONNECTION_STATUS_",
                 );
                 let connected = runner.connection_status == RunnerConnectionStatus::Connected;
-                let channel = runner
-                    .managed_spec
-                    .as_ref()
-                    .map(|s| format_enum(s.release_channel.as_str(), "RELEASE_CHANNEL_"))
-                    .unwrap_or_default();
-                let revisions = if runner.rollout_in_progress {
-                    format!(
-                        "{} → {} (rolling out)",
-                        runner.active_revision, runner.target_revision
-                    )
-                } else {
-                    runner.active_revision.to_string()
-                };
+                let channel = channel_text(&runner);
+                let revisions = revision_text(&runner);
                 let update_available = runner.update_available;
                 view! {
                     <dl class="facts">
@@ -123,16 +139,7 @@ pub fn Installation(runner_id: String) -> impl IntoView {
                         <dt>"Revision"</dt>
                         <dd class="revision">{revisions}</dd>
                     </dl>
-                    {runner.install_error.map(|error| view! {
-                        <div class="error-panel" role="alert">
-                            <p class="error-title">"The install failed"</p>
-                            <p class="error-message">{error.message}</p>
-                            <p class="error-reason">"Reason: " <code>{error.reason}</code></p>
-                            <ul class="violations">
-                                {error.remediation_hints.into_iter().map(|hint| view! { <li>{hint}</li> }).collect_view()}
-                            </ul>
-                        </div>
-                    })}
+                    {runner.install_error.map(|error| view! { <InstallFailure title="The install failed" error /> })}
                     {update_available.then(|| view! {
                         <p class="hint">"A newer release of this channel is available."</p>
                         <AdminOnly what="apply updates">

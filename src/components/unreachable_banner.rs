@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::use_api;
 use crate::connectivity::use_connectivity;
+use crate::repeat;
 
 const RETRY_EVERY: Duration = Duration::from_secs(2);
 
@@ -27,12 +28,7 @@ fn Retrying() -> impl IntoView {
             api.ping().await;
         });
     };
-    let timer = set_interval_with_handle(retry.clone(), RETRY_EVERY).ok();
-    on_cleanup(move || {
-        if let Some(timer) = timer {
-            timer.clear();
-        }
-    });
+    repeat::every(RETRY_EVERY, retry.clone());
     view! {
         <div class="banner warning" role="alert">
             <strong>"The gateway cannot be reached."</strong>

@@ -16,9 +16,11 @@ use sandbox_api::runner::{Runner, RunnerConnectionStatus, RunnerInstallStatus};
 use crate::api::{ManagedRunnerQuery, use_api};
 use crate::components::admin_only::AdminOnly;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::installation::{InstallFailure, channel_text, revision_text};
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
 use crate::query::link;
+use crate::repeat;
 
 /// How often the list looks again: installs and rollouts move in seconds.
 const REFRESH_EVERY: Duration = Duration::from_secs(2);
@@ -42,12 +44,7 @@ pub fn ManagedRunnersPage() -> impl IntoView {
         })
     });
     let refreshes = RwSignal::new(0u64);
-    let timer = set_interval_with_handle(move || refreshes.update(|n| *n += 1), REFRESH_EVERY).ok();
-    on_cleanup(move || {
-        if let Some(timer) = timer {
-            timer.clear();
-        }
-    });
+    repeat::every(REFRESH_EVERY, move || refreshes.update(|n| *n += 1));
     let runners = {
         let api = api.clone();
         LocalResource::new(move || {
@@ -188,24 +185,13 @@ fn RunnerRow(runner: Runner, names: HashMap<String, String>) -> impl IntoView {
     } else {
         identity.cluster_id.clone()
     };
-    let channel = runner
-        .managed_spec
-        .as_ref()
-        .map(|s| format_enum(s.release_channel.as_str(), "RELEASE_CHANNEL_"))
-        .unwrap_or_default();
+    let channel = channel_text(&runner);
     let connected = runner.connection_status == RunnerConnectionStatus::Connected;
     let connection = format_enum(
         runner.connection_status.as_str(),
         "RUNNER_CONNECTION_STATUS_",
     );
-    let revision = if runner.rollout_in_progress {
-        format!(
-            "{} → {} (rolling out)",
-            runner.active_revision, runner.target_revision
-        )
-    } else {
-        runner.active_revision.to_string()
-    };
+    let revision = revision_text(&runner);
     let profiles: Vec<String> = runner
         .profile_bindings
         .iter()
@@ -248,14 +234,7 @@ fn RunnerRow(runner: Runner, names: HashMap<String, String>) -> impl IntoView {
             {install_error.map(|error| view! {
                 <tr class="install-error-row">
                     <td colspan="8">
-                        <div class="error-panel" role="alert">
-                            <p class="error-title">{format!("The install of {id} failed")}</p>
-                            <p class="error-message">{error.message}</p>
-                            <p class="error-reason">"Reason: " <code>{error.reason}</code></p>
-                            <ul class="violations" aria-label="How to fix it">
-                                {error.remediation_hints.into_iter().map(|hint| view! { <li>{hint}</li> }).collect_view()}
-                            </ul>
-                        </div>
+                        <InstallFailure title=format!("The install of {id} failed") error />
                     </td>
                 </tr>
             })}

@@ -14,6 +14,7 @@ use crate::components::exec_panel::ExecPanel;
 use crate::components::log_pane::LogPane;
 use crate::connectivity::use_connectivity;
 use crate::pages::sandboxes::status_class;
+use crate::repeat;
 
 /// How often the facts refresh while the sandbox has not ended.
 const REFRESH_EVERY: Duration = Duration::from_secs(2);
@@ -38,21 +39,11 @@ pub fn SandboxDetailPage() -> impl IntoView {
         let (api, id) = (api.clone(), id.get());
         async move { api.get_sandbox(&id).await }
     });
-    let timer = set_interval_with_handle(
-        move || {
-            let running = sandbox.with_untracked(
-                |s| matches!(s, Some(Ok(s)) if !s.info.sandbox_status.is_terminal()),
-            );
-            if running {
-                refreshes.update(|n| *n += 1);
-            }
-        },
-        REFRESH_EVERY,
-    )
-    .ok();
-    on_cleanup(move || {
-        if let Some(timer) = timer {
-            timer.clear();
+    repeat::every(REFRESH_EVERY, move || {
+        let running = sandbox
+            .with_untracked(|s| matches!(s, Some(Ok(s)) if !s.info.sandbox_status.is_terminal()));
+        if running {
+            refreshes.update(|n| *n += 1);
         }
     });
     view! {

@@ -16,6 +16,7 @@ use crate::components::toasts::use_toasts;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
 use crate::query::link;
+use crate::repeat;
 
 /// How often the list refreshes itself.
 const REFRESH_EVERY: Duration = Duration::from_secs(3);
@@ -49,12 +50,7 @@ pub fn SandboxesPage() -> impl IntoView {
         })
     });
     let refreshes = RwSignal::new(0u64);
-    let timer = set_interval_with_handle(move || refreshes.update(|n| *n += 1), REFRESH_EVERY).ok();
-    on_cleanup(move || {
-        if let Some(timer) = timer {
-            timer.clear();
-        }
-    });
+    repeat::every(REFRESH_EVERY, move || refreshes.update(|n| *n += 1));
     let sandboxes = {
         let api = api.clone();
         LocalResource::new(move || {
