@@ -39,14 +39,11 @@ pub fn channel_text(runner: &Runner) -> String {
 }
 
 /// The revision the runner runs, and the one it is moving to during a rollout.
-pub fn revision_text(runner: &Runner) -> String {
-    if runner.rollout_in_progress {
-        format!(
-            "{} → {} (rolling out)",
-            runner.active_revision, runner.target_revision
-        )
+pub fn revision_text(active: i64, target: i64, rolling_out: bool) -> String {
+    if rolling_out {
+        format!("{active} → {target} (rolling out)")
     } else {
-        runner.active_revision.to_string()
+        active.to_string()
     }
 }
 
@@ -124,7 +121,11 @@ pub fn Installation(runner_id: String) -> impl IntoView {
                 );
                 let connected = runner.connection_status == RunnerConnectionStatus::Connected;
                 let channel = channel_text(&runner);
-                let revisions = revision_text(&runner);
+                let revisions = revision_text(
+                    runner.active_revision,
+                    runner.target_revision,
+                    runner.rollout_in_progress,
+                );
                 let update_available = runner.update_available;
                 view! {
                     <dl class="facts">

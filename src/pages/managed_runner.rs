@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use sandbox_api::role::Role;
 use sandbox_api::runner::Runner;
 use sandbox_api::runner_rules::{changed_settings, validate_runner_state};
 
@@ -13,12 +14,13 @@ use crate::api::{ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
 use crate::components::binding_manager::BindingManager;
 use crate::components::error_panel::ErrorPanel;
-use crate::components::installation::Installation;
+use crate::components::installation::{Installation, channel_text};
 use crate::components::runner_settings::{FieldProblems, RunnerSettings};
 use crate::components::toasts::use_toasts;
 use crate::drafts;
 use crate::embed::Embedding;
 use crate::query::{link, rel_for};
+use crate::session::use_session;
 use crate::sleep::sleep;
 
 /// How often a deletion in progress is looked at.
@@ -146,6 +148,7 @@ fn SettingsCard(runner: Runner, on_saved: Callback<()>) -> impl IntoView {
     view! {
         <section class="card runner-form" aria-labelledby="settings-heading">
             <h2 id="settings-heading">"Settings"</h2>
+            {move || (use_session().role() != Some(Role::Admin)).then(|| original.with_value(settings_facts))}
             <AdminOnly what="change a runner's settings">
                 <form class="stack" novalidate on:submit=move |ev| {
                     ev.prevent_default();
@@ -176,6 +179,43 @@ fn SettingsCard(runner: Runner, on_saved: Callback<()>) -> impl IntoView {
                 </form>
             </AdminOnly>
         </section>
+    }
+}
+
+/// The settings as facts, for those who may read but not change them.
+fn settings_facts(runner: &Runner) -> impl IntoView + use<> {
+    let identity = runner.identity.clone().unwrap_or_default();
+    let windows: Vec<String> = runner
+        .managed_spec
+        .as_ref()
+        .and_then(|s| s.maintenance_policy.as_ref())
+        .map(|p| {
+            p.windows
+                .iter()
+                .map(|w| format!("{} for {} min", w.cron, w.duration_seconds / 60))
+                .collect()
+        })
+        .unwrap_or_default();
+    let or_none = |text: String| {
+        if text.is_empty() {
+            "none".to_owned()
+        } else {
+            text
+        }
+    };
+    view! {
+        <dl class="facts">
+            <dt>"Display name"</dt>
+            <dd>{or_none(runner.display_name.clone())}</dd>
+            <dt>"Zone"</dt>
+            <dd>{identity.zone}</dd>
+            <dt>"Runner group"</dt>
+            <dd>{or_none(identity.runner_group_id)}</dd>
+            <dt>"Release channel"</dt>
+            <dd>{channel_text(runner)}</dd>
+            <dt>"Maintenance windows"</dt>
+            <dd>{if windows.is_empty() { "any time".to_owned() } else { windows.join("; ") }}</dd>
+        </dl>
     }
 }
 

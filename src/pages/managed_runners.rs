@@ -39,7 +39,7 @@ pub fn ManagedRunnersPage() -> impl IntoView {
             zone: q.get("zone").unwrap_or_default(),
             connection_status: q
                 .get("connection")
-                .map(|c| format!("RUNNER_CONNECTION_STATUS_{}", c.to_uppercase()))
+                .map(|c| format!("RUNNER_CONNECTION_STATUS_{}", c.to_ascii_uppercase()))
                 .unwrap_or_default(),
         })
     });
@@ -191,7 +191,11 @@ fn RunnerRow(runner: Runner, names: HashMap<String, String>) -> impl IntoView {
         runner.connection_status.as_str(),
         "RUNNER_CONNECTION_STATUS_",
     );
-    let revision = revision_text(&runner);
+    let revision = revision_text(
+        runner.active_revision,
+        runner.target_revision,
+        runner.rollout_in_progress,
+    );
     let profiles: Vec<String> = runner
         .profile_bindings
         .iter()

@@ -1,17 +1,18 @@
 //! One runner: what it can offer (marking declared capacity), what is free now, its
-//! health, the profiles it binds and the sandboxes on it. Its installation and
-//! settings are on the administration page.
+//! health and install state, the profiles it binds and the sandboxes on it. Applying
+//! updates and changing settings are on the administration page.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use sandbox_api::discovery::{AvailableRunner, ProfileSummary};
 use sandbox_api::filters::DiscoveryFilter;
-use sandbox_api::format::{format_bytes, format_cpu};
+use sandbox_api::format::{format_bytes, format_cpu, format_enum};
 use sandbox_api::sandbox::SandboxInfo;
 
 use crate::api::{ApiError, use_api};
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::installation::revision_text;
 use crate::connectivity::use_connectivity;
 use crate::query::rel_for;
 
@@ -20,6 +21,8 @@ struct Detail {
     runner: AvailableRunner,
     profiles: Vec<ProfileSummary>,
     sandboxes: Vec<SandboxInfo>,
+    /// Install status and revision, as shown.
+    install: Option<(String, String)>,
 }
 
 #[component]
@@ -39,10 +42,20 @@ pub fn RunnerDetailPage() -> impl IntoView {
             };
             let profiles = api.list_profiles(&filter).await?;
             let sandboxes = api.list_sandboxes_on(&id).await?;
+            // Install state is the control plane's (discovery lists installed runners
+            // only, so this is READY unless it is being deleted); a runner the control
+            // plane does not manage has none.
+            let install = api.get_managed_runner(&id).await.ok().map(|m| {
+                (
+                    format_enum(m.install_status.as_str(), "RUNNER_INSTALL_STATUS_"),
+                    revision_text(m.active_revision, m.target_revision, m.rollout_in_progress),
+                )
+            });
             Ok::<_, ApiError>(Detail {
                 runner,
                 profiles,
                 sandboxes,
+                install,
             })
         }
     });
@@ -72,6 +85,7 @@ fn modes(names: Vec<String>) -> String {
 #[component]
 fn RunnerDetail(detail: Detail) -> impl IntoView {
     let runner = detail.runner;
+    let install = detail.install;
     let manage = format!("/managed-runners/{}", runner.runner_id);
     let capabilities = runner.capabilities.clone().unwrap_or_default();
     let resources = runner.resources.clone().unwrap_or_default();
@@ -89,6 +103,12 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
                 <dl class="facts">
                     <dt>"Health"</dt>
                     <dd>{if runner.healthy { "Healthy and connected" } else { "Unhealthy or disconnected" }}</dd>
+                    {install.map(|(install, revision)| view! {
+                        <dt>"Install"</dt>
+                        <dd class="install-status">{install}</dd>
+                        <dt>"Revision"</dt>
+                        <dd>{revision}</dd>
+                    })}
                     <dt>"Group"</dt>
                     <dd>{runner.runner_group_id.clone()}</dd>
                     <dt>"Zone"</dt>
@@ -165,7 +185,7 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
                             .map(|s| view! {
                                 <tr>
                                     <th scope="row" class="name">{s.sandbox_id}</th>
-                                    <td>{s.sandbox_status.as_str().trim_start_matches("SANDBOX_STATUS_").to_lowercase()}</td>
+                                    <td>{format_enum(s.sandbox_status.as_str(), "SANDBOX_STATUS_")}</td>
                                     <td>{s.applied_egress_mode}</td>
                                 </tr>
                             })

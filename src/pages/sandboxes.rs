@@ -130,7 +130,7 @@ pub fn SandboxesPage() -> impl IntoView {
             </header>
             <form class="filters" role="search" aria-label="Filters" on:submit=|ev| ev.prevent_default()>
                 {text_filter("sandbox-status", "Status", |q| q.statuses.iter().map(|s| format_enum(s, "SANDBOX_STATUS_")).collect::<Vec<_>>().join(", "),
-                    |q, v| q.statuses = v.split(',').map(|s| s.trim().to_uppercase().replace(' ', "_")).filter(|s| !s.is_empty()).map(|s| format!("SANDBOX_STATUS_{}", s.trim_start_matches("SANDBOX_STATUS_"))).collect())}
+                    |q, v| q.statuses = v.split(',').map(|s| s.trim().to_ascii_uppercase().replace(' ', "_")).filter(|s| !s.is_empty()).map(|s| format!("SANDBOX_STATUS_{}", s.trim_start_matches("SANDBOX_STATUS_"))).collect())}
                 {text_filter("sandbox-tags", "Tags", |q| q.tags.join(", "), |q, v| q.tags = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())}
                 {text_filter("sandbox-profile", "Profile", |q| q.profile_name.clone(), |q, v| q.profile_name = v.trim().to_owned())}
                 {text_filter("sandbox-runner", "Runner", |q| q.runner_id.clone(), |q, v| q.runner_id = v.trim().to_owned())}

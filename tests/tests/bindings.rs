@@ -178,6 +178,17 @@ async fn bindings_are_reviewed_before_they_apply_and_always_keep_one_default() -
         .await?;
         page.text_containing(".page", "can change a runner's profile bindings")
             .await?;
+        // A user reads the settings, without a form to change them.
+        let settings = page
+            .text_containing(".runner-form .facts", "us-west-01b")
+            .await?;
+        assert!(settings.contains("Stable"), "{settings}");
+        assert!(
+            client
+                .find_all(Locator::Css(".runner-form form"))
+                .await?
+                .is_empty()
+        );
         let managers = client.find_all(Locator::Css(".binding-manager")).await?;
         assert!(managers.is_empty(), "a user sees the binding manager");
         Ok(())

@@ -172,6 +172,8 @@ async fn capacity_bars_show_the_numbers_the_api_reports() -> anyhow::Result<()> 
         page.at("/runners/gpu-east").await?;
         let capacity = page.text_containing(".cards", "declared").await?;
         assert!(capacity.contains("H100"), "{capacity}");
+        let install = page.text_containing(".install-status", "Ready").await?;
+        assert_eq!(install.trim(), "Ready");
         page.text_containing("main", "gpu-workbench").await?;
         save_screenshot(&client, "runner-detail").await?;
         Ok(())

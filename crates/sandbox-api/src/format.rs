@@ -30,14 +30,13 @@ pub fn format_enum(value: &str, prefix: &str) -> String {
         .strip_prefix(prefix)
         .unwrap_or(value)
         .replace('_', " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first
-            .to_uppercase()
-            .chain(chars.flat_map(char::to_lowercase))
-            .collect(),
-        None => String::new(),
+    // Enum names are ASCII; ASCII case mapping also keeps Unicode's tables out of the
+    // console's bundle.
+    let mut text = words.to_ascii_lowercase();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    text
 }
 
 #[cfg(test)]
