@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use sandbox_api::binding::replace_template;
+use sandbox_api::format::format_enum;
 use sandbox_api::profile::ProfileTemplate;
-use sandbox_api::runner::Runner;
+use sandbox_api::runner::{Runner, RunnerConnectionStatus, RunnerInstallStatus};
 
 use crate::api::{Api, ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
@@ -61,6 +62,25 @@ fn runner_id(runner: &Runner) -> String {
         .as_ref()
         .map(|i| i.runner_id.clone())
         .unwrap_or_default()
+}
+
+/// What an administrator should know before changing runner `id`: an install that is
+/// not ready or a runner not heard from (a binding change waits for it).
+fn runner_note(runners: StoredValue<Vec<Runner>>, id: &str) -> Option<String> {
+    runners.with_value(|all| {
+        let runner = all.iter().find(|r| runner_id(r) == id)?;
+        if runner.install_status != RunnerInstallStatus::Ready {
+            Some(format!(
+                "install {}",
+                format_enum(runner.install_status.as_str(), "RUNNER_INSTALL_STATUS_")
+                    .to_ascii_lowercase()
+            ))
+        } else if runner.connection_status != RunnerConnectionStatus::Connected {
+            Some("disconnected".to_owned())
+        } else {
+            None
+        }
+    })
 }
 
 /// Replaces `from` with `to` on one runner, as it is now.
@@ -188,7 +208,8 @@ fn Rollout(templates: Vec<ProfileTemplate>, runners: Vec<Runner>) -> impl IntoVi
                                         }
                                     });
                                 } disabled=move || running.get() />
-                                " " {id}
+                                " " {id.clone()}
+                                {runner_note(runners, &id).map(|note| view! { <span class="hint">{format!(" ({note})")}</span> })}
                             </label>
                         }
                     }).collect_view()}

@@ -420,7 +420,9 @@ async fn a_profile_version_rolls_out_runner_by_runner() -> anyhow::Result<()> {
         choose(&client, "rollout-to", "ci-ephemeral-v2").await?;
         let runners = page.text_containing(".rollout-runners", "cpu-west").await?;
         assert!(
-            runners.contains("arm-central") && runners.contains("lab-north"),
+            runners.contains("arm-central")
+                && runners.contains("lab-north")
+                && runners.contains("(install failed)"),
             "{runners}"
         );
         // Meanwhile someone binds the new version on cpu-west by hand: the step for
