@@ -12,10 +12,11 @@ use sandbox_api::runner::{
     CreateRunnerRequest, ManagedSpec, ManagementMode, ProfileBinding, ReleaseChannel, Runner,
 };
 use sandbox_api::runner_rules::validate_new_runner;
+use wasm_bindgen::JsCast;
 
 use crate::api::{ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
-use crate::components::binding_list::{BindingList, Templates};
+use crate::components::binding_list::{BindingList, Templates, template_name};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::runner_settings::{FieldProblems, RunnerSettings, identity};
 use crate::components::toasts::use_toasts;
@@ -45,6 +46,17 @@ pub fn NewRunnerPage() -> impl IntoView {
                 }}
             </AdminOnly>
         </section>
+    }
+}
+
+/// Focuses the control of the first field that shows a problem.
+fn focus_first_problem() {
+    let control = leptos::prelude::document()
+        .query_selector(".runner-form .field:has(.field-error) :is(input, select)")
+        .ok()
+        .flatten();
+    if let Some(control) = control.and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = control.focus();
     }
 }
 
@@ -140,7 +152,10 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
         problems.extend(unreadable_overrides.get().into_iter().map(|id| {
             (
                 "runner.profile_bindings".to_owned(),
-                format!("the overrides of {id} do not read yet"),
+                format!(
+                    "the overrides of {} do not read yet",
+                    template_name(templates, &id)
+                ),
             )
         }));
         problems
@@ -188,13 +203,10 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
         attempted.set(true);
         if rule_problems.with_untracked(Vec::is_empty) {
             create.dispatch(request.get_untracked());
-        } else if let Some(first) = leptos::prelude::document()
-            .query_selector(".runner-form .field-error")
-            .ok()
-            .flatten()
-        {
-            // Take the keyboard to the first thing to fix.
-            first.scroll_into_view();
+        } else {
+            // The problems render on the next frame; then the keyboard goes to the first
+            // field that has one.
+            request_animation_frame(focus_first_problem);
         }
     };
     let discard = move |_| {

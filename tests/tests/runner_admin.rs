@@ -169,6 +169,16 @@ async fn a_runner_is_created_with_bindings_and_deleted_naming_its_sandboxes() ->
         assert!(problems.contains("has 4 fields"), "{problems}");
         page.text_containing(".maintenance .field-error", "has 4 fields")
             .await?;
+        // The keyboard is taken to the first field with a problem.
+        eventually(
+            "focus on the cron field",
+            Duration::from_secs(5),
+            || async {
+                let focused = page.script("return document.activeElement.id").await?;
+                Ok((focused == "window-cron-0").then_some(()))
+            },
+        )
+        .await?;
         save_screenshot(&client, "create-runner-problems").await?;
         let violations = page.accessibility_violations().await?;
         assert!(violations.is_empty(), "{violations:#?}");
