@@ -27,6 +27,7 @@ use crate::pages::runners::RunnersPage;
 use crate::pages::sandbox_detail::SandboxDetailPage;
 use crate::pages::sandboxes::SandboxesPage;
 use crate::pages::sign_in::SignInPage;
+use crate::pages::will_it_fit::WillItFitPage;
 use crate::query::{link, rel_for};
 use crate::session::{Session, use_session};
 
@@ -52,9 +53,9 @@ pub fn App(config: ConsoleConfig, page: ConsolePage, children: Children) -> impl
     children()
 }
 
-/// The discovery page's views.
+/// The first page's views: the runners list and sign-in.
 #[component]
-pub fn DiscoveryRoutes() -> impl IntoView {
+pub fn RunnersRoutes() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=NotFound>
@@ -62,8 +63,23 @@ pub fn DiscoveryRoutes() -> impl IntoView {
                 <ParentRoute path=path!("") view=SignedInShell>
                     <Route path=path!("") view=|| view! { <Redirect path="/runners" /> } />
                     <Route path=path!("runners") view=RunnersPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The placement page's views.
+#[component]
+pub fn PlacementRoutes() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <ParentRoute path=path!("") view=SignedInShell>
                     <Route path=path!("runners/:runner") view=RunnerDetailPage />
                     <Route path=path!("availability") view=AvailabilityPage />
+                    <Route path=path!("will-it-fit") view=WillItFitPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -187,6 +203,7 @@ fn SignedInShell() -> impl IntoView {
                     <nav aria-label="Main">
                         <NavLink href="/runners">"Runners"</NavLink>
                         <NavLink href="/availability">"Profile availability"</NavLink>
+                        <NavLink href="/will-it-fit">"Will it fit?"</NavLink>
                         <NavLink href="/profiles">"Profiles"</NavLink>
                         <NavLink href="/sandboxes">"Sandboxes"</NavLink>
                         <NavLink href="/managed-runners">"Administration"</NavLink>

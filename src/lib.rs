@@ -20,7 +20,7 @@ mod sleep;
 mod virtual_window;
 mod wrapped_rows;
 
-pub use app::{DiscoveryRoutes, ProfilesRoutes, RunnerAdminRoutes, SandboxesRoutes};
+pub use app::{PlacementRoutes, ProfilesRoutes, RunnerAdminRoutes, RunnersRoutes, SandboxesRoutes};
 use leptos::prelude::*;
 pub use sandbox_api::console_pages::ConsolePage;
 

@@ -1,9 +1,9 @@
-//! The console's first page: runner discovery, a runner's capacity, and profile
-//! availability. Kept to what those views need, so it loads fast.
+//! The console's first page: the runners list (and sign-in). Kept to what that view
+//! needs, so it loads fast.
 
 fn main() {
     sandbox_console::start(
-        sandbox_console::ConsolePage::Discovery,
-        sandbox_console::DiscoveryRoutes,
+        sandbox_console::ConsolePage::Runners,
+        sandbox_console::RunnersRoutes,
     );
 }

@@ -150,7 +150,10 @@ impl ConsoleSite {
     pub async fn serve(&self, request: Request) -> Option<Response> {
         let dist = self.dist.as_ref()?;
         let path = request.uri().path().to_owned();
-        let found = into_response(ServeDir::new(dist).oneshot(request).await);
+        // The build writes a Zopfli-compressed `.gz` beside each bundle file
+        // (crates/precompress); those are sent as they are to browsers that take gzip.
+        let files = ServeDir::new(dist).precompressed_gzip();
+        let found = into_response(files.oneshot(request).await);
         let (mut response, is_page) = if found.status() != StatusCode::NOT_FOUND {
             (found, path.ends_with('/') || path.ends_with(".html"))
         } else if is_app_route(&path) {

@@ -305,7 +305,16 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
         "<!DOCTYPE html><title>admin</title>",
     )
     .unwrap();
+    std::fs::write(
+        dist.path().join("placement.html"),
+        "<!DOCTYPE html><title>placement</title>",
+    )
+    .unwrap();
     std::fs::write(dist.path().join("app.js"), "export {};").unwrap();
+    // What crates/precompress writes beside a bundle file (the server does not look
+    // inside).
+    std::fs::write(dist.path().join("app_bg.wasm"), "wasm").unwrap();
+    std::fs::write(dist.path().join("app_bg.wasm.gz"), "gzipped wasm").unwrap();
     let gateway = Gateway::start(
         Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
         &[
@@ -319,12 +328,17 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
     .expect("gateway starts");
     let get = |path: &str| reqwest::get(format!("{}{path}", gateway.url));
 
-    let page = get("/runners/gpu-east").await.unwrap();
+    let page = get("/runners?zone=us-east").await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let headers = page.headers().clone();
     assert_eq!(
         page.text().await.unwrap(),
         "<!DOCTYPE html><title>console</title>"
+    );
+    let runner = get("/runners/gpu-east").await.unwrap();
+    assert_eq!(
+        runner.text().await.unwrap(),
+        "<!DOCTYPE html><title>placement</title>"
     );
     // The profile editor is a page of its own (sandbox_api::console_pages).
     let editor = get("/profiles/agent-allowlist").await.unwrap();
@@ -352,6 +366,19 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
 
     let script = get("/app.js").await.unwrap();
     assert_eq!(script.status(), StatusCode::OK);
+    let client = reqwest::Client::new();
+    let wasm = |encoding: &'static str| {
+        client
+            .get(format!("{}/app_bg.wasm", gateway.url))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let precompressed = wasm("gzip, deflate, br").await.unwrap();
+    assert_eq!(precompressed.headers()["content-encoding"], "gzip");
+    assert_eq!(precompressed.text().await.unwrap(), "gzipped wasm");
+    let plain = wasm("identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.text().await.unwrap(), "wasm");
     assert_eq!(
         get("/missing.js").await.unwrap().status(),
         StatusCode::NOT_FOUND

@@ -17,10 +17,11 @@ pub fn CapacityBar(
     #[prop(optional)]
     compact: bool,
 ) -> impl IntoView {
+    // Whole percent: a bar has no finer resolution, and integers format cheaply.
     let free_percent = if max > 0 {
-        (available.clamp(0, max) as f64 / max as f64 * 100.0).round()
+        (available.clamp(0, max) as f64 / max as f64 * 100.0).round() as u32
     } else {
-        0.0
+        0
     };
     let text = if max > 0 {
         format!("{} of {} free", format(available), format(max))
@@ -33,7 +34,7 @@ pub fn CapacityBar(
     } else {
         text
     };
-    let level = match free_percent as u32 {
+    let level = match free_percent {
         0..=10 => "low",
         11..=35 => "medium",
         _ => "high",

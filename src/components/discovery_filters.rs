@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use sandbox_api::filters::DiscoveryFilter;
+use sandbox_api::format::{format_scaled, parse_scaled};
 
 use crate::embed::Embedding;
 use crate::query::{Sort, replace_view};
@@ -79,11 +80,10 @@ pub fn DiscoveryFilters(
                         step="any"
                         prop:value=move || {
                             let value = filter.with(get);
-                            if value == 0 { String::new() } else { format!("{}", value as f64 / unit as f64) }
+                            if value == 0 { String::new() } else { format_scaled(value, unit) }
                         }
                         on:input=move |ev| {
-                            let amount = event_target_value(&ev).parse::<f64>().unwrap_or(0.0).max(0.0);
-                            let value = (amount * unit as f64).round() as i64;
+                            let value = parse_scaled(&event_target_value(&ev), unit).unwrap_or(0);
                             update(&|f| put(f, value));
                         }
                     />

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use sandbox_api::discovery::AvailableRunner;
 use sandbox_api::filters::DiscoveryFilter;
+use sandbox_api::format::parse_scaled;
 use sandbox_api::placement::{CandidateRunner, SandboxCeiling, place, resolve_bindings};
 use sandbox_api::profile::ProfileSpec;
 use sandbox_api::sandbox::{GpuRequest, NetworkOptions, ResourceRequest, StartSandboxRequest};
@@ -29,12 +30,7 @@ struct Ask {
 
 impl Ask {
     fn request(&self) -> StartSandboxRequest {
-        let memory = self
-            .memory_gib
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .map(|gib| format!("{}Mi", (gib * 1024.0).round() as i64));
+        let memory = parse_scaled(&self.memory_gib, 1024).map(|mib| format!("{mib}Mi"));
         StartSandboxRequest {
             command: "preview".into(),
             container_image: "preview".into(),
@@ -140,8 +136,7 @@ pub fn WillItFit() -> impl IntoView {
         }
     };
     view! {
-        <details class="card will-it-fit">
-            <summary>"Will it fit?"</summary>
+        <div class="card will-it-fit">
             <p class="hint">"Describe a sandbox to see which runner would take it now, and why the others would not."</p>
             <form class="filters" aria-label="Will it fit" on:submit=|ev| ev.prevent_default()>
                 {field("fit-cpu", "CPU (vCPU)", "e.g. 2 or 500m", |a| a.cpu.clone(), |a, v| a.cpu = v)}
@@ -160,7 +155,7 @@ pub fn WillItFit() -> impl IntoView {
                 }
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load what placement needs" error /> }.into_any(),
             }}
-        </details>
+        </div>
     }
 }
 

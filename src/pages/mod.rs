@@ -12,3 +12,4 @@ pub mod runners;
 pub mod sandbox_detail;
 pub mod sandboxes;
 pub mod sign_in;
+pub mod will_it_fit;

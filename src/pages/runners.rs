@@ -17,17 +17,18 @@ use crate::api::{ApiError, use_api};
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::discovery_filters::{DiscoveryFilters, FilterChips};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::will_it_fit::WillItFit;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
-use crate::query::{Sort, discovery_filter, link, sort_link};
+use crate::query::{Sort, discovery_filter, go, link, rel_for, sort_link};
 use crate::virtual_window::{scroll_to_show, visible_rows};
 
 /// How often the list refreshes itself, at most.
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
-/// Every row is this tall (the stylesheet reads it from `--row-height`), which keeps
-/// the virtual window's arithmetic exact.
-const ROW_HEIGHT: f64 = 48.0;
+/// Every row is this many pixels tall (the stylesheet reads it from `--row-height`),
+/// which keeps the virtual window's arithmetic exact. Whole pixels, so styles are
+/// written without float formatting.
+const ROW_HEIGHT_PX: u32 = 48;
+const ROW_HEIGHT: f64 = ROW_HEIGHT_PX as f64;
 
 /// A runner with its profile summaries. `revision` changes only when the runner's data
 /// does, so a refresh re-renders only the rows that changed (keeping text selection and
@@ -48,6 +49,7 @@ pub fn RunnersPage() -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(discovery_filter));
     let sort = Memo::new(move |_| query.with(|q| Sort::parse(q.get_str("sort"), "runner")));
+    let will_it_fit = link("/will-it-fit", &[], expect_context::<Embedding>().embedded);
 
     let refreshes = RwSignal::new(0u64);
     let fetched = LocalResource::new(move || {
@@ -121,9 +123,9 @@ pub fn RunnersPage() -> impl IntoView {
         <section class="page" aria-labelledby="runners-heading">
             <header class="page-header">
                 <h1 id="runners-heading">"Runners"</h1>
+                <a class="button" href=will_it_fit.clone() rel=rel_for(&will_it_fit)>"Will it fit?"</a>
                 <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
             </header>
-            <WillItFit />
             <DiscoveryFilters path="/runners" filter sort />
             <FilterChips path="/runners" filter sort />
             {move || match (failure.get(), rows.with(Option::is_some)) {
@@ -188,7 +190,9 @@ fn filtered_and_sorted(rows: &[Row], filter: &DiscoveryFilter, sort: &Sort) -> V
             filter.matches_runner(&row.runner, &row.profiles)
         })
         .collect();
-    shown.sort_by(|&a, &b| {
+    // Ties are broken by runner ID, so the order is total and an unstable sort (less code)
+    // gives the same result.
+    shown.sort_unstable_by(|&a, &b| {
         let (a, b) = (&rows[a as usize].runner, &rows[b as usize].runner);
         let (ra, rb) = (resources(a), resources(b));
         let order = match sort.column.as_str() {
@@ -282,7 +286,7 @@ fn RunnerTable(
             "Enter" => {
                 if let Some(id) = selected.get_untracked() {
                     ev.prevent_default();
-                    navigate(&runner_link(&id, embedded), Default::default());
+                    go(&navigate, &runner_link(&id, embedded), false);
                 }
                 return;
             }
@@ -341,8 +345,10 @@ fn RunnerTable(
             </th>
         }
     };
-    let spacer = move |height: f64| {
-        (height > 0.0).then(|| view! { <tr class="spacer" aria-hidden="true"><td colspan="11" style=format!("height: {height}px")></td></tr> })
+    // Stands in for `rows` rows out of view.
+    let spacer = move |rows: usize| {
+        let height = rows * ROW_HEIGHT_PX as usize;
+        (rows > 0).then(|| view! { <tr class="spacer" aria-hidden="true"><td colspan="11" style=format!("height: {height}px")></td></tr> })
     };
     view! {
         {move || {
@@ -359,7 +365,7 @@ fn RunnerTable(
         <div
             class="virtual-scroll"
             class:hidden=move || shown.with(Vec::is_empty)
-            style=format!("--row-height: {ROW_HEIGHT}px")
+            style=format!("--row-height: {ROW_HEIGHT_PX}px")
             node_ref=scroller
             tabindex="0"
             role="region"
@@ -390,13 +396,13 @@ fn RunnerTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {move || spacer(window.get().start as f64 * ROW_HEIGHT)}
+                    {move || spacer(window.get().start)}
                     <For
                         each=visible
                         key=|(position, row)| (*position, row.runner.runner_id.clone(), row.revision)
                         children=move |(position, row)| view! { <RunnerRow row position selected embedded /> }
                     />
-                    {move || spacer(shown.with(Vec::len).saturating_sub(window.get().end) as f64 * ROW_HEIGHT)}
+                    {move || spacer(shown.with(Vec::len).saturating_sub(window.get().end))}
                 </tbody>
             </table>
         </div>
@@ -431,6 +437,7 @@ fn RunnerRow(
     let capabilities = runner.capabilities.clone().unwrap_or_default();
     let (cpu, memory, gpus, running) = resources(&runner);
     let id = runner.runner_id.clone();
+    let href = runner_link(&id, embedded);
     let is_selected = {
         let id = id.clone();
         move || selected.with(|s| s.as_deref() == Some(id.as_str()))
@@ -441,7 +448,7 @@ fn RunnerRow(
     };
     view! {
         <tr aria-rowindex=position + 2 class:selected=is_selected.clone() aria-current=move || is_selected().then_some("true") on:click=select>
-            <th scope="row" class="name"><a href=runner_link(&id, embedded)>{id.clone()}</a></th>
+            <th scope="row" class="name"><a href=href.clone() rel=rel_for(&href)>{id.clone()}</a></th>
             <td>{runner.runner_group_id.clone()}</td>
             <td>{zone(&runner).to_owned()}</td>
             <td>

@@ -1,22 +1,21 @@
 //! The Runners view at scale, in headless Chromium against a real gateway with 10,000
 //! runners: how long from a filter keystroke until the updated table is painted, for
 //! the console and, in the same page and run, for a plain JavaScript render of the same
-//! rows from the same API data; how long until the 10,000 runners first show; and the
-//! console's initial transfer (gzip -9). Prints Markdown for the README.
+//! rows from the same API data; how long until the 10,000 runners first show; and each
+//! console page's initial transfer, as served, with the first page's checked against
+//! what Chromium reports it received. Prints Markdown for the README.
 //!
 //! Run with `scripts/build-console && cargo build --release -p sandbox-gateway &&
 //! cargo bench -p sandbox-e2e --bench discovery_ui`.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::wd::TimeoutConfiguration;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use sandbox_e2e::browser::{Page, with_browser};
 use sandbox_e2e::fleet::{LARGE_FLEET, create_runners};
 use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
+use sandbox_e2e::transfer::{PAGES, page_transfer};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "bench-admin-secret";
@@ -71,6 +70,11 @@ async fn main() -> anyhow::Result<()> {
         let first_paint = client
             .execute_async(FIRST_PAINT, vec![json!(expected)])
             .await?;
+        let received = client.execute(RECEIVED, vec![]).await?;
+        println!(
+            "Chromium's count for the first page (encodedBodySize of its wasm, js and css): {received} bytes"
+        );
+        println!();
         let figures = client
             .execute_async(KEYSTROKES, vec![json!(ADMIN), json!(ROUNDS)])
             .await?;
@@ -83,35 +87,18 @@ async fn main() -> anyhow::Result<()> {
     .await
 }
 
-/// Bytes of the wasm, js and css that the main page (`index.html`) loads, after gzip
-/// -9. Other pages' bundles (the profile editor's, Monaco) are not part of it.
+/// Every page's initial transfer as the server sends it (`sandbox_e2e::transfer`).
 fn print_transfer(dist: &Path) -> anyhow::Result<()> {
-    let index = std::fs::read_to_string(dist.join("index.html"))?;
-    let mut files: Vec<&str> = index
-        .split('"')
-        .filter(|part| {
-            part.starts_with('/') && [".wasm", ".js", ".css"].iter().any(|e| part.ends_with(e))
-        })
-        .collect();
-    files.sort_unstable();
-    files.dedup();
-    let (mut wasm, mut js, mut css) = (0, 0, 0);
-    for file in files {
-        let total = match file.rsplit('.').next() {
-            Some("wasm") => &mut wasm,
-            Some("js") => &mut js,
-            _ => &mut css,
-        };
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-        encoder.write_all(&std::fs::read(dist.join(file.trim_start_matches('/')))?)?;
-        *total += encoder.finish()?.len();
+    println!("| initial transfer (gzip as served: Zopfli) | wasm | js | css | total |");
+    println!("|---|---|---|---|---|");
+    for page in PAGES {
+        let t = page_transfer(dist, page)?;
+        let total = t.total();
+        println!(
+            "| {page} | {} | {} | {} | **{total}** |",
+            t.wasm, t.js, t.css
+        );
     }
-    println!("| initial transfer of the main page (gzip -9) | bytes |");
-    println!("|---|---|");
-    println!("| wasm | {wasm} |");
-    println!("| js (wasm-bindgen glue, its snippet, boot.js) | {js} |");
-    println!("| css | {css} |");
-    println!("| **total** | **{}** |", wasm + js + css);
     println!();
     Ok(())
 }
@@ -157,6 +144,13 @@ if (shown()) { painted(); } else {
   const observer = new MutationObserver(() => { if (shown()) { observer.disconnect(); painted(); } });
   observer.observe(document.body, { subtree: true, childList: true, characterData: true });
 }
+"#;
+
+/// Bytes of wasm, JavaScript and CSS the page received, as compressed on the wire.
+const RECEIVED: &str = r#"
+return performance.getEntriesByType('resource')
+  .filter((entry) => /\.(wasm|js|css)$/.test(new URL(entry.name).pathname))
+  .reduce((sum, entry) => sum + entry.encodedBodySize, 0);
 "#;
 
 /// Types into the Runner group filter, alternately narrowing to one group and clearing

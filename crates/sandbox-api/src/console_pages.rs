@@ -1,16 +1,20 @@
 //! The console ships as more than one page (HTML file and wasm bundle), so that what a
-//! view does not use is not downloaded with it: the first page a developer opens
-//! (runner discovery) carries only discovery; profiles (with the YAML parser and
-//! Monaco), sandboxes (launch, logs, exec) and runner administration are pages of
-//! their own. This says which page serves a path: the gateway serves it for deep links,
+//! view does not use is not downloaded with it: the first page a developer opens (the
+//! runners list) carries only that list and sign-in; a runner's own view, profile
+//! availability and "will it fit" (with placement's code), profiles (with the YAML
+//! parser and Monaco), sandboxes (launch, logs, exec) and runner administration are
+//! pages of their own. This says which page serves a path: the gateway serves it for deep links,
 //! and the console makes links to another page full navigations. Local decision, kept
 //! here only.
 
 /// One of the console's pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConsolePage {
-    /// Runner discovery, runner capacity, profile availability, sign-in.
-    Discovery,
+    /// `/runners` and sign-in: the first page, kept small.
+    Runners,
+    /// `/runners/{id}`, `/availability` and `/will-it-fit`: a runner's capacity and
+    /// sandboxes, which profiles are offered where, and where a sandbox would be placed.
+    Placement,
     /// `/profiles…`: the profile list and the profile editor.
     Profiles,
     /// `/sandboxes…`: the sandbox list, launch, and each sandbox with its logs.
@@ -23,18 +27,23 @@ pub enum ConsolePage {
 impl ConsolePage {
     /// The page that serves `path` (without query).
     pub fn for_path(path: &str) -> ConsolePage {
-        match path.trim_matches('/').split('/').next() {
-            Some("profiles") => ConsolePage::Profiles,
-            Some("sandboxes") => ConsolePage::Sandboxes,
-            Some("managed-runners" | "rollout") => ConsolePage::RunnerAdmin,
-            _ => ConsolePage::Discovery,
+        let mut segments = path.trim_matches('/').split('/');
+        match (segments.next(), segments.next()) {
+            (Some("profiles"), _) => ConsolePage::Profiles,
+            (Some("sandboxes"), _) => ConsolePage::Sandboxes,
+            (Some("managed-runners" | "rollout"), _) => ConsolePage::RunnerAdmin,
+            (Some("runners"), Some(_)) | (Some("availability" | "will-it-fit"), _) => {
+                ConsolePage::Placement
+            }
+            _ => ConsolePage::Runners,
         }
     }
 
     /// Its HTML file in the console's distribution.
     pub fn html_file(self) -> &'static str {
         match self {
-            ConsolePage::Discovery => "index.html",
+            ConsolePage::Runners => "index.html",
+            ConsolePage::Placement => "placement.html",
             ConsolePage::Profiles => "profiles.html",
             ConsolePage::Sandboxes => "sandboxes.html",
             ConsolePage::RunnerAdmin => "runner-admin.html",
@@ -49,11 +58,13 @@ mod tests {
     #[test]
     fn each_path_has_its_page() {
         let cases = [
-            ("/", ConsolePage::Discovery),
-            ("/runners", ConsolePage::Discovery),
-            ("/runners/r1", ConsolePage::Discovery),
-            ("/availability", ConsolePage::Discovery),
-            ("/sign-in", ConsolePage::Discovery),
+            ("/", ConsolePage::Runners),
+            ("/runners", ConsolePage::Runners),
+            ("/runners/", ConsolePage::Runners),
+            ("/sign-in", ConsolePage::Runners),
+            ("/runners/r1", ConsolePage::Placement),
+            ("/availability", ConsolePage::Placement),
+            ("/will-it-fit", ConsolePage::Placement),
             ("/profiles", ConsolePage::Profiles),
             ("/profiles/new", ConsolePage::Profiles),
             ("/profiles/0b8e-42/", ConsolePage::Profiles),
@@ -63,11 +74,12 @@ mod tests {
             ("/managed-runners", ConsolePage::RunnerAdmin),
             ("/managed-runners/new", ConsolePage::RunnerAdmin),
             ("/rollout", ConsolePage::RunnerAdmin),
-            ("/nowhere/at/all", ConsolePage::Discovery),
+            ("/nowhere/at/all", ConsolePage::Runners),
         ];
         for (path, page) in cases {
             assert_eq!(ConsolePage::for_path(path), page, "{path}");
         }
         assert_eq!(ConsolePage::Profiles.html_file(), "profiles.html");
+        assert_eq!(ConsolePage::Placement.html_file(), "placement.html");
     }
 }

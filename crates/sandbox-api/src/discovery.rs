@@ -42,7 +42,7 @@ pub struct AvailableRunner {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub profile_names: Vec<String>,
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub connected_at: Option<OffsetDateTime>,

@@ -149,8 +149,11 @@ pub struct BadRequest {
     pub field_violations: Vec<FieldViolation>,
 }
 
+const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
+const BAD_REQUEST_TYPE: &str = "type.googleapis.com/google.rpc.BadRequest";
+
 /// One entry of `Status.details`, told apart by its `@type`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "@type")]
 pub enum Detail {
     #[serde(rename = "type.googleapis.com/google.rpc.ErrorInfo")]
@@ -158,8 +161,38 @@ pub enum Detail {
     #[serde(rename = "type.googleapis.com/google.rpc.BadRequest")]
     BadRequest(BadRequest),
     /// A detail type this client does not know; kept so that parsing never fails on it.
-    #[serde(other)]
     Unrecognized,
+}
+
+impl<'de> Deserialize<'de> for Detail {
+    /// Read in one pass as the union of the known details' fields. serde's derive for
+    /// an internally tagged enum would buffer every detail first, and that buffering
+    /// code is a sizeable part of the console's download, which decodes errors on
+    /// every page.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Default, Deserialize)]
+        #[serde(rename_all = "camelCase", default)]
+        struct AnyDetail {
+            #[serde(rename = "@type")]
+            type_url: String,
+            reason: String,
+            domain: String,
+            metadata: BTreeMap<String, String>,
+            field_violations: Vec<FieldViolation>,
+        }
+        let any = AnyDetail::deserialize(d)?;
+        Ok(match any.type_url.as_str() {
+            ERROR_INFO_TYPE => Detail::ErrorInfo(ErrorInfo {
+                reason: any.reason,
+                domain: any.domain,
+                metadata: any.metadata,
+            }),
+            BAD_REQUEST_TYPE => Detail::BadRequest(BadRequest {
+                field_violations: any.field_violations,
+            }),
+            _ => Detail::Unrecognized,
+        })
+    }
 }
 
 /// The body of every error answer.
@@ -272,6 +305,14 @@ mod tests {
         assert_eq!(status.reason(), Some("CWSANDBOX_INVALID_REQUEST"));
         assert_eq!(status.field_violations().count(), 1);
         assert_eq!(status.details[1], Detail::Unrecognized);
+
+        let with_metadata = Status::invalid(&[Violation::error("spec", "is wrong")]).with_reason(
+            Reason::ProfileMismatch,
+            BTreeMap::from([("runner-a".to_owned(), "no GPU".to_owned())]),
+        );
+        let again: Status =
+            serde_json::from_value(serde_json::to_value(&with_metadata).unwrap()).unwrap();
+        assert_eq!(again, with_metadata);
     }
 
     #[test]

@@ -45,6 +45,92 @@ pub mod uint64 {
     }
 }
 
+/// `google.protobuf.Timestamp` (optional, as every timestamp on this API is): RFC 3339
+/// text such as `2025-01-31T10:00:20.021Z` or `…+01:00`, written by `time`'s formatter.
+pub mod timestamp {
+    use serde::de::{Error, Unexpected};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<OffsetDateTime>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::option::serialize(value, serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        super::parse_rfc3339(&text).map(Some).ok_or_else(|| {
+            D::Error::invalid_value(Unexpected::Str(&text), &"an RFC 3339 timestamp")
+        })
+    }
+}
+
+/// RFC 3339's date-time (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `t` and `z` may be
+/// lower case). Written out rather than taken from `time`'s parser, whose general
+/// format-description machinery is several kilobytes of every console page that reads
+/// a timestamp; the tests check it against that parser. Digits past nanoseconds are
+/// dropped; a leap second (`:60`) is refused.
+pub fn parse_rfc3339(text: &str) -> Option<time::OffsetDateTime> {
+    use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
+
+    let number = |at| decimal_digits(text, at);
+    let separators_hold = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')]
+        .iter()
+        .all(|&(at, expected)| text.as_bytes().get(at) == Some(&expected));
+    if !separators_hold || !matches!(text.as_bytes().get(10), Some(b'T' | b't')) {
+        return None;
+    }
+    let date = Date::from_calendar_date(
+        number(0..4)? as i32,
+        Month::try_from(number(5..7)? as u8).ok()?,
+        number(8..10)? as u8,
+    )
+    .ok()?;
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let mut rest = text.get(19..)?;
+    let mut nanosecond = 0;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        for (place, digit) in fraction
+            .bytes()
+            .take(9)
+            .take_while(u8::is_ascii_digit)
+            .enumerate()
+        {
+            nanosecond += u32::from(digit - b'0') * 10_u32.pow(8 - place as u32);
+        }
+        rest = &fraction[digits..];
+    }
+    let offset = match rest.as_bytes() {
+        [b'Z' | b'z'] => UtcOffset::UTC,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let direction = if *sign == b'-' { -1 } else { 1 };
+            let hours = decimal_digits(rest, 1..3).filter(|h| *h < 24)? as i8;
+            let minutes = decimal_digits(rest, 4..6).filter(|m| *m < 60)? as i8;
+            UtcOffset::from_hms(direction * hours, direction * minutes, 0).ok()?
+        }
+        _ => return None,
+    };
+    let time = Time::from_hms_nano(hour as u8, minute as u8, second as u8, nanosecond).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_offset(offset))
+}
+
+/// The number written by the ASCII digits at `at` in `text` (at most 9 of them).
+fn decimal_digits(text: &str, at: std::ops::Range<usize>) -> Option<u32> {
+    text.get(at)?.bytes().try_fold(0, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
 /// Reads an integer given as a JSON number or as a string holding one, rejecting values
 /// out of the target type's range rather than wrapping them.
 struct IntegerVisitor<T>(PhantomData<T>);
@@ -182,6 +268,87 @@ pub(crate) use proto_enum;
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use time::format_description::well_known::Rfc3339;
+    use time::{OffsetDateTime, UtcOffset};
+
+    proptest! {
+        #[test]
+        fn timestamps_read_as_time_reads_them(
+            seconds in -62_135_596_800_i64..253_402_300_799,
+            nanosecond in 0_u32..1_000_000_000,
+            offset_minutes in -(23 * 60 + 59)..=(23 * 60 + 59_i32),
+        ) {
+            let offset = UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
+            let Ok(at) = OffsetDateTime::from_unix_timestamp(seconds)
+                .map(|t| t.replace_nanosecond(nanosecond).unwrap().to_offset(offset))
+            else {
+                return Ok(());
+            };
+            // Years before 0000 or after 9999 cannot be written in RFC 3339.
+            let Ok(text) = at.format(&Rfc3339) else { return Ok(()) };
+            prop_assert_eq!(super::parse_rfc3339(&text), Some(at));
+        }
+
+        #[test]
+        fn a_changed_character_is_read_as_time_reads_it(
+            seconds in 0_i64..4_102_444_800,
+            at in 0_usize..25,
+            replacement in proptest::sample::select(b"0123456789T:Zz.+- x".to_vec()),
+        ) {
+            let mut text = OffsetDateTime::from_unix_timestamp(seconds)
+                .unwrap()
+                .replace_millisecond(7)
+                .unwrap()
+                .to_offset(UtcOffset::from_hms(5, 30, 0).unwrap())
+                .format(&Rfc3339)
+                .unwrap()
+                .into_bytes();
+            let at = at % text.len();
+            text[at] = replacement;
+            let text = String::from_utf8(text).unwrap();
+            if at == 10 && !matches!(replacement, b'T' | b't') {
+                // time takes any character between date and time; RFC 3339 names `T`.
+                prop_assert_eq!(super::parse_rfc3339(&text), None, "{}", text);
+            } else if !text.contains(":60") {
+                // time reads a leap second as the second before; this parser refuses it.
+                prop_assert_eq!(
+                    super::parse_rfc3339(&text),
+                    OffsetDateTime::parse(&text, &Rfc3339).ok(),
+                    "{}", text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn timestamps_in_their_written_forms() {
+        let parse = super::parse_rfc3339;
+        let utc = OffsetDateTime::parse("2025-01-31T10:00:20.021Z", &Rfc3339).unwrap();
+        assert_eq!(parse("2025-01-31T10:00:20.021Z"), Some(utc));
+        assert_eq!(parse("2025-01-31t10:00:20.021000z"), Some(utc));
+        assert_eq!(parse("2025-01-31T11:00:20.021+01:00"), Some(utc));
+        assert_eq!(
+            parse("2025-01-31T10:00:20.0210000009Z"),
+            Some(utc),
+            "past ns dropped"
+        );
+        for bad in [
+            "",
+            "2025-01-31",
+            "2025-01-31T10:00:20",
+            "2025-02-30T10:00:20Z",
+            "2025-01-31T24:00:00Z",
+            "2025-01-31T10:00:20.Z",
+            "2025-01-31T10:00:20+0100",
+            "2025-01-31T10:00:20+01:00x",
+            "2025-01-31 10:00:20Z",
+            "２025-01-31T10:00:20Z",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
     use serde::{Deserialize, Serialize};
 
     use super::*;

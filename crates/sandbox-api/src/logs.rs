@@ -35,7 +35,7 @@ pub struct LogStreamData {
     )]
     pub data: Vec<u8>,
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub timestamp: Option<OffsetDateTime>,

@@ -30,13 +30,13 @@ pub struct ProfileTemplate {
     pub spec: Option<ProfileSpec>,
     /// Output only.
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub created_at: Option<OffsetDateTime>,
     /// Output only.
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub updated_at: Option<OffsetDateTime>,

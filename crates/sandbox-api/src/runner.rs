@@ -53,19 +53,19 @@ pub struct Runner {
     pub rollout_in_progress: bool,
     /// Output only.
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub created_at: Option<OffsetDateTime>,
     /// Output only.
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub updated_at: Option<OffsetDateTime>,
     /// Output only: the runner counts as DISCONNECTED 30 s after this.
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub last_heartbeat_at: Option<OffsetDateTime>,
@@ -149,12 +149,12 @@ pub struct MaintenanceWindow {
 #[serde(rename_all = "camelCase", default)]
 pub struct MaintenanceExclusion {
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub start_time: Option<OffsetDateTime>,
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub end_time: Option<OffsetDateTime>,
@@ -245,7 +245,7 @@ pub struct InstallError {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remediation_hints: Vec<String>,
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub occurred_at: Option<OffsetDateTime>,

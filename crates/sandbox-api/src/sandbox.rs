@@ -293,7 +293,7 @@ pub struct StartSandboxResponse {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub sandbox_id: String,
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub started_at_time: Option<OffsetDateTime>,
@@ -340,7 +340,7 @@ pub struct SandboxInfo {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub sandbox_id: String,
     #[serde(
-        with = "time::serde::rfc3339::option",
+        with = "crate::json::timestamp",
         skip_serializing_if = "Option::is_none"
     )]
     pub started_at_time: Option<OffsetDateTime>,

@@ -1,0 +1,18 @@
+//! "Will it fit?" as a page of its own, so placement's code is not part of the runners
+//! list's download.
+
+use leptos::prelude::*;
+
+use crate::components::will_it_fit::WillItFit;
+
+#[component]
+pub fn WillItFitPage() -> impl IntoView {
+    view! {
+        <section class="page" aria-labelledby="will-it-fit-heading">
+            <header class="page-header">
+                <h1 id="will-it-fit-heading">"Will it fit?"</h1>
+            </header>
+            <WillItFit />
+        </section>
+    }
+}
