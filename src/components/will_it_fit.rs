@@ -137,7 +137,6 @@ pub fn WillItFit() -> impl IntoView {
     };
     view! {
         <div class="card will-it-fit">
-            <p class="hint">"Describe a sandbox to see which runner would take it now, and why the others would not."</p>
             <form class="filters" aria-label="Will it fit" on:submit=|ev| ev.prevent_default()>
                 {field("fit-cpu", "CPU (vCPU)", "e.g. 2 or 500m", |a| a.cpu.clone(), |a, v| a.cpu = v)}
                 {field("fit-memory", "Memory (GiB)", "e.g. 8", |a| a.memory_gib.clone(), |a, v| a.memory_gib = v)}

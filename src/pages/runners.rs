@@ -123,8 +123,10 @@ pub fn RunnersPage() -> impl IntoView {
         <section class="page" aria-labelledby="runners-heading">
             <header class="page-header">
                 <h1 id="runners-heading">"Runners"</h1>
-                <a class="button" href=will_it_fit.clone() rel=rel_for(&will_it_fit)>"Will it fit?"</a>
-                <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
+                <div class="header-actions">
+                    <a class="button" href=will_it_fit.clone() rel=rel_for(&will_it_fit)>"Will it fit?"</a>
+                    <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
+                </div>
             </header>
             <DiscoveryFilters path="/runners" filter sort />
             <FilterChips path="/runners" filter sort />

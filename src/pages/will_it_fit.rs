@@ -12,6 +12,7 @@ pub fn WillItFitPage() -> impl IntoView {
             <header class="page-header">
                 <h1 id="will-it-fit-heading">"Will it fit?"</h1>
             </header>
+            <p class="hint">"Describe a sandbox to see which runner would take it now, and why the others would not. This runs the placement the gateway runs when a sandbox starts."</p>
             <WillItFit />
         </section>
     }
