@@ -42,7 +42,7 @@ fn one_decimal(numerator: i64, denominator: i64) -> String {
         // Only quotients of at least 2^52 get here; an i64 quotient stays below 2^63.
         scaled << exponent
     } else if exponent <= -127 {
-        // Below 2^-70: rounds to zero.
+        // Below 2^-74, far from 0.05: rounds to zero.
         0
     } else {
         let shift = exponent.unsigned_abs();
