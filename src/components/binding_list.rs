@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use sandbox_api::profile::ProfileTemplate;
 use sandbox_api::runner::ProfileBinding;
 
-use crate::components::binding_overrides::BindingOverrides;
+use crate::components::binding_overrides::{BindingOverrides, UnreadOverrides};
 
 /// The profiles bindings can name, shared by every row.
 pub type Templates = StoredValue<Vec<ProfileTemplate>>;
@@ -28,8 +28,8 @@ pub fn template_name(templates: Templates, id: &str) -> String {
 pub fn BindingList(
     draft: RwSignal<Vec<ProfileBinding>>,
     templates: Templates,
-    /// Templates whose overrides text does not read yet: the list is not ready.
-    unreadable_overrides: RwSignal<BTreeSet<String>>,
+    /// Overrides text that does not read yet: the list is not ready.
+    unread_overrides: UnreadOverrides,
 ) -> impl IntoView {
     let ids = move || {
         draft.with(|d| {
@@ -50,7 +50,7 @@ pub fn BindingList(
                 </tr>
             </thead>
             <For each=ids key=|id| id.clone() let:id>
-                <BindingRow id draft templates unreadable_overrides />
+                <BindingRow id draft templates unread_overrides />
             </For>
         </table>
         {move || draft.with(Vec::is_empty).then(|| view! { <p class="hint">"No profile is bound yet: add one below."</p> })}
@@ -65,7 +65,7 @@ fn BindingRow(
     id: String,
     draft: RwSignal<Vec<ProfileBinding>>,
     templates: Templates,
-    unreadable_overrides: RwSignal<BTreeSet<String>>,
+    unread_overrides: UnreadOverrides,
 ) -> impl IntoView {
     let profile = template_name(templates, &id);
     let binding = {
@@ -89,7 +89,8 @@ fn BindingRow(
             });
         }
     };
-    let open = RwSignal::new(false);
+    // Open when it holds text that does not read yet (kept from before a reload).
+    let open = RwSignal::new(unread_overrides.with_untracked(|u| u.contains_key(&id)));
     let slug = id.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
     let alias_id = format!("binding-alias-{slug}");
     let overrides_id = format!("binding-overrides-{slug}");
@@ -108,7 +109,7 @@ fn BindingRow(
         let id = id.clone();
         move |_| {
             draft.update(|d| d.retain(|b| b.profile_template_id != id));
-            unreadable_overrides.update(|u| {
+            unread_overrides.update(|u| {
                 u.remove(&id);
             });
         }
@@ -174,7 +175,7 @@ fn BindingRow(
                             profile_spec=profile_spec.clone()
                             binding
                             draft
-                            unreadable_overrides
+                            unread=unread_overrides
                         />
                     </td>
                 </tr>

@@ -6,7 +6,7 @@
 //! can be applied. The runner's etag goes with the change: when someone changed the
 //! bindings meanwhile, their change is shown and mine can be replayed on it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use sandbox_api::binding::{
@@ -117,11 +117,14 @@ struct Base {
 }
 
 /// An unapplied edit, kept across reloads with the version it started from, so that
-/// applying it after a reload still meets any change made meanwhile.
+/// applying it after a reload still meets any change made meanwhile, and with any
+/// overrides text that does not read yet.
 #[derive(Serialize, Deserialize)]
 struct Draft {
     base: Base,
     bindings: Vec<ProfileBinding>,
+    #[serde(default)]
+    unread_overrides: BTreeMap<String, String>,
 }
 
 fn draft_key(runner_id: &str) -> String {
@@ -152,26 +155,38 @@ fn BindingEditor(
     let key = draft_key(&runner_id);
     let saved = drafts::load_json::<Draft>(&key);
     let restored = saved.is_some();
-    let (base, draft) = match saved {
-        Some(Draft { base, bindings }) => (base, bindings),
+    let (base, draft, unread) = match saved {
+        Some(Draft {
+            base,
+            bindings,
+            unread_overrides,
+        }) => (base, bindings, unread_overrides),
         None => (
             Base {
                 bindings: runner.profile_bindings.clone(),
                 etag: runner.etag.clone(),
             },
             runner.profile_bindings.clone(),
+            BTreeMap::new(),
         ),
     };
     let (base, draft) = (RwSignal::new(base), RwSignal::new(draft));
+    let unread_overrides = RwSignal::new(unread);
     Effect::new(move |_| {
-        let (base, bindings) = (base.get(), draft.get());
-        if base.bindings == bindings {
+        let (base, bindings, unread_overrides) = (base.get(), draft.get(), unread_overrides.get());
+        if base.bindings == bindings && unread_overrides.is_empty() {
             drafts::discard(&key);
         } else {
-            drafts::save_json(&key, &Draft { base, bindings });
+            drafts::save_json(
+                &key,
+                &Draft {
+                    base,
+                    bindings,
+                    unread_overrides,
+                },
+            );
         }
     });
-    let unreadable_overrides = RwSignal::new(BTreeSet::<String>::new());
     let reviewing = RwSignal::new(false);
     let conflict = RwSignal::new(None::<Conflict>);
     let both_changed = RwSignal::new(Vec::<String>::new());
@@ -192,7 +207,7 @@ fn BindingEditor(
             .map(|v| v.message)
             .collect()
         });
-        problems.extend(unreadable_overrides.get().iter().map(|id| {
+        problems.extend(unread_overrides.get().keys().map(|id| {
             format!(
                 "The overrides of {} do not read yet",
                 template_name(templates, id)
@@ -286,13 +301,13 @@ fn BindingEditor(
     };
     let undo = move |_| {
         draft.set(base.with_untracked(|b| b.bindings.clone()));
-        unreadable_overrides.set(BTreeSet::new());
+        unread_overrides.set(BTreeMap::new());
         reviewing.set(false);
     };
 
     view! {
         {restored.then(|| view! { <p class="hint warning" role="status">"Your unapplied changes from before the reload are back."</p> })}
-        <BindingList draft templates unreadable_overrides />
+        <BindingList draft templates unread_overrides />
         {move || {
             let problems = problems.get();
             (!problems.is_empty()).then(|| view! {

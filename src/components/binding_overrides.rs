@@ -3,7 +3,7 @@
 //! and the binding's effective spec with each field the overrides change. The API
 //! carries overrides as a JSON string (`overridesJson`); nobody types or sees it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use sandbox_api::field_path::FieldPath;
@@ -11,6 +11,23 @@ use sandbox_api::overrides::override_changes;
 use sandbox_api::profile::{ProfileSpec, ResourceDefaults};
 use sandbox_api::profile_document::{read_spec_json, read_spec_yaml, write_spec_yaml};
 use sandbox_api::runner::ProfileBinding;
+
+/// Overrides text that does not read yet, by template ID, as typed. Kept (and saved
+/// with the caller's draft) so that nothing typed is lost across a reload, and named as
+/// a problem so that nothing is applied while it stands.
+pub type UnreadOverrides = RwSignal<BTreeMap<String, String>>;
+
+/// The spec `text` holds, or what is wrong with it.
+fn read_overrides(text: &str) -> Result<ProfileSpec, Vec<String>> {
+    match read_spec_yaml(text, &FieldPath::root()) {
+        Ok((parsed, violations)) if violations.is_empty() => Ok(parsed),
+        Ok((_, violations)) => Err(violations
+            .into_iter()
+            .map(|v| format!("{}: {}", v.field, v.message))
+            .collect()),
+        Err(syntax) => Err(vec![syntax]),
+    }
+}
 
 /// The overrides JSON of a partial spec; empty when it overrides nothing.
 fn encode(spec: &ProfileSpec) -> String {
@@ -52,13 +69,20 @@ pub fn BindingOverrides(
     profile_spec: ProfileSpec,
     binding: Memo<ProfileBinding>,
     draft: RwSignal<Vec<ProfileBinding>>,
-    unreadable_overrides: RwSignal<BTreeSet<String>>,
+    unread: UnreadOverrides,
 ) -> impl IntoView {
     let spec = Memo::new(move |_| {
         binding.with(|b| read_spec_json(&b.overrides_json, &FieldPath::root()).0)
     });
-    let yaml = RwSignal::new(spec.with_untracked(write_spec_yaml));
-    let yaml_problems = RwSignal::new(Vec::<String>::new());
+    // Text left unread before a reload comes back as it was typed.
+    let kept = unread.with_untracked(|u| u.get(&id).cloned());
+    let yaml_problems = RwSignal::new(
+        kept.as_deref()
+            .map(read_overrides)
+            .and_then(Result::err)
+            .unwrap_or_default(),
+    );
+    let yaml = RwSignal::new(kept.unwrap_or_else(|| spec.with_untracked(write_spec_yaml)));
     let store = {
         let id = id.clone();
         move |json: String| {
@@ -69,52 +93,57 @@ pub fn BindingOverrides(
             })
         }
     };
-    let mark_readable = {
+    // `None`: the text reads; `Some(text)`: it does not yet.
+    let mark_unread = {
         let id = id.clone();
-        move |readable: bool| {
-            unreadable_overrides.update(|u| {
-                if readable {
+        move |text: Option<String>| {
+            unread.update(|u| match text {
+                Some(text) => {
+                    u.insert(id.clone(), text);
+                }
+                None => {
                     u.remove(&id);
-                } else {
-                    u.insert(id.clone());
                 }
             })
         }
     };
-    // When the overrides change from elsewhere (a conflict resolved, an undo), the text
-    // follows; while they come from this text, its own layout is kept. (Text that does
-    // not read never changes the overrides, so a change then came from elsewhere too.)
+    // The text follows the overrides when they change from elsewhere (a conflict
+    // resolved, an undo), and when the caller drops its unread text (an undo with the
+    // overrides unchanged); while the overrides come from this text, its own layout is
+    // kept. (Text that does not read never changes the overrides, so a change then came
+    // from elsewhere too.)
     Effect::new({
-        let mark_readable = mark_readable.clone();
-        move |_| {
+        let (id, mark_unread) = (id.clone(), mark_unread.clone());
+        move |previous: Option<ProfileSpec>| {
             let current = spec.get();
-            let says = read_spec_yaml(&yaml.get_untracked(), &FieldPath::root())
-                .ok()
-                .map(|(spec, _)| spec);
-            if says.as_ref() != Some(&current) {
-                yaml.set(write_spec_yaml(&current));
-                yaml_problems.set(Vec::new());
-                mark_readable(true);
+            let dropped = unread.with(|u| !u.contains_key(&id));
+            if let Some(previous) = previous {
+                let says = yaml.with_untracked(|text| read_overrides(text).ok());
+                let changed_elsewhere = previous != current && says.as_ref() != Some(&current);
+                if changed_elsewhere || (dropped && says.is_none()) {
+                    yaml.set(write_spec_yaml(&current));
+                    yaml_problems.set(Vec::new());
+                    mark_unread(None);
+                }
             }
+            current
         }
     });
     let on_yaml = {
-        let (store, mark_readable) = (store.clone(), mark_readable.clone());
+        let (store, mark_unread) = (store.clone(), mark_unread.clone());
         move |text: String| {
             yaml.set(text.clone());
-            let problems = match read_spec_yaml(&text, &FieldPath::root()) {
-                Ok((parsed, violations)) if violations.is_empty() => {
+            match read_overrides(&text) {
+                Ok(parsed) => {
                     store(encode(&parsed));
-                    Vec::new()
+                    mark_unread(None);
+                    yaml_problems.set(Vec::new());
                 }
-                Ok((_, violations)) => violations
-                    .into_iter()
-                    .map(|v| format!("{}: {}", v.field, v.message))
-                    .collect(),
-                Err(syntax) => vec![syntax],
-            };
-            mark_readable(problems.is_empty());
-            yaml_problems.set(problems);
+                Err(problems) => {
+                    mark_unread(Some(text));
+                    yaml_problems.set(problems);
+                }
+            }
         }
     };
     let slug = id.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
@@ -122,7 +151,7 @@ pub fn BindingOverrides(
         .into_iter()
         .map(|(key, label, field)| {
             let input_id = format!("override-{key}-{slug}");
-            let (store, mark_readable) = (store.clone(), mark_readable.clone());
+            let (store, mark_unread) = (store.clone(), mark_unread.clone());
             let profile_value = field(&mut profile_spec.clone()).clone();
             let placeholder = if profile_value.is_empty() {
                 "not set by the profile".to_owned()
@@ -146,7 +175,7 @@ pub fn BindingOverrides(
                             // The fields write the text too, so both say the same.
                             yaml.set(write_spec_yaml(&next));
                             yaml_problems.set(Vec::new());
-                            mark_readable(true);
+                            mark_unread(None);
                             store(encode(&next));
                         }
                     />

@@ -4,7 +4,7 @@
 //! as it is typed; the server's violations land on the same fields. Nothing is sent
 //! while a rule is broken. The draft survives a reload.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -17,6 +17,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
 use crate::components::binding_list::{BindingList, Templates, template_name};
+use crate::components::binding_overrides::UnreadOverrides;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::runner_settings::{FieldProblems, RunnerSettings, identity};
 use crate::components::toasts::use_toasts;
@@ -25,6 +26,8 @@ use crate::embed::Embedding;
 use crate::query::link;
 
 const DRAFT_KEY: &str = "new-runner";
+/// Overrides text that does not read yet, kept beside the draft.
+const UNREAD_OVERRIDES_KEY: &str = "new-runner:unread-overrides";
 
 #[component]
 pub fn NewRunnerPage() -> impl IntoView {
@@ -88,7 +91,8 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
     let runner_id = RwSignal::new(saved.runner_id.clone());
     let runner = RwSignal::new(saved.runner.clone());
     let bindings = RwSignal::new(saved.runner.profile_bindings.clone());
-    let unreadable_overrides = RwSignal::new(BTreeSet::<String>::new());
+    let unread_overrides: UnreadOverrides =
+        RwSignal::new(drafts::load_json(UNREAD_OVERRIDES_KEY).unwrap_or_default());
     let by_name = RwSignal::new(
         saved
             .runner
@@ -128,6 +132,15 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
         }
     });
     Effect::new(move |_| drafts::save_json(DRAFT_KEY, &request.get()));
+    Effect::new(move |_| {
+        unread_overrides.with(|unread| {
+            if unread.is_empty() {
+                drafts::discard(UNREAD_OVERRIDES_KEY);
+            } else {
+                drafts::save_json(UNREAD_OVERRIDES_KEY, unread);
+            }
+        })
+    });
     let create = Action::new_local(move |request: &CreateRunnerRequest| {
         let (api, request) = (api.clone(), request.clone());
         async move { api.create_managed_runner(&request).await }
@@ -149,7 +162,7 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
             .into_iter()
             .map(|v| (v.field, v.message))
             .collect();
-        problems.extend(unreadable_overrides.get().into_iter().map(|id| {
+        problems.extend(unread_overrides.get().into_keys().map(|id| {
             (
                 "runner.profile_bindings".to_owned(),
                 format!(
@@ -214,6 +227,7 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
         runner_id.set(String::new());
         runner.set(fresh_runner());
         bindings.set(Vec::<ProfileBinding>::new());
+        unread_overrides.set(BTreeMap::new());
         cluster.set(String::new());
         attempted.set(false);
     };
@@ -247,7 +261,7 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
             <fieldset>
                 <legend>"Profile bindings"</legend>
                 <p class="hint">"At least one; the default is what sandboxes get when they name no profile."</p>
-                <BindingList draft=bindings templates unreadable_overrides />
+                <BindingList draft=bindings templates unread_overrides />
                 {problems.at("runner.profile_bindings")}
             </fieldset>
             {move || {

@@ -355,7 +355,16 @@ async fn overrides_round_trip_and_the_effective_spec_says_what_they_change() -> 
         page.text_containing(".binding-overrides .field-error", "line").await?;
         page.text_containing(".binding-manager .violations", "do not read yet").await?;
         assert!(!page.button("Review changes").await?.is_enabled().await?);
-        page.field(yaml_label).await?.send_keys("fast]\n").await?;
+        // A reload brings it back as typed, with its problem, the overrides open.
+        let typed = page.field(yaml_label).await?.prop("value").await?.unwrap_or_default();
+        client.refresh().await?;
+        page.text_containing(".binding-manager .violations", "do not read yet").await?;
+        let kept = page.field(yaml_label).await?.prop("value").await?.unwrap_or_default();
+        assert_eq!(kept, typed);
+        page.text_containing(".binding-overrides .field-error", "line").await?;
+        let yaml = page.field(yaml_label).await?;
+        yaml.clear().await?;
+        yaml.send_keys(&format!("{typed}fast]\n")).await?;
         page.text_containing(".override-changes", "tags").await?;
         save_screenshot(&client, "binding-overrides").await?;
         let violations = page.accessibility_violations().await?;
