@@ -83,6 +83,10 @@ struct Inner {
     config: FleetConfig,
     /// The agent serving each runner, by runner UUID.
     agents: Mutex<HashMap<String, AgentHandle>>,
+    /// Sandboxes that were active on agent processes when the gateway last stopped, by
+    /// runner UUID, until that runner's agent reports again
+    /// (`sandboxes::follow_after_restart`).
+    orphans: Mutex<HashMap<String, Vec<String>>>,
     /// One connection pool for every agent process.
     http: reqwest::Client,
     /// The runner read model discovery and placement share.
@@ -107,6 +111,7 @@ impl Fleet {
                 store,
                 config,
                 agents: Mutex::new(HashMap::new()),
+                orphans: Mutex::new(HashMap::new()),
                 http,
                 runner_cache: Arc::default(),
             }),
@@ -129,6 +134,26 @@ impl Fleet {
         Liveness {
             heartbeat_timeout: self.inner.config.heartbeat_timeout,
         }
+    }
+
+    /// Keeps `orphans` (sandbox IDs by runner UUID) until their agents report.
+    pub fn keep_orphans(&self, orphans: HashMap<String, Vec<String>>) {
+        *lock(&self.inner.orphans) = orphans;
+    }
+
+    /// The kept sandboxes of the runner, now taken care of by the caller.
+    pub fn take_orphans(&self, runner_uuid: &str) -> Vec<String> {
+        lock(&self.inner.orphans)
+            .remove(runner_uuid)
+            .unwrap_or_default()
+    }
+
+    /// Every kept sandbox whose agent has not reported, now taken care of by the caller.
+    pub fn take_all_orphans(&self) -> Vec<String> {
+        lock(&self.inner.orphans)
+            .drain()
+            .flat_map(|(_, ids)| ids)
+            .collect()
     }
 
     /// The agent serving the runner, if one does.

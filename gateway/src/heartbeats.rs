@@ -13,8 +13,8 @@ use crate::agent::wire::{HeartbeatRequest, HeartbeatResponse, check_http_url};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::fleet::Fleet;
-use crate::runners;
 use crate::store::{self, runners as rows};
+use crate::{runners, sandboxes};
 
 /// The shortest agent key accepted: agents generate 64 hex digits.
 const MIN_AGENT_KEY_LEN: usize = 16;
@@ -41,14 +41,14 @@ pub async fn accept(
         ));
     }
     let store = fleet.store().clone();
-    let (fleet, organization, key) = (
+    let (registry, organization, key) = (
         fleet.clone(),
         caller.organization.clone(),
         runner_key.to_owned(),
     );
     // One critical section on the store: the install state checked is the one changed,
     // so a heartbeat cannot revive a runner that is being deleted.
-    store
+    let (answer, runner_uuid) = store
         .run(move |connection| {
             let tx = connection
                 .transaction()
@@ -79,7 +79,7 @@ pub async fn accept(
                     report.zone
                 ));
             }
-            fleet.serve_remotely(stored.uuid(), &report.agent_url, &report.agent_key);
+            registry.serve_remotely(stored.uuid(), &report.agent_url, &report.agent_key);
             rows::record_heartbeat(&tx, stored.uuid(), store::now(), &report.capacity)
                 .map_err(|e| ApiError::internal("recording a heartbeat", e))?;
             let target = runner.target_revision;
@@ -98,12 +98,15 @@ pub async fn accept(
             }
             tx.commit()
                 .map_err(|e| ApiError::internal("committing a heartbeat", e))?;
-            Ok(HeartbeatResponse {
+            let answer = HeartbeatResponse {
                 runner_id,
                 active_revision: target,
-            })
+            };
+            Ok((answer, stored.uuid().to_owned()))
         })
-        .await
+        .await?;
+    sandboxes::follow_orphans(fleet, &runner_uuid);
+    Ok(answer)
 }
 
 fn validate(report: &HeartbeatRequest) -> Vec<Violation> {

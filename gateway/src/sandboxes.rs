@@ -2,7 +2,7 @@
 //! launch a real process on the runner's agent), read, stop, delete, exec, logs. The
 //! runner's agent, in-process or an agent process, is an `AgentHandle`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -569,6 +569,59 @@ fn runner_unavailable(runner_id: &str) -> ApiError {
 }
 
 /// After a restart the processes of active sandboxes are gone: record that.
+/// After a restart with agent processes (`--external-agents`): the sandboxes that were
+/// active ran in those processes, which may well still run them (local decision: they
+/// are not failed at start-up, as in-process ones are). Each is followed again once its
+/// runner's agent reports (`follow_orphans`); those whose agent has not reported within
+/// the heartbeat timeout are FAILED, saying why. Returns how many wait for their agent.
+pub async fn follow_after_restart(fleet: &Fleet) -> anyhow::Result<usize> {
+    let unfinished = fleet
+        .store()
+        .run(|connection| {
+            rows::unfinished(connection)
+                .map_err(|e| ApiError::internal("reading unfinished sandboxes", e))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.0.message))?;
+    let waiting = unfinished.len();
+    let mut by_runner: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, runner_uuid) in unfinished {
+        by_runner.entry(runner_uuid).or_default().push(id);
+    }
+    fleet.keep_orphans(by_runner);
+    let (fleet, timeout) = (fleet.clone(), fleet.config().heartbeat_timeout);
+    tokio::spawn(async move {
+        tokio::time::sleep(timeout).await;
+        let reason = format!(
+            "the gateway restarted and the runner's agent did not report within {timeout:?}"
+        );
+        for id in fleet.take_all_orphans() {
+            if let Err(e) =
+                set_status(fleet.store(), &id, SandboxStatus::Failed, &reason, None).await
+            {
+                tracing::error!(sandbox = id, "failing a lost sandbox: {}", e.0.message);
+            }
+        }
+    });
+    Ok(waiting)
+}
+
+/// Follows again the sandboxes that the runner's agent ran before the gateway
+/// restarted, now that the agent has reported: to their end, or to FAILED if the agent
+/// no longer knows them.
+pub fn follow_orphans(fleet: &Fleet, runner_uuid: &str) {
+    let Some(agent) = fleet.agent(runner_uuid) else {
+        return;
+    };
+    for id in fleet.take_orphans(runner_uuid) {
+        tracing::info!(
+            sandbox = id,
+            "following a sandbox again after the gateway restarted"
+        );
+        watch_until_ended(fleet.clone(), agent.clone(), id);
+    }
+}
+
 pub async fn fail_unfinished(store: &Store) -> anyhow::Result<usize> {
     store
         .run(|connection| {

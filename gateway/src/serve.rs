@@ -39,12 +39,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
     }
 
-    let failed = sandboxes::fail_unfinished(&store).await?;
-    if failed > 0 {
-        tracing::warn!(
-            failed,
-            "sandboxes that were running when the gateway stopped are marked FAILED"
-        );
+    // In-process agents stopped with the gateway, and their sandboxes with them; agent
+    // processes may still run theirs (followed again below).
+    if !args.external_agents {
+        let failed = sandboxes::fail_unfinished(&store).await?;
+        if failed > 0 {
+            tracing::warn!(
+                failed,
+                "sandboxes that were running when the gateway stopped are marked FAILED"
+            );
+        }
     }
     let fleet = Fleet::new(
         store.clone(),
@@ -57,6 +61,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     )?;
     fleet.resume().await?;
+    if args.external_agents {
+        let waiting = sandboxes::follow_after_restart(&fleet).await?;
+        if waiting > 0 {
+            tracing::info!(
+                waiting,
+                "sandboxes wait for their runners' agents to report"
+            );
+        }
+    }
     let policy = SandboxPolicy {
         ceiling: SandboxCeiling {
             cpu_millicores: args.max_sandbox_cpu_millicores,

@@ -452,6 +452,72 @@ async fn a_killed_agent_leaves_its_runner_disconnected_and_its_running_sandbox_f
 }
 
 #[tokio::test]
+async fn after_a_gateway_restart_sandboxes_on_agents_are_followed_again_or_failed_if_their_agent_is_gone()
+ {
+    let gateway =
+        gateway_with_runners(&["--heartbeat-timeout-ms", "2000"], &["edge", "gone"]).await;
+    let edge = Agent::start(&gateway, "edge", ADMIN, &[]).await;
+    let mut gone = Agent::start(&gateway, "gone", ADMIN, &[]).await;
+    wait_until_ready(&gateway, "edge").await;
+    wait_until_ready(&gateway, "gone").await;
+    let release = tempfile::tempdir().unwrap();
+    let flag = release.path().join("go");
+    let kept = start_on(
+        &gateway,
+        "edge",
+        &format!(
+            "echo before; while [ ! -e {} ]; do sleep 0.1; done; echo after",
+            flag.display()
+        ),
+    )
+    .await;
+    // Ends by itself once its agent is gone, so no process outlives the test.
+    let lost = start_on(
+        &gateway,
+        "gone",
+        &format!(
+            "while kill -0 {} 2>/dev/null; do sleep 0.1; done",
+            gone.pid()
+        ),
+    )
+    .await;
+    wait_running(&gateway, &kept).await;
+    wait_running(&gateway, &lost).await;
+
+    // The gateway stops; meanwhile one agent goes away too.
+    let paused = gateway.pause().await.unwrap();
+    gone.kill().await;
+    let gateway = paused.resume().await.unwrap();
+
+    // Not failed at start-up: its agent still runs it, and the gateway follows it again.
+    let sandbox = get(&gateway, &format!("/v1beta2/sandboxes/{kept}"), USER)
+        .await
+        .body;
+    assert_eq!(
+        sandbox["sandboxStatus"], "SANDBOX_STATUS_RUNNING",
+        "{sandbox}"
+    );
+    wait_until_ready(&gateway, "edge").await;
+    std::fs::write(&flag, "").unwrap();
+    let ended = wait_ended(&gateway, &kept).await;
+    assert_eq!(
+        ended["sandboxStatus"], "SANDBOX_STATUS_COMPLETED",
+        "{ended}"
+    );
+    assert_eq!(
+        log_text(&log_frames(&gateway, &kept, "").await),
+        "before\nafter\n"
+    );
+
+    // The other agent never reported again: its sandbox is failed, saying why.
+    let failed = wait_ended(&gateway, &lost).await;
+    assert_eq!(failed["sandboxStatus"], "SANDBOX_STATUS_FAILED", "{failed}");
+    let reason = failed["statusReason"].as_str().unwrap_or_default();
+    assert!(reason.contains("did not report within"), "{reason}");
+    drop(edge);
+}
+
+#[tokio::test]
 async fn an_agent_with_a_wrong_token_a_user_token_another_organization_or_another_zone_is_refused_and_says_why()
  {
     let gateway = gateway_with_runners(&[], &["edge"]).await;

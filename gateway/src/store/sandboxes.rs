@@ -158,6 +158,15 @@ pub fn active_on_runner(connection: &Connection, runner_uuid: &str) -> anyhow::R
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Every active sandbox's ID with its runner's UUID.
+pub fn unfinished(connection: &Connection) -> anyhow::Result<Vec<(String, String)>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT id, runner_uuid FROM sandboxes WHERE status IN ({ACTIVE})"
+    ))?;
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Marks every sandbox that was active as FAILED: after a gateway restart their
 /// processes are gone.
 pub fn fail_unfinished(connection: &Connection, reason: &str) -> anyhow::Result<usize> {
