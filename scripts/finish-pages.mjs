@@ -30,6 +30,14 @@ if (!dist) throw new Error("usage: node scripts/finish-pages.mjs DIST");
 
 const integrity = (text) => "sha384-" + createHash("sha384").update(text).digest("base64");
 
+// The page with `before`'s integrity hash replaced by `after`'s; a page that does not
+// name `before` is a build this script does not understand, so it stops.
+const rehash = (html, page, before, after) => {
+  const old = integrity(before);
+  if (!html.includes(old)) throw new Error(`${page} has no integrity hash ${old} to replace`);
+  return html.replaceAll(old, integrity(after));
+};
+
 for (const page of readdirSync(dist).filter((f) => f.endsWith(".html"))) {
   const pagePath = join(dist, page);
   let html = readFileSync(pagePath, "utf8");
@@ -42,7 +50,7 @@ for (const page of readdirSync(dist).filter((f) => f.endsWith(".html"))) {
   const wasmPath = join(dist, basename(wasmRef[1]));
   const wasm = readFileSync(wasmPath);
   execFileSync(process.execPath, [wasmOpt, "-Oz", ...wasmFeatures, wasmPath, "-o", wasmPath]);
-  html = html.replaceAll(integrity(wasm), integrity(readFileSync(wasmPath)));
+  html = rehash(html, page, wasm, readFileSync(wasmPath));
 
   html = html.replace(/<link[^>]*\/snippets\/([^"\s>]+)[^>]*>/g, (link, snippet) =>
     glue.includes(`snippets/${snippet}`) ? link : "",
@@ -50,7 +58,7 @@ for (const page of readdirSync(dist).filter((f) => f.endsWith(".html"))) {
 
   const minified = await minify(glue, { module: true, compress: true, mangle: true });
   if (!minified.code) throw new Error(`terser produced nothing for ${gluePath}`);
-  html = html.replaceAll(integrity(glue), integrity(minified.code));
+  html = rehash(html, page, glue, minified.code);
   writeFileSync(gluePath, minified.code);
   writeFileSync(pagePath, html);
 }

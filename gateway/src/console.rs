@@ -169,6 +169,10 @@ impl ConsoleSite {
         if response.status() == StatusCode::NOT_FOUND {
             return None;
         }
+        // The same path may be sent gzipped or not: caches must keep them apart.
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
         if is_page {
             // The page names the hashed assets of one build: always revalidate it.
             response

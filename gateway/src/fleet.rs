@@ -141,6 +141,13 @@ impl Fleet {
         *lock(&self.inner.orphans) = orphans;
     }
 
+    /// Whether sandbox `id` of the runner waits for its agent to report.
+    pub fn is_orphan(&self, runner_uuid: &str, id: &str) -> bool {
+        lock(&self.inner.orphans)
+            .get(runner_uuid)
+            .is_some_and(|ids| ids.iter().any(|i| i == id))
+    }
+
     /// The kept sandboxes of the runner, now taken care of by the caller.
     pub fn take_orphans(&self, runner_uuid: &str) -> Vec<String> {
         lock(&self.inner.orphans)

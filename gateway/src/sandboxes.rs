@@ -397,6 +397,7 @@ pub async fn stop(
             ..Default::default()
         });
     }
+    refuse_while_orphaned(fleet, &record)?;
     let grace = u64::try_from(request.graceful_shutdown_seconds)
         .ok()
         .filter(|s| *s > 0)
@@ -440,6 +441,9 @@ pub async fn delete(
     id: &str,
 ) -> Result<DeleteSandboxResponse, ApiError> {
     let record = find(fleet.store(), caller, id).await?;
+    if !record.status.is_terminal() {
+        refuse_while_orphaned(fleet, &record)?;
+    }
     if let Some(agent) = fleet.agent(&record.runner_uuid)
         && let Err(e) = agent.delete(&record.id).await
     {
@@ -558,6 +562,21 @@ pub fn logs(
     }
 }
 
+/// A sandbox whose agent has not reported since the gateway restarted cannot be
+/// stopped or deleted yet: the request could not reach its process, which would go on
+/// running (and its end later overwrite what the request recorded).
+fn refuse_while_orphaned(fleet: &Fleet, record: &SandboxRecord) -> Result<(), ApiError> {
+    if fleet.is_orphan(&record.runner_uuid, &record.id) {
+        let mut refusal = runner_unavailable(&record.runner_id);
+        refusal.0.message = format!(
+            "runner {:?}'s agent has not reported since the gateway restarted; try again once it has",
+            record.runner_id
+        );
+        return Err(refusal);
+    }
+    Ok(())
+}
+
 fn runner_unavailable(runner_id: &str) -> ApiError {
     ApiError(
         Status::new(
@@ -568,7 +587,6 @@ fn runner_unavailable(runner_id: &str) -> ApiError {
     )
 }
 
-/// After a restart the processes of active sandboxes are gone: record that.
 /// After a restart with agent processes (`--external-agents`): the sandboxes that were
 /// active ran in those processes, which may well still run them (local decision: they
 /// are not failed at start-up, as in-process ones are). Each is followed again once its
@@ -622,6 +640,7 @@ pub fn follow_orphans(fleet: &Fleet, runner_uuid: &str) {
     }
 }
 
+/// After a restart the processes of active sandboxes are gone: record that.
 pub async fn fail_unfinished(store: &Store) -> anyhow::Result<usize> {
     store
         .run(|connection| {

@@ -489,6 +489,29 @@ async fn after_a_gateway_restart_sandboxes_on_agents_are_followed_again_or_faile
     gone.kill().await;
     let gateway = paused.resume().await.unwrap();
 
+    // Until its agent reports, a sandbox cannot be stopped: the stop could not reach it.
+    let refused = post(
+        &gateway,
+        &format!("/v1beta2/sandboxes/{lost}/stop"),
+        USER,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("has not reported since the gateway restarted"),
+        "{}",
+        refused.body
+    );
+
     // Not failed at start-up: its agent still runs it, and the gateway follows it again.
     let sandbox = get(&gateway, &format!("/v1beta2/sandboxes/{kept}"), USER)
         .await

@@ -375,6 +375,7 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
     };
     let precompressed = wasm("gzip, deflate, br").await.unwrap();
     assert_eq!(precompressed.headers()["content-encoding"], "gzip");
+    assert_eq!(precompressed.headers()["vary"], "accept-encoding");
     assert_eq!(precompressed.text().await.unwrap(), "gzipped wasm");
     let plain = wasm("identity").await.unwrap();
     assert!(plain.headers().get("content-encoding").is_none());

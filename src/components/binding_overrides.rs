@@ -93,40 +93,50 @@ pub fn BindingOverrides(
             })
         }
     };
-    // `None`: the text reads; `Some(text)`: it does not yet.
+    // `None`: the text reads; `Some(text)`: it does not yet. Writes only what changes,
+    // since the effect below reads the map.
     let mark_unread = {
         let id = id.clone();
         move |text: Option<String>| {
-            unread.update(|u| match text {
-                Some(text) => {
-                    u.insert(id.clone(), text);
-                }
-                None => {
-                    u.remove(&id);
-                }
-            })
+            let current = unread.with_untracked(|u| u.get(&id).cloned());
+            if current != text {
+                unread.update(|u| match text {
+                    Some(text) => {
+                        u.insert(id.clone(), text);
+                    }
+                    None => {
+                        u.remove(&id);
+                    }
+                })
+            }
         }
     };
     // The text follows the overrides when they change from elsewhere (a conflict
-    // resolved, an undo), and when the caller drops its unread text (an undo with the
-    // overrides unchanged); while the overrides come from this text, its own layout is
-    // kept. (Text that does not read never changes the overrides, so a change then came
-    // from elsewhere too.)
+    // resolved, an undo), and when the caller drops this binding's unread text (an undo
+    // with the overrides unchanged); while the overrides come from this text, its own
+    // layout is kept. (Text that does not read never changes the overrides, so a change
+    // then came from elsewhere too.) The effect remembers the overrides and whether the
+    // text was unread when it last ran.
     Effect::new({
         let (id, mark_unread) = (id.clone(), mark_unread.clone());
-        move |previous: Option<ProfileSpec>| {
+        move |last: Option<(ProfileSpec, bool)>| {
             let current = spec.get();
-            let dropped = unread.with(|u| !u.contains_key(&id));
-            if let Some(previous) = previous {
-                let says = yaml.with_untracked(|text| read_overrides(text).ok());
-                let changed_elsewhere = previous != current && says.as_ref() != Some(&current);
-                if changed_elsewhere || (dropped && says.is_none()) {
+            let is_unread = unread.with(|u| u.contains_key(&id));
+            if let Some((previous, was_unread)) = last {
+                let says = yaml.with_untracked(|text| {
+                    read_spec_yaml(text, &FieldPath::root())
+                        .ok()
+                        .map(|(spec, _)| spec)
+                });
+                let out_of_step = says.as_ref() != Some(&current);
+                let dropped = was_unread && !is_unread;
+                if out_of_step && (previous != current || dropped) {
                     yaml.set(write_spec_yaml(&current));
                     yaml_problems.set(Vec::new());
                     mark_unread(None);
                 }
             }
-            current
+            (current, is_unread)
         }
     });
     let on_yaml = {

@@ -332,6 +332,14 @@ async fn overrides_round_trip_and_the_effective_spec_says_what_they_change() -> 
         .await?;
         page.text_containing(".override-changes", "resource_defaults.cpuRequest")
             .await?;
+        // A value the rules refuse (checked when applied) is written through as it is.
+        fill(&page, "Runtime class", "Bad_Class").await?;
+        page.field("CPU request").await?.click().await?;
+        eventually("the YAML to take the runtime class", Duration::from_secs(5), || async {
+            let text = page.field(yaml_label).await?.prop("value").await?.unwrap_or_default();
+            Ok(text.contains("runtime_class: Bad_Class").then_some(()))
+        })
+        .await?;
         let expected_before = if profile_cpu.is_empty() { "(not set)" } else { &profile_cpu };
         let rows = change_rows(&page).await?;
         assert!(rows.contains(&format!("resource_defaults.cpuRequest|{expected_before}|3")), "{rows:?}");

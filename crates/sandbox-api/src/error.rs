@@ -160,7 +160,9 @@ pub enum Detail {
     ErrorInfo(ErrorInfo),
     #[serde(rename = "type.googleapis.com/google.rpc.BadRequest")]
     BadRequest(BadRequest),
-    /// A detail type this client does not know; kept so that parsing never fails on it.
+    /// A detail type this client does not know; read so that parsing does not fail on
+    /// it. (Its fields that share a name with ErrorInfo's or BadRequest's must have
+    /// their types, as in every `google.rpc` detail type.)
     Unrecognized,
 }
 

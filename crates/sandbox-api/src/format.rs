@@ -113,7 +113,8 @@ pub fn parse_scaled(text: &str, unit: i64) -> Option<i64> {
         scaled.checked_mul(10_u128.pow(power as u32))?
     } else {
         let divisor = 10_u128.pow(power.unsigned_abs() as u32);
-        (scaled + divisor / 2) / divisor
+        // Half up, without adding to `scaled` (which may be near u128::MAX).
+        scaled / divisor + u128::from(scaled % divisor >= divisor - divisor / 2)
     };
     i64::try_from(base_units).ok()
 }
@@ -200,6 +201,11 @@ mod tests {
         assert_eq!(parse_scaled("0.0001", GIB), Some(107_374));
         assert_eq!(format_scaled(107_374, GIB), "0.0001");
         assert_eq!(parse_scaled("000", 1000), Some(0));
+        assert_eq!(
+            parse_scaled("0.340282366920938463463374607431768211", 1000),
+            Some(340),
+            "no overflow when rounding a long fraction"
+        );
         for bad in [
             "",
             ".",
