@@ -180,11 +180,7 @@ fn RunnerRows(list: Vec<Runner>, names: HashMap<String, String>) -> impl IntoVie
 fn RunnerRow(runner: Runner, names: HashMap<String, String>) -> impl IntoView {
     let identity = runner.identity.clone().unwrap_or_default();
     let id = identity.runner_id.clone();
-    let cluster = if identity.cluster_id.is_empty() {
-        identity.cluster_name.clone()
-    } else {
-        identity.cluster_id.clone()
-    };
+    let cluster = identity.cluster().as_str().to_owned();
     let channel = channel_text(&runner);
     let connected = runner.connection_status == RunnerConnectionStatus::Connected;
     let connection = format_enum(

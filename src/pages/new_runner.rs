@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use sandbox_api::runner::{
-    CreateRunnerRequest, ManagedSpec, ManagementMode, ProfileBinding, ReleaseChannel, Runner,
+    ClusterRef, CreateRunnerRequest, ManagedSpec, ManagementMode, ProfileBinding, ReleaseChannel,
+    Runner, RunnerIdentity,
 };
 use sandbox_api::runner_rules::validate_new_runner;
 use wasm_bindgen::JsCast;
@@ -93,25 +94,12 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
     let bindings = RwSignal::new(saved.runner.profile_bindings.clone());
     let unread_overrides: UnreadOverrides =
         RwSignal::new(drafts::load_json(UNREAD_OVERRIDES_KEY).unwrap_or_default());
-    let by_name = RwSignal::new(
-        saved
-            .runner
-            .identity
-            .as_ref()
-            .is_some_and(|i| !i.cluster_name.is_empty()),
-    );
+    let saved_cluster = saved.runner.identity.as_ref().map(RunnerIdentity::cluster);
+    let by_name =
+        RwSignal::new(matches!(saved_cluster, Some(ClusterRef::Name(name)) if !name.is_empty()));
     let cluster = RwSignal::new(
-        saved
-            .runner
-            .identity
-            .as_ref()
-            .map(|i| {
-                if i.cluster_name.is_empty() {
-                    i.cluster_id.clone()
-                } else {
-                    i.cluster_name.clone()
-                }
-            })
+        saved_cluster
+            .map(|cluster| cluster.as_str().to_owned())
             .unwrap_or_default(),
     );
     let request = Memo::new(move |_| {

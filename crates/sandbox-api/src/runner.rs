@@ -92,6 +92,34 @@ pub struct RunnerIdentity {
     pub runner_group_id: String,
 }
 
+/// How a runner's identity names its cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterRef<'a> {
+    Id(&'a str),
+    Name(&'a str),
+}
+
+impl ClusterRef<'_> {
+    /// The ID or the name, as the user typed it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ClusterRef::Id(text) | ClusterRef::Name(text) => text,
+        }
+    }
+}
+
+impl RunnerIdentity {
+    /// The cluster this runner is in: by its ID, else by its name. (A valid identity sets
+    /// exactly one; one that sets both is named by its ID.)
+    pub fn cluster(&self) -> ClusterRef<'_> {
+        if self.cluster_id.is_empty() {
+            ClusterRef::Name(&self.cluster_name)
+        } else {
+            ClusterRef::Id(&self.cluster_id)
+        }
+    }
+}
+
 proto_enum! {
     /// Who operates the runner's deployment.
     pub enum ManagementMode {
@@ -439,6 +467,23 @@ mod tests {
         .unwrap();
         assert_eq!(request.runner_id, "development");
         assert_eq!(request.runner.identity.unwrap().zone, "us-east-04a");
+    }
+
+    #[test]
+    fn a_cluster_is_named_by_its_id_else_by_its_name() {
+        let by_id = RunnerIdentity {
+            cluster_id: "c-1".into(),
+            cluster_name: "ignored".into(),
+            ..RunnerIdentity::default()
+        };
+        assert_eq!(by_id.cluster(), ClusterRef::Id("c-1"));
+        let by_name = RunnerIdentity {
+            cluster_name: "east".into(),
+            ..RunnerIdentity::default()
+        };
+        assert_eq!(by_name.cluster(), ClusterRef::Name("east"));
+        assert_eq!(by_name.cluster().as_str(), "east");
+        assert_eq!(RunnerIdentity::default().cluster(), ClusterRef::Name(""));
     }
 
     #[test]
