@@ -161,6 +161,26 @@ impl Api {
         self.authorized(request, None).await?.decode()
     }
 
+    /// Every item of a paged list, following page tokens: `request` asks for the page
+    /// that `page_token` names (empty: the first), `parts` splits an answer into its
+    /// items and the next page's token (empty after the last page).
+    async fn all_pages<Page: DeserializeOwned, Item>(
+        &self,
+        request: impl Fn(&str) -> RequestBuilder,
+        parts: impl Fn(Page) -> (Vec<Item>, String),
+    ) -> Result<Vec<Item>, ApiError> {
+        let mut items = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let (page, next_page_token) = parts(self.get(request(&page_token)).await?);
+            items.extend(page);
+            if next_page_token.is_empty() {
+                return Ok(items);
+            }
+            page_token = next_page_token;
+        }
+    }
+
     /// An authorized call with a JSON body.
     async fn send<T: DeserializeOwned>(
         &self,
@@ -186,21 +206,14 @@ impl Api {
 
     /// Every profile template of the caller's organization, following page tokens.
     pub async fn list_profile_templates(&self) -> Result<Vec<ProfileTemplate>, ApiError> {
-        let mut templates = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page: ListProfileTemplatesResponse = self
-                .get(
-                    Request::get(&self.control_plane("profile-templates"))
-                        .query([("pageSize", "1000"), ("pageToken", page_token.as_str())]),
-                )
-                .await?;
-            templates.extend(page.profile_templates);
-            if page.next_page_token.is_empty() {
-                return Ok(templates);
-            }
-            page_token = page.next_page_token;
-        }
+        self.all_pages(
+            |page_token| {
+                Request::get(&self.control_plane("profile-templates"))
+                    .query([("pageSize", "1000"), ("pageToken", page_token)])
+            },
+            |page: ListProfileTemplatesResponse| (page.profile_templates, page.next_page_token),
+        )
+        .await
     }
 
     /// Profile template names by ID, for showing which profile a sandbox runs under.
@@ -220,22 +233,17 @@ impl Api {
         &self,
         filter: &DiscoveryFilter,
     ) -> Result<Vec<AvailableRunner>, ApiError> {
-        let mut runners = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let mut query = filter.to_query();
-            query.push(("view", "RUNNER_VIEW_FULL".into()));
-            query.push(("pageSize", "1000".into()));
-            query.push(("pageToken", page_token.clone()));
-            let page: ListAvailableRunnersResponse = self
-                .get(Request::get(&self.data_plane("runners")).query(query))
-                .await?;
-            runners.extend(page.runners);
-            if page.next_page_token.is_empty() {
-                return Ok(runners);
-            }
-            page_token = page.next_page_token;
-        }
+        self.all_pages(
+            |page_token| {
+                let mut query = filter.to_query();
+                query.push(("view", "RUNNER_VIEW_FULL".into()));
+                query.push(("pageSize", "1000".into()));
+                query.push(("pageToken", page_token.to_owned()));
+                Request::get(&self.data_plane("runners")).query(query)
+            },
+            |page: ListAvailableRunnersResponse| (page.runners, page.next_page_token),
+        )
+        .await
     }
 
     pub async fn get_available_runner(&self, runner_id: &str) -> Result<AvailableRunner, ApiError> {
@@ -249,21 +257,16 @@ impl Api {
         &self,
         filter: &DiscoveryFilter,
     ) -> Result<Vec<ProfileSummary>, ApiError> {
-        let mut profiles = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let mut query = filter.to_query();
-            query.push(("pageSize", "1000".into()));
-            query.push(("pageToken", page_token.clone()));
-            let page: ListProfilesResponse = self
-                .get(Request::get(&self.data_plane("profiles")).query(query))
-                .await?;
-            profiles.extend(page.profiles);
-            if page.next_page_token.is_empty() {
-                return Ok(profiles);
-            }
-            page_token = page.next_page_token;
-        }
+        self.all_pages(
+            |page_token| {
+                let mut query = filter.to_query();
+                query.push(("pageSize", "1000".into()));
+                query.push(("pageToken", page_token.to_owned()));
+                Request::get(&self.data_plane("profiles")).query(query)
+            },
+            |page: ListProfilesResponse| (page.profiles, page.next_page_token),
+        )
+        .await
     }
 
     /// Whether the gateway answers at all, asked with the cheapest authorized read.

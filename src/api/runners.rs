@@ -36,23 +36,18 @@ impl Api {
         &self,
         query: &ManagedRunnerQuery,
     ) -> Result<Vec<Runner>, ApiError> {
-        let mut runners = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page: ListRunnersResponse = self
-                .get(Request::get(&self.control_plane("managed-runners")).query([
+        self.all_pages(
+            |page_token| {
+                Request::get(&self.control_plane("managed-runners")).query([
                     ("zone", query.zone.as_str()),
                     ("connectionStatus", query.connection_status.as_str()),
                     ("pageSize", "1000"),
-                    ("pageToken", page_token.as_str()),
-                ]))
-                .await?;
-            runners.extend(page.runners);
-            if page.next_page_token.is_empty() {
-                return Ok(runners);
-            }
-            page_token = page.next_page_token;
-        }
+                    ("pageToken", page_token),
+                ])
+            },
+            |page: ListRunnersResponse| (page.runners, page.next_page_token),
+        )
+        .await
     }
 
     pub async fn get_managed_runner(&self, runner_id: &str) -> Result<Runner, ApiError> {
