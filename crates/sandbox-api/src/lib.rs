@@ -29,6 +29,7 @@ pub mod placement_fixes;
 pub mod profile;
 pub mod profile_document;
 pub mod profile_merge;
+pub mod profile_rules;
 pub mod quantity;
 pub mod role;
 pub mod runner;

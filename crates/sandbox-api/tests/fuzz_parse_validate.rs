@@ -3,8 +3,9 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use sandbox_api::profile::{ProfileTemplate, validate_new_template};
+use sandbox_api::profile::ProfileTemplate;
 use sandbox_api::profile_document::parse_profile;
+use sandbox_api::profile_rules::validate_new_template;
 
 proptest! {
     #![proptest_config(Config { cases: 2_000, ..Config::default() })]
