@@ -1,15 +1,9 @@
-pub mod availability;
-pub mod launch;
-pub mod managed_runner;
-pub mod managed_runners;
-pub mod new_runner;
-pub mod profile_editor;
-pub mod profile_form;
+//! The console's views, one folder per page (bundle) that serves them: see
+//! `sandbox_api::console_pages` and the routes in `app.rs`. A view links to another
+//! page's view by URL, never by importing it.
+
+pub mod administration;
+pub mod placement;
 pub mod profiles;
-pub mod rollout;
-pub mod runner_detail;
 pub mod runners;
-pub mod sandbox_detail;
 pub mod sandboxes;
-pub mod sign_in;
-pub mod will_it_fit;

@@ -20,12 +20,12 @@ use wasm_bindgen_futures::JsFuture;
 use crate::api::{Api, ApiError, use_api};
 use crate::components::copy_block::{CopyBlock, curl_command};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::profile_form::ProfileFormView;
 use crate::components::text_diff::TextDiff;
 use crate::components::toasts::use_toasts;
 use crate::drafts;
 use crate::embed::Embedding;
 use crate::monaco;
-use crate::pages::profile_form::ProfileFormView;
 use crate::query::{go, link, rel_for};
 
 /// What a new profile starts as.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::use_api;
 use crate::components::copy_block::{CopyBlock, curl_command};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::will_it_fit::{Verdict, candidates};
+use crate::components::placement_preview::{Verdict, candidates};
 use crate::connectivity::use_connectivity;
 use crate::drafts;
 use crate::embed::Embedding;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use sandbox_api::format::{format_bytes, format_cpu};
 use sandbox_api::placement::SandboxCeiling;
 
-use crate::components::will_it_fit::WillItFit;
+use crate::components::placement_preview::WillItFit;
 
 #[component]
 pub fn WillItFitPage() -> impl IntoView {

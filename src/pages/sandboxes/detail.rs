@@ -8,12 +8,12 @@ use leptos_router::hooks::use_params_map;
 use sandbox_api::format::format_enum;
 use sandbox_api::sandbox::{GetSandboxResponse, SandboxStatus};
 
+use super::list::status_class;
 use crate::api::use_api;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::exec_panel::ExecPanel;
 use crate::components::log_pane::LogPane;
 use crate::connectivity::use_connectivity;
-use crate::pages::sandboxes::status_class;
 use crate::repeat;
 
 /// How often the facts refresh while the sandbox has not ended.

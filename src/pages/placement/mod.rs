@@ -1,0 +1,6 @@
+//! The placement page (`placement.html`, `bin/placement.rs`): one runner's capacity and
+//! sandboxes, profile availability, and "will it fit", with placement's code.
+
+pub mod availability;
+pub mod runner_detail;
+pub mod will_it_fit;
