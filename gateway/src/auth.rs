@@ -1,15 +1,11 @@
-//! Bearer tokens: who is calling, in which organization, with which role.
+//! Bearer tokens: who is calling, in which organization, with which role. How a request
+//! presents one is the transport's business (`http::caller`).
 
-use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use sandbox_api::error::Code;
 use sandbox_api::role::Role;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::http::AppState;
-use crate::store::organizations;
 
 /// The SHA-256 of a token: the only form in which tokens are stored.
 pub struct TokenHash(String);
@@ -50,36 +46,6 @@ pub fn generate_secret() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("reading OS randomness: {e}"))?;
     Ok(hex::encode(bytes))
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            unauthenticated("missing bearer token: send Authorization: Bearer <token>")
-        })?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|secret| !secret.is_empty())
-            .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
-        let hash = TokenHash::of(secret);
-        state
-            .store
-            .run(move |connection| {
-                organizations::caller(connection, &hash)
-                    .map_err(|e| ApiError::internal("looking up a token", e))
-            })
-            .await?
-            .ok_or_else(|| unauthenticated("the token is not valid"))
-    }
-}
-
-fn unauthenticated(message: &str) -> ApiError {
-    ApiError::new(Code::Unauthenticated, message)
 }
 
 #[cfg(test)]

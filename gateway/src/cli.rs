@@ -9,7 +9,7 @@ use sandbox_api::names::dns1123_label_problem;
 use sandbox_api::role::Role;
 
 use crate::agent::wire::check_http_url;
-use crate::fleet::HEARTBEAT_TIMEOUT_MS;
+use crate::read_model::HEARTBEAT_TIMEOUT_MS;
 
 #[derive(Parser, Debug)]
 #[command(name = "sandbox-gateway", version, about)]

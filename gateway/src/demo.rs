@@ -8,20 +8,16 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::Context;
-use rusqlite::params;
 use sandbox_api::profile::{CreateProfileTemplateRequest, ProfileTemplate};
 use sandbox_api::role::Role;
 use sandbox_api::runner::CreateRunnerRequest;
 use serde_json::json;
 
 use crate::auth::{Caller, TokenHash, generate_secret};
+use crate::capacity::Capacity;
 use crate::cli::TokenGrant;
-use crate::error::ApiError;
-use crate::fleet::Fleet;
-use crate::sandboxes::{self, SandboxPolicy};
-use crate::store::runners::Capacity;
-use crate::store::{Store, organizations};
-use crate::{profile_templates, runners};
+use crate::operations::{Platform, profile_templates, runners, sandboxes};
+use crate::store::{Store, StoreError, demo_seeds, organizations};
 
 const DEMO_ORGANIZATION: &str = "demo";
 const TOKENS_FILE: &str = "tokens.txt";
@@ -77,15 +73,14 @@ pub async fn ensure_tokens(store: &Store, data_dir: &Path) -> anyhow::Result<Dem
         (Role::User, TokenHash::of(&user)),
     ];
     store
-        .run(move |connection| {
+        .run(move |connection| -> Result<(), StoreError> {
             for (role, hash) in &grants {
-                organizations::grant(connection, DEMO_ORGANIZATION, *role, hash)
-                    .map_err(|e| ApiError::internal("granting a demo token", e))?;
+                organizations::grant(connection, DEMO_ORGANIZATION, *role, hash)?;
             }
             Ok(())
         })
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
+        .map_err(|e| e.context("granting the demo tokens"))?;
     Ok(DemoTokens {
         admin,
         user,
@@ -120,24 +115,16 @@ fn write_tokens_file(path: &Path, admin: &str, user: &str) -> anyhow::Result<()>
 
 /// Seeds `organization` once per data directory; later starts leave its data alone,
 /// whatever the administrator has changed since.
-pub async fn seed(fleet: &Fleet, policy: &SandboxPolicy, organization: &str) -> anyhow::Result<()> {
-    let store = fleet.store();
+pub async fn seed(platform: &Platform, organization: &str) -> anyhow::Result<()> {
     let org = organization.to_owned();
-    let first_time = store
+    let first_time = platform
+        .store
         .run(move |connection| {
-            organizations::ensure(connection, &org)
-                .and_then(|()| {
-                    connection.execute(
-                        "INSERT INTO demo_seeds (organization_id, seeded_at)
-                         VALUES (?1, datetime('now')) ON CONFLICT DO NOTHING",
-                        params![org],
-                    )
-                })
-                .map(|inserted| inserted == 1)
-                .map_err(|e| ApiError::internal("recording the demo seed", e))
+            organizations::ensure(connection, &org)?;
+            demo_seeds::record(connection, &org)
         })
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
+        .map_err(|e| e.context("recording the demo seed"))?;
     if !first_time {
         return Ok(());
     }
@@ -149,14 +136,14 @@ pub async fn seed(fleet: &Fleet, policy: &SandboxPolicy, organization: &str) -> 
     for template in profile_templates()? {
         let name = template.display_name.clone();
         let created = profile_templates::create(
-            store,
+            platform,
             &admin,
             CreateProfileTemplateRequest {
                 profile_template: template,
             },
         )
         .await
-        .map_err(|e| anyhow::anyhow!("seeding profile {name}: {}", e.0.message))?;
+        .with_context(|| format!("seeding profile {name}"))?;
         template_ids.insert(name, created.id);
     }
     let mut seeded_runners = Vec::new();
@@ -181,17 +168,20 @@ pub async fn seed(fleet: &Fleet, policy: &SandboxPolicy, organization: &str) -> 
                 "profileBindings": bindings
             }
         }))?;
-        let runner = runners::create(store, fleet, &admin, request)
+        let runner = runners::create(platform, &admin, request)
             .await
-            .map_err(|e| anyhow::anyhow!("seeding runner {}: {}", demo.runner_id, e.0.message))?;
-        fleet.declare_capacity(&runner.id, demo.capacity).await?;
+            .with_context(|| format!("seeding runner {}", demo.runner_id))?;
+        platform
+            .installer
+            .declare_capacity(&runner.id, demo.capacity)
+            .await?;
         seeded_runners.push(demo.runner_id);
     }
-    wait_until_ready(fleet, organization, &seeded_runners[..3]).await?;
+    wait_until_ready(platform, organization, &seeded_runners[..3]).await?;
     for request in demo_sandboxes() {
-        sandboxes::start(fleet, policy, &admin, serde_json::from_value(request)?)
+        sandboxes::start(platform, &admin, serde_json::from_value(request)?)
             .await
-            .map_err(|e| anyhow::anyhow!("seeding a sandbox: {}", e.0.message))?;
+            .context("seeding a sandbox")?;
     }
     tracing::info!(organization, "seeded demo data");
     Ok(())
@@ -199,26 +189,21 @@ pub async fn seed(fleet: &Fleet, policy: &SandboxPolicy, organization: &str) -> 
 
 /// Waits (at most 30 s) until the named runners are installed and connected.
 async fn wait_until_ready(
-    fleet: &Fleet,
+    platform: &Platform,
     organization: &str,
     runner_ids: &[&str],
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    let liveness = fleet.liveness();
     loop {
-        let org = organization.to_owned();
-        let cache = fleet.runner_cache();
-        let states = fleet
-            .store()
-            .run(move |connection| {
-                crate::runner_state::load(connection, &cache, &org, liveness)
-                    .map_err(|e| ApiError::internal("reading runners", e))
-            })
+        let states = platform
+            .runner_states(organization)
             .await
-            .map_err(|e| anyhow::anyhow!(e.0.message))?;
+            .context("reading the demo runners")?;
         let ready = runner_ids.iter().all(|id| {
             states.iter().any(|s| {
-                s.runner_id() == *id && s.healthy() && fleet.agent(s.stored().uuid()).is_some()
+                s.runner_id() == *id
+                    && s.healthy()
+                    && platform.agents.agent(s.stored().uuid()).is_some()
             })
         });
         if ready {
@@ -453,7 +438,7 @@ mod tests {
     fn demo_profiles_pass_validation() {
         for template in profile_templates().unwrap() {
             assert_eq!(
-                sandbox_api::profile::validate_new_template(&template),
+                sandbox_api::profile_rules::validate_new_template(&template),
                 vec![],
                 "{}",
                 template.display_name

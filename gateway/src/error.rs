@@ -1,9 +1,10 @@
-//! `ApiError`: a `google.rpc.Status` on its way to the client, with the HTTP status that
-//! its code maps to.
+//! `ApiError`: a `google.rpc.Status` on its way to a client, whatever the transport
+//! (`web` turns it into an HTTP answer). Operations, agents and the HTTP layer speak
+//! it; the store has its own `StoreError`, which becomes an `ApiError` once, at the
+//! operation boundary (`operations`), where it is logged with its cause.
 
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use std::fmt;
+
 use sandbox_api::error::{Code, Status};
 use sandbox_api::violation::Violation;
 
@@ -21,7 +22,7 @@ impl ApiError {
 
     /// An internal failure: logged in full here, reported to the client without details
     /// that could leak the server's internals.
-    pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
+    pub fn internal(context: &str, error: impl fmt::Display) -> ApiError {
         tracing::error!("{context}: {error}");
         ApiError::new(Code::Internal, format!("internal error while {context}"))
     }
@@ -33,10 +34,12 @@ impl From<Status> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+/// `Code: message`, so that background work can report an operation's refusal with
+/// `anyhow` context (`seeding runner gpu-east: InvalidArgument: …`).
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.0.code, self.0.message)
     }
 }
+
+impl std::error::Error for ApiError {}

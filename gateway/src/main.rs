@@ -1,24 +1,24 @@
 //! `sandbox-gateway`: the sandbox platform's API on one machine, backed by SQLite, and
-//! the server of the console's static files. See ARCHITECTURE.md.
+//! the server of the console's static files. See ARCHITECTURE.md for its layers:
+//! `http` → `operations` → `read_model`, `fleet` → `store`, `agent` → `process`.
 
 mod agent;
 mod auth;
+mod capacity;
 mod cli;
-mod console;
 mod demo;
-mod discovery;
 mod error;
 mod fleet;
-mod heartbeats;
 mod http;
-mod page_token;
+mod mutex;
+mod operations;
 mod process;
-mod profile_templates;
-mod runner_state;
-mod runners;
-mod sandboxes;
+mod read_model;
+mod run_agent;
 mod serve;
+mod shutdown;
 mod store;
+mod web;
 
 use clap::Parser;
 
@@ -33,6 +33,6 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match cli::Cli::parse().command {
         cli::Command::Serve(args) => serve::run(args).await,
-        cli::Command::Agent(args) => agent::run::run(args).await,
+        cli::Command::Agent(args) => run_agent::run(args).await,
     }
 }

@@ -11,11 +11,12 @@ use sandbox_api::placement::SandboxCeiling;
 
 use crate::auth::TokenHash;
 use crate::cli::ServeArgs;
-use crate::console::{ConsoleConfig, ConsoleSite};
 use crate::demo;
-use crate::fleet::{Fleet, FleetConfig};
+use crate::fleet::FleetConfig;
+use crate::http::console::{ConsoleConfig, ConsoleSite};
 use crate::http::{AppState, router};
-use crate::sandboxes::{self, SandboxPolicy};
+use crate::operations::{Platform, SandboxPolicy, sandboxes};
+use crate::shutdown::shutdown_signal;
 use crate::store::{Store, organizations};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -33,10 +34,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                     grant.role,
                     &TokenHash::of(&grant.secret),
                 )
-                .map_err(|e| crate::error::ApiError::internal("registering a token", e))
             })
             .await
-            .map_err(|e| anyhow::anyhow!("{}", e.0.message))?;
+            .map_err(|e| e.context("registering a token"))?;
     }
 
     // In-process agents stopped with the gateway, and their sandboxes with them; agent
@@ -50,26 +50,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let fleet = Fleet::new(
-        store.clone(),
-        FleetConfig {
-            install_step: Duration::from_millis(args.install_step_ms),
-            heartbeat_interval: Duration::from_millis(args.heartbeat_interval_ms),
-            heartbeat_timeout: Duration::from_millis(args.heartbeat_timeout_ms),
-            data_dir: args.data_dir.clone(),
-            external_agents: args.external_agents,
-        },
-    )?;
-    fleet.resume().await?;
-    if args.external_agents {
-        let waiting = sandboxes::follow_after_restart(&fleet).await?;
-        if waiting > 0 {
-            tracing::info!(
-                waiting,
-                "sandboxes wait for their runners' agents to report"
-            );
-        }
-    }
     let policy = SandboxPolicy {
         ceiling: SandboxCeiling {
             cpu_millicores: args.max_sandbox_cpu_millicores,
@@ -78,6 +58,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         allow_unenforced_egress: args.allow_unenforced_egress || args.demo,
     };
+    let platform = Platform::new(
+        store.clone(),
+        FleetConfig {
+            install_step: Duration::from_millis(args.install_step_ms),
+            heartbeat_interval: Duration::from_millis(args.heartbeat_interval_ms),
+            heartbeat_timeout: Duration::from_millis(args.heartbeat_timeout_ms),
+            data_dir: args.data_dir.clone(),
+            external_agents: args.external_agents,
+        },
+        policy,
+    )?;
+    platform.installer.resume().await?;
+    if args.external_agents {
+        let waiting = sandboxes::follow_after_restart(&platform).await?;
+        if waiting > 0 {
+            tracing::info!(
+                waiting,
+                "sandboxes wait for their runners' agents to report"
+            );
+        }
+    }
 
     // The embedding demo page needs a token to hand over: only with generated demo
     // tokens (never one given with --token).
@@ -89,7 +90,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             println!("{tokens}");
             embed_demo_token = Some(tokens.user().to_owned());
         }
-        demo::seed(&fleet, &policy, &organization).await?;
+        demo::seed(&platform, &organization).await?;
     }
 
     let listener = TcpListener::bind(args.listen)
@@ -124,9 +125,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let serves_embed_demo = console.dist.is_some() && console.embed_demo_token.is_some();
     let serves_console = console.dist.is_some();
     let app = router(AppState {
-        store,
-        fleet,
-        policy,
+        platform,
         console: Arc::new(console),
     });
 
@@ -145,22 +144,4 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("serving HTTP")?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                let _ = interrupt.await;
-                return;
-            }
-        };
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate.recv() => {},
-    }
 }

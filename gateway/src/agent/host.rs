@@ -16,7 +16,7 @@ use sandbox_api::violation::Violation;
 
 use super::wire::LaunchRequest;
 use crate::error::ApiError;
-use crate::fleet::lock;
+use crate::mutex::lock;
 use crate::process::{
     self, ExecOutput, ExitOutcome, LaunchSpec, LogRequest, NetworkIsolation, SandboxProcess,
 };

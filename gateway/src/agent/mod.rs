@@ -15,12 +15,13 @@
 //!
 //! Both kinds run sandboxes with the same [`host::SandboxHost`], so a sandbox behaves the
 //! same wherever it runs; the gateway's operations only see an [`handle::AgentHandle`].
-//! The JSON the two ends exchange is in [`wire`]; [`run`] is the agent command.
+//! The JSON the two ends exchange is in [`wire`]; the agent command's start-up is
+//! `run_agent.rs`, beside the gateway's (`serve.rs`).
 
 pub mod client;
 pub mod handle;
 pub mod host;
-pub mod run;
+pub mod machine;
 pub mod server;
 pub mod wire;
 

@@ -29,9 +29,9 @@ use super::wire::{
     Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, StopRequest,
 };
 use crate::error::ApiError;
-use crate::http::extract::{ApiJson, QueryPairs, log_request};
-use crate::http::ndjson::ndjson_response;
 use crate::process::ExecOutput;
+use crate::web::extract::{ApiJson, QueryPairs, log_request};
+use crate::web::ndjson::ndjson_response;
 
 /// The longest an outcome poll is held (local decision), whatever the gateway asks.
 const MAX_OUTCOME_WAIT: Duration = Duration::from_secs(60);

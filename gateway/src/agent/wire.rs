@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::capacity::Capacity;
 use crate::process::{ExitOutcome, LogRequest, NetworkIsolation};
-use crate::store::runners::Capacity;
 
 /// `POST /agent/v1/sandboxes`: start a sandbox, as `process::LaunchSpec` describes, with its
 /// working and log directories under the agent's data directory.

@@ -6,11 +6,10 @@ use axum::extract::{Path, State};
 use sandbox_api::error::Code;
 
 use super::AppState;
-use super::extract::ApiJson;
-use crate::agent::wire::{HeartbeatRequest, HeartbeatResponse};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::heartbeats;
+use crate::operations::heartbeats::{self, HeartbeatRequest, HeartbeatResponse};
+use crate::web::extract::ApiJson;
 
 /// The custom method shares the path segment with the runner ID.
 pub async fn runner_method(
@@ -20,7 +19,7 @@ pub async fn runner_method(
     ApiJson(report): ApiJson<HeartbeatRequest>,
 ) -> Result<Json<HeartbeatResponse>, ApiError> {
     match segment.rsplit_once(':') {
-        Some((runner, "heartbeat")) => heartbeats::accept(&state.fleet, &caller, runner, report)
+        Some((runner, "heartbeat")) => heartbeats::accept(&state.platform, &caller, runner, report)
             .await
             .map(Json),
         _ => Err(ApiError::new(

@@ -7,17 +7,17 @@ use sandbox_api::discovery::{
 };
 
 use super::AppState;
-use super::extract::QueryPairs;
 use crate::auth::Caller;
-use crate::discovery;
 use crate::error::ApiError;
+use crate::operations::discovery;
+use crate::web::extract::QueryPairs;
 
 pub async fn list_runners(
     State(state): State<AppState>,
     caller: Caller,
     query: QueryPairs,
 ) -> Result<Json<ListAvailableRunnersResponse>, ApiError> {
-    discovery::list_runners(&state.fleet, &caller, query.0)
+    discovery::list_runners(&state.platform, &caller, query.0)
         .await
         .map(Json)
 }
@@ -27,7 +27,7 @@ pub async fn get_runner(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<AvailableRunner>, ApiError> {
-    discovery::get_runner(&state.fleet, &caller, &id)
+    discovery::get_runner(&state.platform, &caller, &id)
         .await
         .map(Json)
 }
@@ -37,7 +37,7 @@ pub async fn list_profiles(
     caller: Caller,
     query: QueryPairs,
 ) -> Result<Json<ListProfilesResponse>, ApiError> {
-    discovery::list_profiles(&state.fleet, &caller, query.0)
+    discovery::list_profiles(&state.platform, &caller, query.0)
         .await
         .map(Json)
 }
@@ -48,7 +48,7 @@ pub async fn get_profile(
     Path(name): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<ProfileSummary>, ApiError> {
-    discovery::get_profile(&state.fleet, &caller, &name, query.0)
+    discovery::get_profile(&state.platform, &caller, &name, query.0)
         .await
         .map(Json)
 }

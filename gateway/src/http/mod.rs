@@ -1,10 +1,11 @@
-//! The HTTP surface: routes, request extraction with SPEC-shaped errors, and headers
-//! common to every answer. Handlers stay thin: extract, call an operation, answer.
+//! The HTTP surface: routes, the `Caller` extractor, the console's files, and headers
+//! common to every answer. Handlers stay thin: extract (with `web`'s SPEC-shaped
+//! rejections), call an operation, answer.
 
 mod agents;
+mod caller;
+pub mod console;
 mod discovery;
-pub(crate) mod extract;
-pub(crate) mod ndjson;
 mod profile_templates;
 mod runners;
 mod sandboxes;
@@ -21,17 +22,13 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::console::ConsoleSite;
+use self::console::ConsoleSite;
 use crate::error::ApiError;
-use crate::fleet::Fleet;
-use crate::sandboxes::SandboxPolicy;
-use crate::store::Store;
+use crate::operations::Platform;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub fleet: Fleet,
-    pub policy: SandboxPolicy,
+    pub platform: Platform,
     pub console: Arc<ConsoleSite>,
 }
 

@@ -9,10 +9,10 @@ use sandbox_api::profile::{
 use serde::Deserialize;
 
 use super::AppState;
-use super::extract::{ApiJson, ApiQuery, IfMatch, QueryPairs};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::profile_templates;
+use crate::operations::profile_templates;
+use crate::web::extract::{ApiJson, ApiQuery, IfMatch, QueryPairs};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,7 +27,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<ListProfileTemplatesResponse>, ApiError> {
-    profile_templates::list(&state.store, &caller, query.page_size, &query.page_token)
+    profile_templates::list(&state.platform, &caller, query.page_size, &query.page_token)
         .await
         .map(Json)
 }
@@ -37,7 +37,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(request): ApiJson<CreateProfileTemplateRequest>,
 ) -> Result<Json<ProfileTemplate>, ApiError> {
-    profile_templates::create(&state.store, &caller, request)
+    profile_templates::create(&state.platform, &caller, request)
         .await
         .map(Json)
 }
@@ -47,7 +47,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ProfileTemplate>, ApiError> {
-    profile_templates::get(&state.store, &caller, &id)
+    profile_templates::get(&state.platform, &caller, &id)
         .await
         .map(Json)
 }
@@ -61,7 +61,7 @@ pub async fn update(
     ApiJson(request): ApiJson<UpdateProfileTemplateRequest>,
 ) -> Result<Json<ProfileTemplate>, ApiError> {
     let mask = query.get("updateMask").unwrap_or_default().to_owned();
-    profile_templates::update(&state.store, &caller, &id, request, &mask, if_match)
+    profile_templates::update(&state.platform, &caller, &id, request, &mask, if_match)
         .await
         .map(Json)
 }
@@ -71,7 +71,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    profile_templates::delete(&state.store, &caller, &id)
+    profile_templates::delete(&state.platform, &caller, &id)
         .await
         .map(|()| Json(serde_json::json!({})))
 }

@@ -5,17 +5,17 @@ use axum::extract::{Path, State};
 use sandbox_api::runner::{CreateRunnerRequest, ListRunnersResponse, Runner, UpdateRunnerRequest};
 
 use super::AppState;
-use super::extract::{ApiJson, IfMatch, QueryPairs};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::runners::{self, RunnerListQuery};
+use crate::operations::runners::{self, RunnerListQuery};
+use crate::web::extract::{ApiJson, IfMatch, QueryPairs};
 
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<CreateRunnerRequest>,
 ) -> Result<Json<Runner>, ApiError> {
-    runners::create(&state.store, &state.fleet, &caller, request)
+    runners::create(&state.platform, &caller, request)
         .await
         .map(Json)
 }
@@ -40,7 +40,7 @@ pub async fn list(
         page_size,
         page_token: query.get("pageToken").unwrap_or_default().to_owned(),
     };
-    runners::list(&state.store, state.fleet.liveness(), &caller, query)
+    runners::list(&state.platform, &caller, query)
         .await
         .map(Json)
 }
@@ -50,9 +50,7 @@ pub async fn get(
     caller: Caller,
     Path(key): Path<String>,
 ) -> Result<Json<Runner>, ApiError> {
-    runners::get(&state.store, state.fleet.liveness(), &caller, &key)
-        .await
-        .map(Json)
+    runners::get(&state.platform, &caller, &key).await.map(Json)
 }
 
 pub async fn update(
@@ -64,17 +62,9 @@ pub async fn update(
     ApiJson(request): ApiJson<UpdateRunnerRequest>,
 ) -> Result<Json<Runner>, ApiError> {
     let mask = query.get("updateMask").unwrap_or_default().to_owned();
-    runners::update(
-        &state.store,
-        state.fleet.liveness(),
-        &caller,
-        &key,
-        request,
-        &mask,
-        if_match,
-    )
-    .await
-    .map(Json)
+    runners::update(&state.platform, &caller, &key, request, &mask, if_match)
+        .await
+        .map(Json)
 }
 
 /// `POST …/managed-runners/{runnerId}:applyUpdate`: the custom method shares the path
@@ -85,11 +75,9 @@ pub async fn custom_method(
     Path(segment): Path<String>,
 ) -> Result<Json<Runner>, ApiError> {
     match segment.rsplit_once(':') {
-        Some((key, "applyUpdate")) => {
-            runners::apply_update(&state.store, state.fleet.liveness(), &caller, key)
-                .await
-                .map(Json)
-        }
+        Some((key, "applyUpdate")) => runners::apply_update(&state.platform, &caller, key)
+            .await
+            .map(Json),
         _ => Err(ApiError::new(
             sandbox_api::error::Code::NotFound,
             format!("no such method on runner: {segment:?}"),
@@ -102,7 +90,7 @@ pub async fn delete(
     caller: Caller,
     Path(key): Path<String>,
 ) -> Result<Json<Runner>, ApiError> {
-    runners::delete(&state.store, &state.fleet, &caller, &key)
+    runners::delete(&state.platform, &caller, &key)
         .await
         .map(Json)
 }

@@ -10,18 +10,18 @@ use sandbox_api::sandbox::{
 };
 
 use super::AppState;
-use super::extract::{ApiJson, OptionalJson, QueryPairs, log_request};
-use super::ndjson::ndjson_response;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::sandboxes::{self, SandboxListQuery};
+use crate::operations::sandboxes::{self, SandboxListQuery};
+use crate::web::extract::{ApiJson, OptionalJson, QueryPairs, log_request};
+use crate::web::ndjson::ndjson_response;
 
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<StartSandboxRequest>,
 ) -> Result<Json<StartSandboxResponse>, ApiError> {
-    sandboxes::start(&state.fleet, &state.policy, &caller, request)
+    sandboxes::start(&state.platform, &caller, request)
         .await
         .map(Json)
 }
@@ -38,7 +38,7 @@ pub async fn list(
         runner_ids: query.all("runnerIds"),
         include_stopped: query.flag("includeStopped")?,
     };
-    sandboxes::list(&state.store, &caller, filters)
+    sandboxes::list(&state.platform, &caller, filters)
         .await
         .map(Json)
 }
@@ -48,7 +48,9 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<GetSandboxResponse>, ApiError> {
-    sandboxes::get(&state.store, &caller, &id).await.map(Json)
+    sandboxes::get(&state.platform, &caller, &id)
+        .await
+        .map(Json)
 }
 
 pub async fn stop(
@@ -57,7 +59,7 @@ pub async fn stop(
     Path(id): Path<String>,
     OptionalJson(request): OptionalJson<StopSandboxRequest>,
 ) -> Result<Json<StopSandboxResponse>, ApiError> {
-    sandboxes::stop(&state.fleet, &caller, &id, request)
+    sandboxes::stop(&state.platform, &caller, &id, request)
         .await
         .map(Json)
 }
@@ -67,7 +69,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DeleteSandboxResponse>, ApiError> {
-    sandboxes::delete(&state.fleet, &caller, &id)
+    sandboxes::delete(&state.platform, &caller, &id)
         .await
         .map(Json)
 }
@@ -78,7 +80,7 @@ pub async fn exec(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<ExecSandboxRequest>,
 ) -> Result<Json<ExecSandboxResponse>, ApiError> {
-    sandboxes::exec(&state.fleet, &caller, &id, request)
+    sandboxes::exec(&state.platform, &caller, &id, request)
         .await
         .map(Json)
 }
@@ -90,7 +92,7 @@ pub async fn logs(
     Path(id): Path<String>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
-    let record = sandboxes::find(&state.store, &caller, &id).await?;
-    let frames = sandboxes::logs(&state.fleet, &record, log_request(&query)?);
+    let record = sandboxes::find(&state.platform, &caller, &id).await?;
+    let frames = sandboxes::logs(&state.platform, &record, log_request(&query)?);
     Ok(ndjson_response(frames))
 }

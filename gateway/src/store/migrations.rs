@@ -2,6 +2,8 @@
 //! Append new migrations; never edit one that has shipped.
 
 use rusqlite::Connection;
+
+use super::Result;
 use rusqlite_migration::{M, Migrations};
 
 const MIGRATIONS: &[M<'static>] = &[
@@ -124,10 +126,12 @@ const MIGRATIONS: &[M<'static>] = &[
 ];
 
 /// The current read-model generation (see the migration that creates it).
-pub fn read_model_generation(connection: &Connection) -> rusqlite::Result<i64> {
-    connection.query_row("SELECT value FROM read_model_generation", [], |row| {
-        row.get(0)
-    })
+pub fn read_model_generation(connection: &Connection) -> Result<i64> {
+    Ok(
+        connection.query_row("SELECT value FROM read_model_generation", [], |row| {
+            row.get(0)
+        })?,
+    )
 }
 
 pub fn apply(connection: &mut Connection) -> Result<(), rusqlite_migration::Error> {

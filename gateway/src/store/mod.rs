@@ -1,19 +1,52 @@
 //! The SQLite store: one connection, WAL, foreign keys, versioned migrations. Every
-//! multi-row change runs in one transaction.
+//! multi-row change runs in one transaction. All of the gateway's SQL is here, and the
+//! store knows nothing above it: its failures are `StoreError`s, which the operations
+//! turn into API errors and background work into `anyhow` errors, each once.
 
+pub mod demo_seeds;
 pub mod migrations;
 pub mod organizations;
 pub mod profile_templates;
 pub mod runners;
 pub mod sandboxes;
 
+use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use rusqlite::Connection;
 
-use crate::error::ApiError;
+/// A failure of the database, or a stored value that no longer reads, with its causes.
+#[derive(Debug)]
+pub struct StoreError(anyhow::Error);
+
+/// What a store function returns.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+// StoreError is deliberately neither a `std::error::Error` nor convertible into
+// `anyhow::Error`: that keeps this blanket conversion from every error a store
+// function meets (SQLite, JSON, time) coherent.
+impl<E: Into<anyhow::Error>> From<E> for StoreError {
+    fn from(error: E) -> StoreError {
+        StoreError(error.into())
+    }
+}
+
+impl StoreError {
+    /// For background work: this failure as an `anyhow` error saying what was being
+    /// done. (Not a `From`: that would make the conversion above conflict with the
+    /// identity conversion.)
+    pub fn context(self, doing: &'static str) -> anyhow::Error {
+        self.0.context(doing)
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -40,11 +73,14 @@ impl Store {
         })
     }
 
-    /// Runs `work` on the connection, off the async runtime's threads.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// Runs `work` on the connection, off the async runtime's threads. `work` may fail
+    /// with the caller's own error type (an operation's refusal), as long as a
+    /// `StoreError` converts into it.
+    pub async fn run<T, E, F>(&self, work: F) -> std::result::Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> std::result::Result<T, E> + Send + 'static,
     {
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
@@ -56,8 +92,21 @@ impl Store {
             work(&mut guard)
         })
         .await
-        .map_err(|e| ApiError::internal("running a database task", e))?
+        .map_err(|e| E::from(StoreError::from(e)))?
     }
+}
+
+/// Runs `work` in one transaction: committed if it succeeds, rolled back (dropped)
+/// otherwise. `work` may fail with the caller's own error type.
+pub fn in_transaction<T, E, F>(connection: &mut Connection, work: F) -> std::result::Result<T, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, E>,
+{
+    let tx = connection.transaction().map_err(StoreError::from)?;
+    let value = work(&tx)?;
+    tx.commit().map_err(StoreError::from)?;
+    Ok(value)
 }
 
 pub fn now() -> time::OffsetDateTime {

@@ -1,6 +1,8 @@
 //! Organizations and the (hashed) bearer tokens that act in them.
 
 use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
 use sandbox_api::role::Role;
 use time::format_description::well_known::Rfc3339;
 
@@ -12,7 +14,7 @@ fn timestamp() -> String {
 }
 
 /// Creates the organization unless it exists.
-pub fn ensure(connection: &Connection, organization: &str) -> rusqlite::Result<()> {
+pub fn ensure(connection: &Connection, organization: &str) -> Result<()> {
     connection.execute(
         "INSERT INTO organizations (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
         params![organization, timestamp()],
@@ -26,7 +28,7 @@ pub fn grant(
     organization: &str,
     role: Role,
     token: &TokenHash,
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     let tx = connection.transaction()?;
     ensure(&tx, organization)?;
     tx.execute(
@@ -34,22 +36,20 @@ pub fn grant(
          ON CONFLICT (sha256) DO UPDATE SET organization_id = ?2, role = ?3",
         params![token.as_hex(), organization, role.as_str(), timestamp()],
     )?;
-    tx.commit()
+    Ok(tx.commit()?)
 }
 
 /// Who presents `token`, if anyone.
-pub fn caller(connection: &Connection, token: &TokenHash) -> rusqlite::Result<Option<Caller>> {
-    connection
+pub fn caller(connection: &Connection, token: &TokenHash) -> Result<Option<Caller>> {
+    let found = connection
         .query_row(
             "SELECT organization_id, role FROM tokens WHERE sha256 = ?1",
             params![token.as_hex()],
             |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
         )
-        .optional()
-        .map(|found| {
-            found.and_then(|(organization, role)| {
-                // The CHECK constraint admits only the two wire names.
-                role.parse().ok().map(|role| Caller { organization, role })
-            })
-        })
+        .optional()?;
+    Ok(found.and_then(|(organization, role)| {
+        // The CHECK constraint admits only the two wire names.
+        role.parse().ok().map(|role| Caller { organization, role })
+    }))
 }

@@ -1,6 +1,8 @@
 //! Rows of `profile_templates`, in and out of their wire type.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Result, StoreError};
 use sandbox_api::profile::ProfileTemplate;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -9,12 +11,18 @@ use time::format_description::well_known::Rfc3339;
 #[derive(Debug)]
 pub enum InsertError {
     DuplicateName,
-    Database(anyhow::Error),
+    Database(StoreError),
+}
+
+impl From<StoreError> for InsertError {
+    fn from(e: StoreError) -> InsertError {
+        InsertError::Database(e)
+    }
 }
 
 impl<E: Into<anyhow::Error>> From<E> for InsertError {
     fn from(e: E) -> InsertError {
-        InsertError::Database(e.into())
+        InsertError::Database(StoreError::from(e))
     }
 }
 
@@ -56,7 +64,7 @@ pub fn update_if_unchanged(
     connection: &Connection,
     template: &ProfileTemplate,
     expected_etag: &str,
-) -> anyhow::Result<bool> {
+) -> Result<bool> {
     let changed = connection.execute(
         "UPDATE profile_templates
          SET description = ?1, labels_json = ?2, spec_json = ?3, updated_at = ?4, etag = ?5
@@ -80,7 +88,7 @@ pub fn get(
     connection: &Connection,
     organization: &str,
     key: &str,
-) -> anyhow::Result<Option<ProfileTemplate>> {
+) -> Result<Option<ProfileTemplate>> {
     connection
         .query_row(
             &format!(
@@ -95,7 +103,7 @@ pub fn get(
 }
 
 /// Every template of `organization` by UUID, for resolving bindings.
-pub fn all(connection: &Connection, organization: &str) -> anyhow::Result<Vec<ProfileTemplate>> {
+pub fn all(connection: &Connection, organization: &str) -> Result<Vec<ProfileTemplate>> {
     list(connection, organization, None, u32::MAX)
 }
 
@@ -106,7 +114,7 @@ pub fn list(
     organization: &str,
     after: Option<&str>,
     limit: u32,
-) -> anyhow::Result<Vec<ProfileTemplate>> {
+) -> Result<Vec<ProfileTemplate>> {
     let mut statement = connection.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM profile_templates
          WHERE organization_id = ?1 AND display_name > ?2
@@ -118,7 +126,7 @@ pub fn list(
 }
 
 /// The runner IDs whose bindings name template `id`.
-pub fn binding_runners(connection: &Connection, id: &str) -> anyhow::Result<Vec<String>> {
+pub fn binding_runners(connection: &Connection, id: &str) -> Result<Vec<String>> {
     let mut statement = connection.prepare_cached(
         "SELECT r.runner_id FROM runner_bindings b JOIN runners r ON r.id = b.runner_uuid
          WHERE b.profile_template_id = ?1 ORDER BY r.runner_id",
@@ -127,7 +135,7 @@ pub fn binding_runners(connection: &Connection, id: &str) -> anyhow::Result<Vec<
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn delete(connection: &Connection, organization: &str, id: &str) -> anyhow::Result<bool> {
+pub fn delete(connection: &Connection, organization: &str, id: &str) -> Result<bool> {
     let deleted = connection.execute(
         "DELETE FROM profile_templates WHERE organization_id = ?1 AND id = ?2",
         params![organization, id],
@@ -136,7 +144,7 @@ pub fn delete(connection: &Connection, organization: &str, id: &str) -> anyhow::
 }
 
 /// Reads a row, keeping JSON and time parse failures apart from SQLite's own errors.
-fn read_row(row: &Row<'_>) -> rusqlite::Result<anyhow::Result<ProfileTemplate>> {
+fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<ProfileTemplate>> {
     let labels_json: String = row.get(4)?;
     let spec_json: String = row.get(5)?;
     let created_at: String = row.get(6)?;

@@ -1,33 +1,16 @@
 //! Rows of `runners` and `runner_bindings`.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Result, StoreError};
 use sandbox_api::runner::{
     InstallError, ManagedSpec, ProfileBinding, Runner, RunnerIdentity, RunnerInstallStatus,
 };
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::profile_templates::format_time;
-
-/// What a runner's agent reports it can offer.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Capacity {
-    pub cpu_millicores: i64,
-    pub memory_bytes: i64,
-    pub gpus: i64,
-    pub gpu_types: Vec<String>,
-    pub architectures: Vec<String>,
-    /// Declared by configuration rather than measured on the machine (one machine
-    /// standing in for a GPU cluster).
-    pub declared: bool,
-    pub healthy: bool,
-    /// The agent can run sandboxes without any network (egress `none`, see
-    /// `process::no_network_available`). Reported, because an agent process may run on
-    /// another machine than the gateway.
-    pub network_isolation: bool,
-}
+use crate::capacity::Capacity;
 
 /// A runner as stored: its wire form (without the computed connection status), its
 /// owner and what its agent reported.
@@ -56,12 +39,18 @@ impl StoredRunner {
 pub enum InsertError {
     DuplicateRunnerId,
     DuplicateCluster,
-    Database(anyhow::Error),
+    Database(StoreError),
+}
+
+impl From<StoreError> for InsertError {
+    fn from(e: StoreError) -> InsertError {
+        InsertError::Database(e)
+    }
 }
 
 impl<E: Into<anyhow::Error>> From<E> for InsertError {
     fn from(e: E) -> InsertError {
-        InsertError::Database(e.into())
+        InsertError::Database(StoreError::from(e))
     }
 }
 
@@ -129,7 +118,7 @@ pub fn update_if_unchanged(
     connection: &Connection,
     stored: &StoredRunner,
     expected_etag: &str,
-) -> anyhow::Result<bool> {
+) -> Result<bool> {
     let runner = &stored.runner;
     let identity = runner.identity.clone().unwrap_or_default();
     let changed = connection.execute(
@@ -164,7 +153,7 @@ fn replace_bindings(
     connection: &Connection,
     runner_uuid: &str,
     bindings: &[ProfileBinding],
-) -> anyhow::Result<()> {
+) -> Result<()> {
     connection.execute(
         "DELETE FROM runner_bindings WHERE runner_uuid = ?1",
         params![runner_uuid],
@@ -191,7 +180,7 @@ pub type LiveStates = std::collections::HashMap<String, (Option<OffsetDateTime>,
 
 /// What changes with every heartbeat, for every runner of `organization`: when it last
 /// beat and the capacity it reported, by runner UUID.
-pub fn live_state(connection: &Connection, organization: &str) -> anyhow::Result<LiveStates> {
+pub fn live_state(connection: &Connection, organization: &str) -> Result<LiveStates> {
     let mut statement = connection.prepare_cached(
         "SELECT id, last_heartbeat_at, capacity_json FROM runners WHERE organization_id = ?1",
     )?;
@@ -220,10 +209,19 @@ pub fn record_heartbeat(
     uuid: &str,
     at: OffsetDateTime,
     capacity: &Capacity,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     connection.execute(
         "UPDATE runners SET last_heartbeat_at = ?1, capacity_json = ?2 WHERE id = ?3",
         params![at.format(&Rfc3339)?, serde_json::to_string(capacity)?, uuid],
+    )?;
+    Ok(())
+}
+
+/// Records the capacity a runner's agent will report, declared by configuration.
+pub fn declare_capacity(connection: &Connection, uuid: &str, capacity: &Capacity) -> Result<()> {
+    connection.execute(
+        "UPDATE runners SET capacity_json = ?1 WHERE id = ?2",
+        params![serde_json::to_string(capacity)?, uuid],
     )?;
     Ok(())
 }
@@ -237,7 +235,7 @@ pub fn set_install_state(
     error: Option<&InstallError>,
     active_revision: Option<i64>,
     etag: &str,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     connection.execute(
         "UPDATE runners SET install_status = ?1, install_error_json = ?2,
             active_revision = COALESCE(?3, active_revision), etag = ?4, updated_at = ?5
@@ -262,7 +260,7 @@ pub fn advance_install_state(
     from: RunnerInstallStatus,
     to: RunnerInstallStatus,
     etag: &str,
-) -> anyhow::Result<bool> {
+) -> Result<bool> {
     let changed = connection.execute(
         "UPDATE runners SET install_status = ?1, etag = ?2, updated_at = ?3
          WHERE id = ?4 AND install_status = ?5",
@@ -277,17 +275,13 @@ pub fn advance_install_state(
     Ok(changed == 1)
 }
 
-pub fn delete(connection: &Connection, uuid: &str) -> anyhow::Result<()> {
+pub fn delete(connection: &Connection, uuid: &str) -> Result<()> {
     connection.execute("DELETE FROM runners WHERE id = ?1", params![uuid])?;
     Ok(())
 }
 
 /// The runner of `organization` whose runner ID or UUID is `key`.
-pub fn get(
-    connection: &Connection,
-    organization: &str,
-    key: &str,
-) -> anyhow::Result<Option<StoredRunner>> {
+pub fn get(connection: &Connection, organization: &str, key: &str) -> Result<Option<StoredRunner>> {
     let found = connection
         .query_row(
             &format!("SELECT {COLUMNS} FROM runners WHERE organization_id = ?1 AND (runner_id = ?2 OR id = ?2)"),
@@ -301,7 +295,7 @@ pub fn get(
         .transpose()
 }
 
-pub fn get_by_uuid(connection: &Connection, uuid: &str) -> anyhow::Result<Option<StoredRunner>> {
+pub fn get_by_uuid(connection: &Connection, uuid: &str) -> Result<Option<StoredRunner>> {
     let found = connection
         .query_row(
             &format!("SELECT {COLUMNS} FROM runners WHERE id = ?1"),
@@ -323,14 +317,14 @@ pub fn list(
     organization: Option<&str>,
     after: &str,
     limit: u32,
-) -> anyhow::Result<Vec<StoredRunner>> {
+) -> Result<Vec<StoredRunner>> {
     let mut statement = connection.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM runners
          WHERE (?1 IS NULL OR organization_id = ?1) AND runner_id > ?2
          ORDER BY runner_id LIMIT ?3"
     ))?;
     let rows = statement.query_map(params![organization, after, limit], read_row)?;
-    let mut runners: Vec<StoredRunner> = rows.map(|row| row?).collect::<anyhow::Result<_>>()?;
+    let mut runners: Vec<StoredRunner> = rows.map(|row| row?).collect::<Result<_>>()?;
     let mut bindings = connection.prepare_cached(
         "SELECT b.runner_uuid, b.profile_template_id, b.profile_name, b.is_default, b.overrides_json
          FROM runner_bindings b JOIN runners r ON r.id = b.runner_uuid
@@ -360,10 +354,7 @@ pub fn list(
     Ok(runners)
 }
 
-fn with_bindings(
-    connection: &Connection,
-    mut stored: StoredRunner,
-) -> anyhow::Result<StoredRunner> {
+fn with_bindings(connection: &Connection, mut stored: StoredRunner) -> Result<StoredRunner> {
     let mut statement = connection.prepare_cached(
         "SELECT profile_template_id, profile_name, is_default, overrides_json FROM runner_bindings
          WHERE runner_uuid = ?1 ORDER BY position",
@@ -380,7 +371,7 @@ fn with_bindings(
     Ok(stored)
 }
 
-fn read_row(row: &Row<'_>) -> rusqlite::Result<anyhow::Result<StoredRunner>> {
+fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredRunner>> {
     let identity_json: String = row.get(3)?;
     let managed_spec_json: String = row.get(4)?;
     let install_status: String = row.get(5)?;

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::Result;
 use sandbox_api::profile::ProfileSpec;
 use sandbox_api::sandbox::{SandboxStatus, StartSandboxRequest};
 use time::OffsetDateTime;
@@ -43,7 +45,7 @@ const COLUMNS: &str = "id, organization_id, runner_uuid, runner_id, profile_temp
      status_reason, exit_code, request_json, effective_spec_json, cpu_millicores, memory_bytes, gpus, egress_mode, \
      ingress_mode, unenforced_egress, created_at, started_at, ended_at";
 
-pub fn insert(connection: &Connection, record: &SandboxRecord) -> anyhow::Result<()> {
+pub fn insert(connection: &Connection, record: &SandboxRecord) -> Result<()> {
     connection.execute(
         &format!(
             "INSERT INTO sandboxes ({COLUMNS}, tags_json)
@@ -84,7 +86,7 @@ pub fn set_status(
     status: SandboxStatus,
     reason: &str,
     exit_code: Option<i32>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let now = OffsetDateTime::now_utc().format(&Rfc3339)?;
     connection.execute(
         "UPDATE sandboxes SET status = ?1, status_reason = ?2, exit_code = COALESCE(?3, exit_code),
@@ -96,11 +98,7 @@ pub fn set_status(
     Ok(())
 }
 
-pub fn get(
-    connection: &Connection,
-    organization: &str,
-    id: &str,
-) -> anyhow::Result<Option<SandboxRecord>> {
+pub fn get(connection: &Connection, organization: &str, id: &str) -> Result<Option<SandboxRecord>> {
     connection
         .query_row(
             &format!("SELECT {COLUMNS} FROM sandboxes WHERE organization_id = ?1 AND id = ?2"),
@@ -116,7 +114,7 @@ pub fn list(
     connection: &Connection,
     organization: &str,
     include_stopped: bool,
-) -> anyhow::Result<Vec<SandboxRecord>> {
+) -> Result<Vec<SandboxRecord>> {
     let mut statement = connection.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM sandboxes
          WHERE organization_id = ?1 AND (?2 OR status IN ({ACTIVE}))
@@ -126,16 +124,14 @@ pub fn list(
     rows.map(|row| row?).collect()
 }
 
-pub fn delete(connection: &Connection, id: &str) -> anyhow::Result<()> {
+pub fn delete(connection: &Connection, id: &str) -> Result<()> {
     connection.execute("DELETE FROM sandboxes WHERE id = ?1", params![id])?;
     Ok(())
 }
 
 /// What active sandboxes hold on each runner: (CPU millicores, memory bytes, GPUs,
 /// count), by runner UUID.
-pub fn reservations(
-    connection: &Connection,
-) -> anyhow::Result<HashMap<String, (i64, i64, i64, i32)>> {
+pub fn reservations(connection: &Connection) -> Result<HashMap<String, (i64, i64, i64, i32)>> {
     let mut statement = connection.prepare_cached(&format!(
         "SELECT runner_uuid, SUM(cpu_millicores), SUM(memory_bytes), SUM(gpus), COUNT(*)
          FROM sandboxes WHERE status IN ({ACTIVE}) GROUP BY runner_uuid"
@@ -150,7 +146,7 @@ pub fn reservations(
 }
 
 /// The IDs of the sandboxes still active on a runner.
-pub fn active_on_runner(connection: &Connection, runner_uuid: &str) -> anyhow::Result<Vec<String>> {
+pub fn active_on_runner(connection: &Connection, runner_uuid: &str) -> Result<Vec<String>> {
     let mut statement = connection.prepare_cached(&format!(
         "SELECT id FROM sandboxes WHERE runner_uuid = ?1 AND status IN ({ACTIVE})"
     ))?;
@@ -159,7 +155,7 @@ pub fn active_on_runner(connection: &Connection, runner_uuid: &str) -> anyhow::R
 }
 
 /// Every active sandbox's ID with its runner's UUID.
-pub fn unfinished(connection: &Connection) -> anyhow::Result<Vec<(String, String)>> {
+pub fn unfinished(connection: &Connection) -> Result<Vec<(String, String)>> {
     let mut statement = connection.prepare_cached(&format!(
         "SELECT id, runner_uuid FROM sandboxes WHERE status IN ({ACTIVE})"
     ))?;
@@ -169,7 +165,7 @@ pub fn unfinished(connection: &Connection) -> anyhow::Result<Vec<(String, String
 
 /// Marks every sandbox that was active as FAILED: after a gateway restart their
 /// processes are gone.
-pub fn fail_unfinished(connection: &Connection, reason: &str) -> anyhow::Result<usize> {
+pub fn fail_unfinished(connection: &Connection, reason: &str) -> Result<usize> {
     let now = OffsetDateTime::now_utc().format(&Rfc3339)?;
     Ok(connection.execute(
         &format!(
@@ -180,7 +176,7 @@ pub fn fail_unfinished(connection: &Connection, reason: &str) -> anyhow::Result<
     )?)
 }
 
-fn read_row(row: &Row<'_>) -> rusqlite::Result<anyhow::Result<SandboxRecord>> {
+fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<SandboxRecord>> {
     let status: String = row.get(6)?;
     let request_json: String = row.get(9)?;
     let effective_json: String = row.get(10)?;

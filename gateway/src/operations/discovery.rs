@@ -12,11 +12,10 @@ use sandbox_api::page::page_size;
 use sandbox_api::role::Role;
 use sandbox_api::violation::Violation;
 
+use super::{Platform, page_token, runners};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fleet::Fleet;
-use crate::page_token;
-use crate::runner_state::{self, RunnerState};
+use crate::read_model::RunnerState;
 
 /// Query parameters, as given.
 pub type Query = Vec<(String, String)>;
@@ -74,22 +73,14 @@ fn page<T>(
     }
 }
 
-async fn states(fleet: &Fleet, caller: &Caller) -> Result<Vec<RunnerState>, ApiError> {
+async fn states(platform: &Platform, caller: &Caller) -> Result<Vec<RunnerState>, ApiError> {
     caller.require(Role::User)?;
-    let organization = caller.organization.clone();
-    let (cache, liveness) = (fleet.runner_cache(), fleet.liveness());
-    fleet
-        .store()
-        .run(move |connection| {
-            runner_state::load(connection, &cache, &organization, liveness)
-                .map_err(|e| ApiError::internal("reading runners", e))
-        })
-        .await
-        .map(|all| all.into_iter().filter(RunnerState::is_installed).collect())
+    let all = platform.runner_states(&caller.organization).await?;
+    Ok(all.into_iter().filter(RunnerState::is_installed).collect())
 }
 
 pub async fn list_runners(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     query: Query,
 ) -> Result<ListAvailableRunnersResponse, ApiError> {
@@ -99,7 +90,7 @@ pub async fn list_runners(
         parameter(&query, "view").is_some_and(|v| RunnerView::from_name(v) == RunnerView::Full);
     // Resolving every binding's modes is the costly part: only for a mode filter.
     let needs_modes = !filter.ingress_mode.is_empty() || !filter.egress_mode.is_empty();
-    let runners: Vec<AvailableRunner> = states(fleet, caller)
+    let runners: Vec<AvailableRunner> = states(platform, caller)
         .await?
         .iter()
         .filter_map(|state| {
@@ -128,27 +119,27 @@ pub async fn list_runners(
 }
 
 pub async fn get_runner(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     runner_id: &str,
 ) -> Result<AvailableRunner, ApiError> {
-    states(fleet, caller)
+    states(platform, caller)
         .await?
         .iter()
         .find(|state| state.runner_id() == runner_id || state.stored().uuid() == runner_id)
         .map(|state| state.available_runner(true))
-        .ok_or_else(|| crate::runners::not_found(runner_id))
+        .ok_or_else(|| runners::not_found(runner_id))
 }
 
 pub async fn list_profiles(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     query: Query,
 ) -> Result<ListProfilesResponse, ApiError> {
     let filter = filter(&query)?;
     let (size, after) = paging(&query)?;
     let exclude_shared = filter.exclude_shared;
-    let profiles: Vec<ProfileSummary> = states(fleet, caller)
+    let profiles: Vec<ProfileSummary> = states(platform, caller)
         .await?
         .iter()
         .filter(|state| !exclude_shared || !state.available_runner(false).is_shared)
@@ -168,13 +159,13 @@ pub async fn list_profiles(
 }
 
 pub async fn get_profile(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     profile_name: &str,
     query: Query,
 ) -> Result<ProfileSummary, ApiError> {
     let runner_id = parameter(&query, "runnerId").unwrap_or_default().to_owned();
-    states(fleet, caller)
+    states(platform, caller)
         .await?
         .iter()
         .flat_map(RunnerState::profile_summaries)

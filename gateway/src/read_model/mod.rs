@@ -1,5 +1,11 @@
-//! A runner as discovery and placement see it: installed state, connection, capacity
-//! minus what active sandboxes reserve, and bindings resolved to their profiles.
+//! The read model: a runner as discovery and placement see it: installed state,
+//! connection, capacity minus what active sandboxes reserve, and bindings resolved to
+//! their profiles. Built from the store; the resolved part is cached per organization
+//! until the store's read-model generation changes.
+
+mod liveness;
+
+pub use liveness::{HEARTBEAT_TIMEOUT_MS, Liveness};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,10 +23,11 @@ use sandbox_api::profile::ProfileSpec;
 use sandbox_api::runner::{RunnerConnectionStatus, RunnerInstallStatus};
 use time::OffsetDateTime;
 
-use crate::fleet::{Liveness, lock};
+use crate::capacity::Capacity;
+use crate::mutex::lock;
 use crate::store::migrations::read_model_generation;
-use crate::store::runners::{self as runner_rows, Capacity, StoredRunner};
-use crate::store::{profile_templates, sandboxes};
+use crate::store::runners::{self as runner_rows, StoredRunner};
+use crate::store::{self, profile_templates, sandboxes};
 
 /// Tag on discovery results whose capacity was declared by configuration, not measured.
 pub const DECLARED_CAPACITY_TAG: &str = "capacity:declared";
@@ -77,7 +84,7 @@ pub fn load(
     cache: &RunnerCache,
     organization: &str,
     liveness: Liveness,
-) -> anyhow::Result<Vec<RunnerState>> {
+) -> store::Result<Vec<RunnerState>> {
     let generation = read_model_generation(connection)?;
     let runners = match cache.get(organization, generation) {
         Some(runners) => runners,
@@ -114,7 +121,7 @@ pub fn load(
 }
 
 /// Reads and resolves every runner of `organization` from the store.
-fn build(connection: &Connection, organization: &str) -> anyhow::Result<Vec<Arc<CachedRunner>>> {
+fn build(connection: &Connection, organization: &str) -> store::Result<Vec<Arc<CachedRunner>>> {
     let templates: HashMap<String, (String, ProfileSpec)> =
         profile_templates::all(connection, organization)?
             .into_iter()

@@ -8,20 +8,22 @@ use sandbox_api::error::{Code, Reason, Status};
 use sandbox_api::page::page_size;
 use sandbox_api::profile::{
     CreateProfileTemplateRequest, ListProfileTemplatesResponse, ProfileTemplate,
-    UpdateProfileTemplateRequest, apply_update, parse_update_mask, validate_new_template,
-    validate_template_update,
+    UpdateProfileTemplateRequest,
+};
+use sandbox_api::profile_rules::{
+    apply_update, parse_update_mask, validate_new_template, validate_template_update,
 };
 use sandbox_api::role::Role;
 use sandbox_api::violation::errors;
 
+use super::{Platform, page_token};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::page_token;
+use crate::store;
 use crate::store::profile_templates::{self as rows, InsertError};
-use crate::store::{self, Store};
 
 pub async fn create(
-    store: &Store,
+    platform: &Platform,
     caller: &Caller,
     request: CreateProfileTemplateRequest,
 ) -> Result<ProfileTemplate, ApiError> {
@@ -37,7 +39,8 @@ pub async fn create(
     template.created_at = Some(now);
     template.updated_at = Some(now);
     template.etag = store::new_etag();
-    store
+    platform
+        .store
         .run(
             move |connection| match rows::insert(connection, &template) {
                 Ok(()) => Ok(template),
@@ -48,22 +51,23 @@ pub async fn create(
                         template.display_name
                     ),
                 )),
-                Err(InsertError::Database(e)) => {
-                    Err(ApiError::internal("saving a profile template", e))
-                }
+                Err(InsertError::Database(e)) => Err(e.into()),
             },
         )
         .await
 }
 
-pub async fn get(store: &Store, caller: &Caller, key: &str) -> Result<ProfileTemplate, ApiError> {
+pub async fn get(
+    platform: &Platform,
+    caller: &Caller,
+    key: &str,
+) -> Result<ProfileTemplate, ApiError> {
     caller.require(Role::User)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
-    store
+    platform
+        .store
         .run(move |connection| {
-            rows::get(connection, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a profile template", e))?
-                .ok_or_else(|| not_found(&key))
+            rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))
         })
         .await
 }
@@ -72,7 +76,7 @@ pub async fn get(store: &Store, caller: &Caller, key: &str) -> Result<ProfileTem
 /// `If-Match` header wins over the body's), a template changed meanwhile is refused and
 /// nothing is written.
 pub async fn update(
-    store: &Store,
+    platform: &Platform,
     caller: &Caller,
     key: &str,
     request: UpdateProfileTemplateRequest,
@@ -86,11 +90,11 @@ pub async fn update(
         .filter(|e| !e.is_empty())
         .or_else(|| Some(patch.etag.clone()).filter(|e| !e.is_empty()));
     let (organization, key) = (caller.organization.clone(), key.to_owned());
-    store
+    platform
+        .store
         .run(move |connection| {
-            let current = rows::get(connection, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a profile template", e))?
-                .ok_or_else(|| not_found(&key))?;
+            let current =
+                rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))?;
             if let Some(expected) = &expected_etag
                 && *expected != current.etag
             {
@@ -103,8 +107,7 @@ pub async fn update(
             let mut updated = apply_update(&current, &patch, &fields);
             updated.updated_at = Some(store::now());
             updated.etag = store::new_etag();
-            let written = rows::update_if_unchanged(connection, &updated, &current.etag)
-                .map_err(|e| ApiError::internal("saving a profile template", e))?;
+            let written = rows::update_if_unchanged(connection, &updated, &current.etag)?;
             if written {
                 Ok(updated)
             } else {
@@ -115,16 +118,16 @@ pub async fn update(
 }
 
 /// Deletes a template no runner binds; otherwise refuses, naming the runners.
-pub async fn delete(store: &Store, caller: &Caller, key: &str) -> Result<(), ApiError> {
+pub async fn delete(platform: &Platform, caller: &Caller, key: &str) -> Result<(), ApiError> {
     caller.require(Role::Admin)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
-    store
+    platform
+        .store
         .run(move |connection| {
-            let tx = connection.transaction().map_err(|e| ApiError::internal("starting a transaction", e))?;
-            let template = rows::get(&tx, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a profile template", e))?
+            store::in_transaction(connection, |tx| {
+            let template = rows::get(tx, &organization, &key)?
                 .ok_or_else(|| not_found(&key))?;
-            let runners = rows::binding_runners(&tx, &template.id).map_err(|e| ApiError::internal("reading bindings", e))?;
+            let runners = rows::binding_runners(tx, &template.id)?;
             if !runners.is_empty() {
                 let metadata = BTreeMap::from([
                     ("runners".to_owned(), runners.join(",")),
@@ -142,14 +145,15 @@ pub async fn delete(store: &Store, caller: &Caller, key: &str) -> Result<(), Api
                     .with_reason(Reason::ProfileInUse, metadata),
                 ));
             }
-            rows::delete(&tx, &organization, &template.id).map_err(|e| ApiError::internal("deleting a profile template", e))?;
-            tx.commit().map_err(|e| ApiError::internal("committing a delete", e))
+            rows::delete(tx, &organization, &template.id)?;
+            Ok(())
+            })
         })
         .await
 }
 
 pub async fn list(
-    store: &Store,
+    platform: &Platform,
     caller: &Caller,
     requested_page_size: Option<i64>,
     page_token: &str,
@@ -158,11 +162,11 @@ pub async fn list(
     let size = page_size(requested_page_size).map_err(|v| ApiError::invalid(&[v]))?;
     let after = Some(page_token::decode(page_token)?).filter(|a| !a.is_empty());
     let organization = caller.organization.clone();
-    let mut page = store
+    let mut page = platform
+        .store
         .run(move |connection| {
             // One extra row tells whether another page follows.
             rows::list(connection, &organization, after.as_deref(), size + 1)
-                .map_err(|e| ApiError::internal("listing profile templates", e))
         })
         .await?;
     let next_page_token = if page.len() > size as usize {

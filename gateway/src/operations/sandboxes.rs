@@ -3,6 +3,7 @@
 //! runner's agent, in-process or an agent process, is an `AgentHandle`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -21,15 +22,15 @@ use sandbox_api::sandbox::{
 use sandbox_api::start_rules::validate_start_request;
 use sandbox_api::violation::Violation;
 
+use super::Platform;
 use crate::agent;
 use crate::agent::handle::{AgentHandle, LaunchFailure};
 use crate::agent::host;
 use crate::agent::wire::{LaunchRequest, MountedFile};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fleet::Fleet;
 use crate::process::{self, ExitOutcome, ExitReason, LogRequest, NetworkIsolation};
-use crate::runner_state;
+use crate::read_model;
 use crate::store::sandboxes::{self as rows, SandboxRecord};
 use crate::store::{self, Store};
 
@@ -112,8 +113,7 @@ fn plan_egress(
 }
 
 pub async fn start(
-    fleet: &Fleet,
-    policy: &SandboxPolicy,
+    platform: &Platform,
     caller: &Caller,
     request: StartSandboxRequest,
 ) -> Result<StartSandboxResponse, ApiError> {
@@ -123,17 +123,16 @@ pub async fn start(
         return Err(ApiError::invalid(&violations));
     }
     let organization = caller.organization.clone();
-    let policy_for_store = policy.clone();
-    let (cache, liveness) = (fleet.runner_cache(), fleet.liveness());
+    let policy = platform.policy.clone();
+    let (cache, liveness) = (Arc::clone(&platform.runners), platform.liveness);
     // Placement and the reservation happen under the store's one connection, so two
     // starts can never both take the last free capacity.
-    let record = fleet
-        .store()
+    let record = platform
+        .store
         .run(move |connection| {
-            let states = runner_state::load(connection, &cache, &organization, liveness)
-                .map_err(|e| ApiError::internal("reading runners", e))?;
+            let states = read_model::load(connection, &cache, &organization, liveness)?;
             let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
-            let placed = place(&request, &candidates, &policy_for_store.ceiling)
+            let placed = place(&request, &candidates, &policy.ceiling)
                 .map_err(|failure| ApiError(failure.to_status()))?;
             let runner = states
                 .iter()
@@ -144,7 +143,7 @@ pub async fn start(
             let egress = plan_egress(
                 &placed.effective.spec,
                 &placed.demand.egress_mode,
-                &policy_for_store,
+                &policy,
                 runner.capacity.network_isolation,
             )?;
             let record = SandboxRecord {
@@ -169,26 +168,25 @@ pub async fn start(
                 started_at: None,
                 ended_at: None,
             };
-            rows::insert(connection, &record)
-                .map_err(|e| ApiError::internal("saving a sandbox", e))?;
-            Ok((record, egress.isolation))
+            rows::insert(connection, &record)?;
+            Ok::<_, ApiError>((record, egress.isolation))
         })
         .await;
     let (record, isolation) = record?;
-    let record = launch(fleet, record, isolation).await?;
+    let record = launch(platform, record, isolation).await?;
     Ok(start_response(&record))
 }
 
 /// Hands the sandbox to its runner's agent and follows it to its end.
 async fn launch(
-    fleet: &Fleet,
+    platform: &Platform,
     mut record: SandboxRecord,
     isolation: NetworkIsolation,
 ) -> Result<SandboxRecord, ApiError> {
-    let Some(agent) = fleet.agent(&record.runner_uuid) else {
+    let Some(agent) = platform.agents.agent(&record.runner_uuid) else {
         let refusal = runner_unavailable(&record.runner_id);
         set_status(
-            fleet.store(),
+            &platform.store,
             &record.id,
             SandboxStatus::Failed,
             "the runner's agent is not connected",
@@ -205,16 +203,23 @@ async fn launch(
                 pid,
                 "sandbox started"
             );
-            set_status(fleet.store(), &record.id, SandboxStatus::Running, "", None).await?;
+            set_status(
+                &platform.store,
+                &record.id,
+                SandboxStatus::Running,
+                "",
+                None,
+            )
+            .await?;
             record.status = SandboxStatus::Running;
             record.started_at = Some(store::now());
-            watch_until_ended(fleet.clone(), agent, record.id.clone());
+            watch_until_ended(platform.store.clone(), agent, record.id.clone());
             Ok(record)
         }
         Err(LaunchFailure::Refused(why)) => {
             let reason = format!("the command could not be started: {why}");
             set_status(
-                fleet.store(),
+                &platform.store,
                 &record.id,
                 SandboxStatus::Failed,
                 &reason,
@@ -227,7 +232,7 @@ async fn launch(
         }
         Err(LaunchFailure::Unreachable(refusal)) => {
             set_status(
-                fleet.store(),
+                &platform.store,
                 &record.id,
                 SandboxStatus::Failed,
                 &refusal.0.message,
@@ -265,7 +270,7 @@ fn launch_request(record: &SandboxRecord, isolation: NetworkIsolation) -> Launch
 
 /// Follows a launched sandbox in the background and records how it ended, or, if its
 /// agent lost it, that it FAILED and why.
-fn watch_until_ended(fleet: Fleet, agent: AgentHandle, id: String) {
+fn watch_until_ended(store: Store, agent: AgentHandle, id: String) {
     tokio::spawn(async move {
         let (status, reason, exit_code) = match agent.wait(&id).await {
             Ok(outcome) => {
@@ -274,13 +279,8 @@ fn watch_until_ended(fleet: Fleet, agent: AgentHandle, id: String) {
             }
             Err(lost) => (SandboxStatus::Failed, lost, None),
         };
-        if let Err(e) = set_status(fleet.store(), &id, status, &reason, exit_code).await {
-            tracing::error!(
-                sandbox = id,
-                "recording the end of a sandbox: {}",
-                e.0.message
-            );
-        }
+        // set_status has logged the failure with its cause.
+        let _ = set_status(&store, &id, status, &reason, exit_code).await;
     });
 }
 
@@ -302,16 +302,17 @@ async fn set_status(
     exit_code: Option<i32>,
 ) -> Result<(), ApiError> {
     let (id, reason) = (id.to_owned(), reason.to_owned());
-    store
-        .run(move |connection| {
-            rows::set_status(connection, &id, status, &reason, exit_code)
-                .map_err(|e| ApiError::internal("saving a sandbox status", e))
-        })
-        .await
+    Ok(store
+        .run(move |connection| rows::set_status(connection, &id, status, &reason, exit_code))
+        .await?)
 }
 
-pub async fn get(store: &Store, caller: &Caller, id: &str) -> Result<GetSandboxResponse, ApiError> {
-    find(store, caller, id)
+pub async fn get(
+    platform: &Platform,
+    caller: &Caller,
+    id: &str,
+) -> Result<GetSandboxResponse, ApiError> {
+    find(platform, caller, id)
         .await
         .map(|record| GetSandboxResponse {
             info: info(&record),
@@ -320,14 +321,17 @@ pub async fn get(store: &Store, caller: &Caller, id: &str) -> Result<GetSandboxR
         })
 }
 
-pub async fn find(store: &Store, caller: &Caller, id: &str) -> Result<SandboxRecord, ApiError> {
+pub async fn find(
+    platform: &Platform,
+    caller: &Caller,
+    id: &str,
+) -> Result<SandboxRecord, ApiError> {
     caller.require(Role::User)?;
     let (organization, id) = (caller.organization.clone(), id.to_owned());
-    store
+    platform
+        .store
         .run(move |connection| {
-            rows::get(connection, &organization, &id)
-                .map_err(|e| ApiError::internal("reading a sandbox", e))?
-                .ok_or_else(|| not_found(&id))
+            rows::get(connection, &organization, &id)?.ok_or_else(|| not_found(&id))
         })
         .await
 }
@@ -344,7 +348,7 @@ pub struct SandboxListQuery {
 }
 
 pub async fn list(
-    store: &Store,
+    platform: &Platform,
     caller: &Caller,
     query: SandboxListQuery,
 ) -> Result<ListSandboxesResponse, ApiError> {
@@ -362,11 +366,9 @@ pub async fn list(
         .collect::<Result<_, _>>()?;
     let include_stopped = query.include_stopped || statuses.iter().any(|s| s.is_terminal());
     let organization = caller.organization.clone();
-    let records = store
-        .run(move |connection| {
-            rows::list(connection, &organization, include_stopped)
-                .map_err(|e| ApiError::internal("listing sandboxes", e))
-        })
+    let records = platform
+        .store
+        .run(move |connection| rows::list(connection, &organization, include_stopped))
         .await?;
     let sandboxes = records
         .iter()
@@ -385,19 +387,19 @@ pub async fn list(
 /// Stops a running sandbox: SIGTERM, then SIGKILL after the grace period. Stopping a
 /// sandbox that has already ended succeeds and changes nothing.
 pub async fn stop(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     id: &str,
     request: StopSandboxRequest,
 ) -> Result<StopSandboxResponse, ApiError> {
-    let record = find(fleet.store(), caller, id).await?;
+    let record = find(platform, caller, id).await?;
     if record.status.is_terminal() {
         return Ok(StopSandboxResponse {
             success: true,
             ..Default::default()
         });
     }
-    refuse_while_orphaned(fleet, &record)?;
+    refuse_while_orphaned(platform, &record)?;
     let grace = u64::try_from(request.graceful_shutdown_seconds)
         .ok()
         .filter(|s| *s > 0)
@@ -405,14 +407,14 @@ pub async fn stop(
     // TERMINATING is written before the stop is sent, so that it cannot overwrite the
     // final status the sandbox's watcher records once it has ended.
     set_status(
-        fleet.store(),
+        &platform.store,
         &record.id,
         SandboxStatus::Terminating,
         "stopping",
         None,
     )
     .await?;
-    let known = match fleet.agent(&record.runner_uuid) {
+    let known = match platform.agents.agent(&record.runner_uuid) {
         // If the stop cannot be delivered, the watcher still records the end: the one
         // the agent reports later, or FAILED once the agent counts as gone.
         Some(agent) => agent.stop(&record.id, grace).await?,
@@ -420,7 +422,7 @@ pub async fn stop(
     };
     if !known {
         set_status(
-            fleet.store(),
+            &platform.store,
             &record.id,
             SandboxStatus::Terminated,
             "stopped; its process was already gone",
@@ -436,15 +438,15 @@ pub async fn stop(
 
 /// Deletes a sandbox and its files, stopping it first if it still runs.
 pub async fn delete(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     id: &str,
 ) -> Result<DeleteSandboxResponse, ApiError> {
-    let record = find(fleet.store(), caller, id).await?;
+    let record = find(platform, caller, id).await?;
     if !record.status.is_terminal() {
-        refuse_while_orphaned(fleet, &record)?;
+        refuse_while_orphaned(platform, &record)?;
     }
-    if let Some(agent) = fleet.agent(&record.runner_uuid)
+    if let Some(agent) = platform.agents.agent(&record.runner_uuid)
         && let Err(e) = agent.delete(&record.id).await
     {
         // The record goes anyway: an agent that is gone cannot be asked to clean up.
@@ -455,16 +457,13 @@ pub async fn delete(
         );
     }
     let sandbox_id = record.id.clone();
-    fleet
-        .store()
-        .run(move |connection| {
-            rows::delete(connection, &sandbox_id)
-                .map_err(|e| ApiError::internal("deleting a sandbox", e))
-        })
+    platform
+        .store
+        .run(move |connection| rows::delete(connection, &sandbox_id))
         .await?;
     // Files an in-process agent left under this gateway's data directory, when no agent
     // serves the runner any more (it was torn down, or the gateway restarted).
-    let directory = host::sandbox_dir(&fleet.config().data_dir, &record.id);
+    let directory = host::sandbox_dir(&platform.config().data_dir, &record.id);
     if let Err(e) = tokio::fs::remove_dir_all(&directory).await
         && e.kind() != std::io::ErrorKind::NotFound
     {
@@ -479,12 +478,12 @@ pub async fn delete(
 /// Runs a command in a running sandbox's directory, environment and network, and
 /// returns its output and exit code.
 pub async fn exec(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     id: &str,
     request: ExecSandboxRequest,
 ) -> Result<ExecSandboxResponse, ApiError> {
-    let record = find(fleet.store(), caller, id).await?;
+    let record = find(platform, caller, id).await?;
     if request.command.is_empty() {
         return Err(ApiError::invalid(&[Violation::error(
             "command",
@@ -511,7 +510,8 @@ pub async fn exec(
         .chain(&request.args)
         .cloned()
         .collect();
-    let agent = fleet
+    let agent = platform
+        .agents
         .agent(&record.runner_uuid)
         .ok_or_else(|| runner_unavailable(&record.runner_id))?;
     let output = agent.exec(&record.id, &argv, timeout).await?;
@@ -540,13 +540,13 @@ pub async fn exec(
 
 /// The sandbox's log frames, from its runner's agent.
 pub fn logs(
-    fleet: &Fleet,
+    platform: &Platform,
     record: &SandboxRecord,
     request: LogRequest,
 ) -> BoxStream<'static, LogStreamResponse> {
-    match fleet.agent(&record.runner_uuid) {
+    match platform.agents.agent(&record.runner_uuid) {
         Some(agent) => agent.logs(&record.id, request),
-        None if fleet.config().external_agents => agent::error_frame(format!(
+        None if platform.config().external_agents => agent::error_frame(format!(
             "runner {:?} has no agent connected, and the sandbox's log is kept by its agent; \
              try again once the agent is back",
             record.runner_id
@@ -554,7 +554,7 @@ pub fn logs(
         // In-process agents keep logs under this gateway's data directory, where they
         // outlive the agent (a restart, a torn-down runner).
         None => process::stream_log(
-            &host::log_dir(&fleet.config().data_dir, &record.id),
+            &host::log_dir(&platform.config().data_dir, &record.id),
             None,
             request,
         )
@@ -565,8 +565,8 @@ pub fn logs(
 /// A sandbox whose agent has not reported since the gateway restarted cannot be
 /// stopped or deleted yet: the request could not reach its process, which would go on
 /// running (and its end later overwrite what the request recorded).
-fn refuse_while_orphaned(fleet: &Fleet, record: &SandboxRecord) -> Result<(), ApiError> {
-    if fleet.is_orphan(&record.runner_uuid, &record.id) {
+fn refuse_while_orphaned(platform: &Platform, record: &SandboxRecord) -> Result<(), ApiError> {
+    if platform.agents.is_orphan(&record.runner_uuid, &record.id) {
         let mut refusal = runner_unavailable(&record.runner_id);
         refusal.0.message = format!(
             "runner {:?}'s agent has not reported since the gateway restarted; try again once it has",
@@ -592,33 +592,27 @@ fn runner_unavailable(runner_id: &str) -> ApiError {
 /// are not failed at start-up, as in-process ones are). Each is followed again once its
 /// runner's agent reports (`follow_orphans`); those whose agent has not reported within
 /// the heartbeat timeout are FAILED, saying why. Returns how many wait for their agent.
-pub async fn follow_after_restart(fleet: &Fleet) -> anyhow::Result<usize> {
-    let unfinished = fleet
-        .store()
-        .run(|connection| {
-            rows::unfinished(connection)
-                .map_err(|e| ApiError::internal("reading unfinished sandboxes", e))
-        })
+pub async fn follow_after_restart(platform: &Platform) -> anyhow::Result<usize> {
+    let unfinished = platform
+        .store
+        .run(|connection| rows::unfinished(connection))
         .await
-        .map_err(|e| anyhow::anyhow!(e.0.message))?;
+        .map_err(|e| e.context("reading unfinished sandboxes"))?;
     let waiting = unfinished.len();
     let mut by_runner: HashMap<String, Vec<String>> = HashMap::new();
     for (id, runner_uuid) in unfinished {
         by_runner.entry(runner_uuid).or_default().push(id);
     }
-    fleet.keep_orphans(by_runner);
-    let (fleet, timeout) = (fleet.clone(), fleet.config().heartbeat_timeout);
+    platform.agents.keep_orphans(by_runner);
+    let (platform, timeout) = (platform.clone(), platform.config().heartbeat_timeout);
     tokio::spawn(async move {
         tokio::time::sleep(timeout).await;
         let reason = format!(
             "the gateway restarted and the runner's agent did not report within {timeout:?}"
         );
-        for id in fleet.take_all_orphans() {
-            if let Err(e) =
-                set_status(fleet.store(), &id, SandboxStatus::Failed, &reason, None).await
-            {
-                tracing::error!(sandbox = id, "failing a lost sandbox: {}", e.0.message);
-            }
+        for id in platform.agents.take_all_orphans() {
+            // set_status logs a failure with its cause.
+            let _ = set_status(&platform.store, &id, SandboxStatus::Failed, &reason, None).await;
         }
     });
     Ok(waiting)
@@ -627,16 +621,16 @@ pub async fn follow_after_restart(fleet: &Fleet) -> anyhow::Result<usize> {
 /// Follows again the sandboxes that the runner's agent ran before the gateway
 /// restarted, now that the agent has reported: to their end, or to FAILED if the agent
 /// no longer knows them.
-pub fn follow_orphans(fleet: &Fleet, runner_uuid: &str) {
-    let Some(agent) = fleet.agent(runner_uuid) else {
+pub fn follow_orphans(platform: &Platform, runner_uuid: &str) {
+    let Some(agent) = platform.agents.agent(runner_uuid) else {
         return;
     };
-    for id in fleet.take_orphans(runner_uuid) {
+    for id in platform.agents.take_orphans(runner_uuid) {
         tracing::info!(
             sandbox = id,
             "following a sandbox again after the gateway restarted"
         );
-        watch_until_ended(fleet.clone(), agent.clone(), id);
+        watch_until_ended(platform.store.clone(), agent.clone(), id);
     }
 }
 
@@ -648,10 +642,9 @@ pub async fn fail_unfinished(store: &Store) -> anyhow::Result<usize> {
                 connection,
                 "the gateway restarted while the sandbox was running",
             )
-            .map_err(|e| ApiError::internal("failing unfinished sandboxes", e))
         })
         .await
-        .map_err(|e| anyhow::anyhow!(e.0.message))
+        .map_err(|e| e.context("failing unfinished sandboxes"))
 }
 
 fn info(record: &SandboxRecord) -> SandboxInfo {

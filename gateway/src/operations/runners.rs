@@ -1,6 +1,6 @@
 //! Managed-runner operations (SPEC §3.2): create, read, update (with whole-list binding
-//! replacement), apply an update, delete. The fleet (`fleet.rs`) does what the platform
-//! does after each: install, connect, roll out, tear down.
+//! replacement), apply an update, delete. The fleet's installer (`fleet`) does what the
+//! platform does after each: install, connect, roll out, tear down.
 
 use std::collections::BTreeMap;
 
@@ -17,12 +17,12 @@ use sandbox_api::runner_rules::{
 use sandbox_api::violation::{Violation, errors};
 use time::OffsetDateTime;
 
+use super::{Platform, page_token};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fleet::{Fleet, Liveness};
-use crate::page_token;
+use crate::read_model::Liveness;
 use crate::store::runners::{self as rows, InsertError, StoredRunner};
-use crate::store::{self, Store, profile_templates};
+use crate::store::{self, profile_templates};
 
 /// Filters of the runner list.
 #[derive(Debug, Default)]
@@ -34,14 +34,14 @@ pub struct RunnerListQuery {
 }
 
 pub async fn create(
-    store: &Store,
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     request: CreateRunnerRequest,
 ) -> Result<Runner, ApiError> {
     caller.require(Role::Admin)?;
     let organization = caller.organization.clone();
-    let created = store
+    let created = platform
+        .store
         .run(move |connection| {
             let names = template_names(connection, &organization)?;
             let blocking = errors(&validate_new_runner(&request, |id| names.get(id).cloned()));
@@ -66,10 +66,8 @@ pub async fn create(
                 runner,
                 capacity: None,
             };
-            let tx = connection
-                .transaction()
-                .map_err(|e| ApiError::internal("starting a transaction", e))?;
-            match rows::insert(&tx, &stored) {
+            // The runner and its bindings are written together or not at all.
+            match store::in_transaction(connection, |tx| rows::insert(tx, &stored)) {
                 Ok(()) => {}
                 Err(InsertError::DuplicateCluster) => {
                     return Err(ApiError::new(
@@ -86,34 +84,24 @@ pub async fn create(
                         ),
                     ));
                 }
-                Err(InsertError::Database(e)) => {
-                    return Err(ApiError::internal("saving a runner", e));
-                }
+                Err(InsertError::Database(e)) => return Err(e.into()),
             }
-            tx.commit()
-                .map_err(|e| ApiError::internal("committing a runner", e))?;
             Ok(stored)
         })
         .await?;
-    fleet.install(created.uuid());
-    Ok(to_wire(created, fleet.liveness()))
+    platform.installer.install(created.uuid());
+    Ok(to_wire(created, platform.liveness))
 }
 
-pub async fn get(
-    store: &Store,
-    liveness: Liveness,
-    caller: &Caller,
-    key: &str,
-) -> Result<Runner, ApiError> {
+pub async fn get(platform: &Platform, caller: &Caller, key: &str) -> Result<Runner, ApiError> {
     caller.require(Role::User)?;
-    find(store, &caller.organization, key)
+    find(platform, &caller.organization, key)
         .await
-        .map(|stored| to_wire(stored, liveness))
+        .map(|stored| to_wire(stored, platform.liveness))
 }
 
 pub async fn list(
-    store: &Store,
-    liveness: Liveness,
+    platform: &Platform,
     caller: &Caller,
     query: RunnerListQuery,
 ) -> Result<ListRunnersResponse, ApiError> {
@@ -133,11 +121,10 @@ pub async fn list(
     };
     let after = page_token::decode(&query.page_token)?;
     let organization = caller.organization.clone();
-    let all = store
-        .run(move |connection| {
-            rows::list(connection, Some(&organization), &after, u32::MAX)
-                .map_err(|e| ApiError::internal("listing runners", e))
-        })
+    let liveness = platform.liveness;
+    let all = platform
+        .store
+        .run(move |connection| rows::list(connection, Some(&organization), &after, u32::MAX))
         .await?;
     let mut runners: Vec<Runner> = all
         .into_iter()
@@ -166,8 +153,7 @@ pub async fn list(
 /// Applies the masked parts of the patch. A binding change replaces the whole list in
 /// one transaction and bumps `targetRevision`; the agent then rolls it out.
 pub async fn update(
-    store: &Store,
-    liveness: Liveness,
+    platform: &Platform,
     caller: &Caller,
     key: &str,
     request: UpdateRunnerRequest,
@@ -181,69 +167,63 @@ pub async fn update(
         .filter(|e| !e.is_empty())
         .or_else(|| Some(patch.etag.clone()).filter(|e| !e.is_empty()));
     let (organization, key) = (caller.organization.clone(), key.to_owned());
-    let updated = store
+    let updated = platform
+        .store
         .run(move |connection| {
-            let tx = connection
-                .transaction()
-                .map_err(|e| ApiError::internal("starting a transaction", e))?;
-            let current = rows::get(&tx, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a runner", e))?
-                .ok_or_else(|| not_found(&key))?;
-            if current.runner.install_status == RunnerInstallStatus::Deleting {
-                return Err(ApiError::new(
-                    Code::FailedPrecondition,
-                    format!("runner {key:?} is being deleted"),
-                ));
-            }
-            if let Some(expected) = &expected_etag
-                && *expected != current.runner.etag
-            {
-                return Err(stale(current.runner_id()));
-            }
-            let names = template_names(&tx, &organization)?;
-            let mut runner = apply_runner_update(&current.runner, &patch, &fields);
-            let blocking = errors(&validate_runner_state(&runner, |id| names.get(id).cloned()));
-            if !blocking.is_empty() {
-                return Err(ApiError::invalid(&blocking));
-            }
-            if runner.profile_bindings != current.runner.profile_bindings {
-                runner.target_revision += 1;
-                runner.rollout_in_progress = true;
-            }
-            runner.updated_at = Some(store::now());
-            runner.etag = store::new_etag();
-            let stored = StoredRunner {
-                runner,
-                ..current.clone()
-            };
-            let written = rows::update_if_unchanged(&tx, &stored, &current.runner.etag)
-                .map_err(|e| ApiError::internal("saving a runner", e))?;
-            if !written {
-                return Err(stale(current.runner_id()));
-            }
-            tx.commit()
-                .map_err(|e| ApiError::internal("committing a runner", e))?;
-            Ok(stored)
+            store::in_transaction(connection, |tx| {
+                let current = rows::get(tx, &organization, &key)?.ok_or_else(|| not_found(&key))?;
+                if current.runner.install_status == RunnerInstallStatus::Deleting {
+                    return Err(ApiError::new(
+                        Code::FailedPrecondition,
+                        format!("runner {key:?} is being deleted"),
+                    ));
+                }
+                if let Some(expected) = &expected_etag
+                    && *expected != current.runner.etag
+                {
+                    return Err(stale(current.runner_id()));
+                }
+                let names = template_names(tx, &organization)?;
+                let mut runner = apply_runner_update(&current.runner, &patch, &fields);
+                let blocking = errors(&validate_runner_state(&runner, |id| names.get(id).cloned()));
+                if !blocking.is_empty() {
+                    return Err(ApiError::invalid(&blocking));
+                }
+                if runner.profile_bindings != current.runner.profile_bindings {
+                    runner.target_revision += 1;
+                    runner.rollout_in_progress = true;
+                }
+                runner.updated_at = Some(store::now());
+                runner.etag = store::new_etag();
+                let stored = StoredRunner {
+                    runner,
+                    ..current.clone()
+                };
+                let written = rows::update_if_unchanged(tx, &stored, &current.runner.etag)?;
+                if !written {
+                    return Err(stale(current.runner_id()));
+                }
+                Ok(stored)
+            })
         })
         .await?;
-    Ok(to_wire(updated, liveness))
+    Ok(to_wire(updated, platform.liveness))
 }
 
 /// Moves the runner to the newest release of its channel: `targetRevision` goes up and
 /// the agent catches `activeRevision` up.
 pub async fn apply_update(
-    store: &Store,
-    liveness: Liveness,
+    platform: &Platform,
     caller: &Caller,
     key: &str,
 ) -> Result<Runner, ApiError> {
     caller.require(Role::Admin)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
-    let updated = store
+    let updated = platform
+        .store
         .run(move |connection| {
-            let current = rows::get(connection, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a runner", e))?
-                .ok_or_else(|| not_found(&key))?;
+            let current =
+                rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))?;
             if !current.runner.update_available {
                 return Err(ApiError::new(
                     Code::FailedPrecondition,
@@ -265,32 +245,25 @@ pub async fn apply_update(
             stored.runner.rollout_in_progress = true;
             stored.runner.updated_at = Some(store::now());
             stored.runner.etag = store::new_etag();
-            if !rows::update_if_unchanged(connection, &stored, &current.runner.etag)
-                .map_err(|e| ApiError::internal("saving a runner", e))?
-            {
+            if !rows::update_if_unchanged(connection, &stored, &current.runner.etag)? {
                 return Err(stale(current.runner_id()));
             }
             Ok(stored)
         })
         .await?;
-    Ok(to_wire(updated, liveness))
+    Ok(to_wire(updated, platform.liveness))
 }
 
 /// Starts the delete: the runner shows DELETING while its sandboxes stop, then is gone.
 /// Profiles it bound remain.
-pub async fn delete(
-    store: &Store,
-    fleet: &Fleet,
-    caller: &Caller,
-    key: &str,
-) -> Result<Runner, ApiError> {
+pub async fn delete(platform: &Platform, caller: &Caller, key: &str) -> Result<Runner, ApiError> {
     caller.require(Role::Admin)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
-    let deleting = store
+    let deleting = platform
+        .store
         .run(move |connection| {
-            let current = rows::get(connection, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a runner", e))?
-                .ok_or_else(|| not_found(&key))?;
+            let current =
+                rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))?;
             let etag = store::new_etag();
             rows::set_install_state(
                 connection,
@@ -299,26 +272,28 @@ pub async fn delete(
                 None,
                 None,
                 &etag,
-            )
-            .map_err(|e| ApiError::internal("marking a runner deleting", e))?;
+            )?;
             let mut stored = current;
             stored.runner.install_status = RunnerInstallStatus::Deleting;
             stored.runner.install_error = None;
             stored.runner.etag = etag;
-            Ok(stored)
+            Ok::<_, ApiError>(stored)
         })
         .await?;
-    fleet.tear_down(deleting.uuid());
-    Ok(to_wire(deleting, fleet.liveness()))
+    platform.installer.tear_down(deleting.uuid());
+    Ok(to_wire(deleting, platform.liveness))
 }
 
-async fn find(store: &Store, organization: &str, key: &str) -> Result<StoredRunner, ApiError> {
+async fn find(
+    platform: &Platform,
+    organization: &str,
+    key: &str,
+) -> Result<StoredRunner, ApiError> {
     let (organization, key) = (organization.to_owned(), key.to_owned());
-    store
+    platform
+        .store
         .run(move |connection| {
-            rows::get(connection, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a runner", e))?
-                .ok_or_else(|| not_found(&key))
+            rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))
         })
         .await
 }
@@ -345,8 +320,7 @@ fn template_names(
     connection: &rusqlite::Connection,
     organization: &str,
 ) -> Result<BTreeMap<String, String>, ApiError> {
-    Ok(profile_templates::all(connection, organization)
-        .map_err(|e| ApiError::internal("reading profile templates", e))?
+    Ok(profile_templates::all(connection, organization)?
         .into_iter()
         .map(|t| (t.id, t.display_name))
         .collect())

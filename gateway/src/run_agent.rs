@@ -17,15 +17,15 @@ use sandbox_api::error::Status;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::client::describe;
-use super::host::SandboxHost;
-use super::server::{self, AgentKey};
-use super::wire::{HeartbeatRequest, HeartbeatResponse};
+use crate::agent::client::describe;
+use crate::agent::host::SandboxHost;
+use crate::agent::machine::machine_capacity;
+use crate::agent::server::{self, AgentKey};
+use crate::agent::wire::{HeartbeatRequest, HeartbeatResponse};
 use crate::auth::generate_secret;
+use crate::capacity::Capacity;
 use crate::cli::{AgentArgs, DeclaredCapacity};
-use crate::fleet::machine_capacity;
-use crate::serve::shutdown_signal;
-use crate::store::runners::Capacity;
+use crate::shutdown::shutdown_signal;
 
 /// How long the agent's sandboxes get between SIGTERM and SIGKILL when it exits.
 const EXIT_GRACE: Duration = Duration::from_secs(5);

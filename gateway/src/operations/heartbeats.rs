@@ -9,21 +9,22 @@ use sandbox_api::role::Role;
 use sandbox_api::runner::RunnerInstallStatus;
 use sandbox_api::violation::Violation;
 
-use crate::agent::wire::{HeartbeatRequest, HeartbeatResponse, check_http_url};
+use super::{Platform, runners, sandboxes};
+pub use crate::agent::wire::{HeartbeatRequest, HeartbeatResponse};
+
+use crate::agent::wire::check_http_url;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::fleet::Fleet;
 use crate::store::{self, runners as rows};
-use crate::{runners, sandboxes};
 
 /// The shortest agent key accepted: agents generate 64 hex digits.
 const MIN_AGENT_KEY_LEN: usize = 16;
 
 /// Records a heartbeat from the agent serving `runner_key` (runner ID or UUID) and
-/// (re)registers that agent with the fleet. A PENDING or PROVISIONING runner becomes
+/// (re)registers that agent with the fleet's registry. A PENDING or PROVISIONING runner becomes
 /// READY with its target revision active; a READY one rolls out a newer target.
 pub async fn accept(
-    fleet: &Fleet,
+    platform: &Platform,
     caller: &Caller,
     runner_key: &str,
     report: HeartbeatRequest,
@@ -33,28 +34,25 @@ pub async fn accept(
     if !violations.is_empty() {
         return Err(ApiError::invalid(&violations));
     }
-    if !fleet.config().external_agents {
+    if !platform.config().external_agents {
         return Err(ApiError::new(
             Code::FailedPrecondition,
             "this gateway runs its runners' agents itself; start it with --external-agents \
              to serve runners with agent processes",
         ));
     }
-    let store = fleet.store().clone();
     let (registry, organization, key) = (
-        fleet.clone(),
+        platform.agents.clone(),
         caller.organization.clone(),
         runner_key.to_owned(),
     );
     // One critical section on the store: the install state checked is the one changed,
     // so a heartbeat cannot revive a runner that is being deleted.
-    let (answer, runner_uuid) = store
+    let (answer, runner_uuid) = platform
+        .store
         .run(move |connection| {
-            let tx = connection
-                .transaction()
-                .map_err(|e| ApiError::internal("starting a transaction", e))?;
-            let stored = rows::get(&tx, &organization, &key)
-                .map_err(|e| ApiError::internal("reading a runner", e))?
+            store::in_transaction(connection, |tx| {
+            let stored = rows::get(tx, &organization, &key)?
                 .ok_or_else(|| runners::not_found(&key))?;
             let runner = &stored.runner;
             let runner_id = stored.runner_id().to_owned();
@@ -80,32 +78,29 @@ pub async fn accept(
                 ));
             }
             registry.serve_remotely(stored.uuid(), &report.agent_url, &report.agent_key);
-            rows::record_heartbeat(&tx, stored.uuid(), store::now(), &report.capacity)
-                .map_err(|e| ApiError::internal("recording a heartbeat", e))?;
+            rows::record_heartbeat(tx, stored.uuid(), store::now(), &report.capacity)?;
             let target = runner.target_revision;
             if runner.install_status != RunnerInstallStatus::Ready
                 || runner.active_revision < target
             {
                 rows::set_install_state(
-                    &tx,
+                    tx,
                     stored.uuid(),
                     RunnerInstallStatus::Ready,
                     None,
                     Some(target),
                     &store::new_etag(),
-                )
-                .map_err(|e| ApiError::internal("recording install state", e))?;
+                )?;
             }
-            tx.commit()
-                .map_err(|e| ApiError::internal("committing a heartbeat", e))?;
             let answer = HeartbeatResponse {
                 runner_id,
                 active_revision: target,
             };
             Ok((answer, stored.uuid().to_owned()))
+            })
         })
         .await?;
-    sandboxes::follow_orphans(fleet, &runner_uuid);
+    sandboxes::follow_orphans(platform, &runner_uuid);
     Ok(answer)
 }
 
@@ -136,7 +131,7 @@ fn validate(report: &HeartbeatRequest) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::runners::Capacity;
+    use crate::capacity::Capacity;
 
     #[test]
     fn a_heartbeat_names_every_bad_field() {

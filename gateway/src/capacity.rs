@@ -1,0 +1,24 @@
+//! What a runner's agent reports it can offer: the body of its heartbeat
+//! (`agent::wire`), kept with the runner by the store and read by discovery and
+//! placement. A leaf: it imports nothing of the gateway.
+
+use serde::{Deserialize, Serialize};
+
+/// What a runner's agent reports it can offer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Capacity {
+    pub cpu_millicores: i64,
+    pub memory_bytes: i64,
+    pub gpus: i64,
+    pub gpu_types: Vec<String>,
+    pub architectures: Vec<String>,
+    /// Declared by configuration rather than measured on the machine (one machine
+    /// standing in for a GPU cluster).
+    pub declared: bool,
+    pub healthy: bool,
+    /// The agent can run sandboxes without any network (egress `none`, see
+    /// `process::no_network_available`). Reported, because an agent process may run on
+    /// another machine than the gateway.
+    pub network_isolation: bool,
+}
