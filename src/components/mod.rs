@@ -7,6 +7,7 @@ pub mod copy_block;
 pub mod discovery_filters;
 pub mod error_panel;
 pub mod exec_panel;
+pub mod field;
 pub mod installation;
 pub mod log_pane;
 pub mod placement_preview;
