@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use sandbox_api::ansi::{Color, Span, Style};
 
-use super::LINE_HEIGHT;
+use super::layout::LINE_HEIGHT;
 
 /// How one row of the pane looks.
 pub struct RowLook {

@@ -6,7 +6,10 @@
 //! are read again from the server, a block at a time, when the reader scrolls back to
 //! them. The DOM is updated at most once an animation frame however fast lines arrive.
 
+mod layout;
 mod line;
+mod search;
+mod settings;
 mod stream;
 
 use std::collections::BTreeSet;
@@ -14,61 +17,23 @@ use std::collections::BTreeSet;
 use futures_util::future::{AbortHandle, abortable};
 use leptos::prelude::*;
 use sandbox_api::ansi::{Span, Style};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
 use crate::api::use_api;
 use crate::components::toasts::use_toasts;
 use crate::log_buffer::{LogBuffer, block_start};
-use crate::virtual_window::visible_rows;
 use crate::wrapped_rows::rows_for;
+use layout::{
+    LINE_HEIGHT, Viewport, fixed_geometry, follows_after_scroll, number_width, scroll_to_reveal,
+    wrapped_geometry,
+};
 use line::{LineView, RowLook};
+use search::{match_summary, next_match};
+use settings::{Settings, setting_toggle};
 use stream::{CAPACITY, Connection, PaneState, follow, read_again, whole_log};
 
-/// Every line is this tall (the stylesheet reads `--line-height`).
-const LINE_HEIGHT: f64 = 20.0;
-/// Where the pane's settings are remembered (not secret: display preferences only).
-const SETTINGS_KEY: &str = "sandbox-console.log-pane";
-/// Rows rendered beyond each edge of the viewport when lines wrap.
-const WRAP_MARGIN: u32 = 8;
 /// The "start at the last N lines" choices.
 const TAIL_CHOICES: [u64; 3] = [100, 1_000, 10_000];
-
-/// How the reader likes the pane; remembered across pages and reloads.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-struct Settings {
-    timestamps: bool,
-    /// Colours left out.
-    plain: bool,
-    /// Long lines wrap instead of scrolling sideways.
-    wrap: bool,
-    /// Start at the beginning of the last this many lines.
-    tail: Option<u64>,
-}
-
-impl Settings {
-    fn remembered() -> Settings {
-        local_storage()
-            .and_then(|s| s.get_item(SETTINGS_KEY).ok().flatten())
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
-    }
-
-    fn remember(&self) {
-        if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(self)) {
-            let _ = storage.set_item(SETTINGS_KEY, &text);
-        }
-    }
-}
-
-/// Which lines are rendered, and the room the others take above and below them.
-#[derive(Clone, Debug, PartialEq)]
-struct Geometry {
-    range: std::ops::Range<usize>,
-    above: f64,
-    below: f64,
-}
 
 #[component]
 pub fn LogPane(sandbox_id: String) -> impl IntoView {
@@ -151,15 +116,18 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
     on_cleanup(move || resizing.remove());
     let on_scroll = move |_| {
         if let Some(element) = scroller.get_untracked() {
-            let top = element.scroll_top() as f64;
-            let height = element.client_height() as f64;
-            let moved_up = top < scroll_top.get_untracked();
-            scroll_top.set(top);
-            viewport.set(height);
-            // Within a line of the bottom counts as at the bottom. Only moving up stops
-            // following: the log may have grown since the scroll that follows it.
-            let at_bottom = top + height >= element.scroll_height() as f64 - LINE_HEIGHT;
-            let follow = at_bottom || (following.get_untracked() && !moved_up);
+            let view = Viewport {
+                top: element.scroll_top() as f64,
+                height: element.client_height() as f64,
+            };
+            let follow = follows_after_scroll(
+                view,
+                element.scroll_height() as f64,
+                scroll_top.get_untracked(),
+                following.get_untracked(),
+            );
+            scroll_top.set(view.top);
+            viewport.set(view.height);
             if following.get_untracked() != follow {
                 following.set(follow);
             }
@@ -176,16 +144,12 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
     // needs at the measured width.
     let geometry = Memo::new(move |_| {
         let rows = count();
-        let (top, height) = (scroll_top.get(), viewport.get());
+        let view = Viewport {
+            top: scroll_top.get(),
+            height: viewport.get(),
+        };
         if !settings.get().wrap {
-            let range = visible_rows(top, height, LINE_HEIGHT, rows);
-            let above = range.start as f64 * LINE_HEIGHT;
-            let below = (rows - range.end) as f64 * LINE_HEIGHT;
-            return Geometry {
-                range,
-                above,
-                below,
-            };
+            return fixed_geometry(view, rows);
         }
         let columns = columns.get();
         let partial_rows = buffer.with_value(|b| {
@@ -199,26 +163,9 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         state
             .wrapped
             .update_value(|w| buffer.with_value(|b| w.update(columns, b.widths())));
-        state.wrapped.with_value(|w| {
-            let first_row = (top / LINE_HEIGHT) as u32;
-            let in_view = (height / LINE_HEIGHT).ceil() as u32 + 1;
-            let mut range = w.lines_in_view(first_row, in_view, WRAP_MARGIN);
-            let counted = rows - usize::from(partial_rows > 0);
-            if partial_rows > 0 && range.end == counted {
-                range.end += 1;
-            }
-            let total = w.total() + partial_rows;
-            let end_row = if range.end > counted {
-                total
-            } else {
-                w.start_of(range.end)
-            };
-            Geometry {
-                above: f64::from(w.start_of(range.start)) * LINE_HEIGHT,
-                below: f64::from(total - end_row) * LINE_HEIGHT,
-                range,
-            }
-        })
+        state
+            .wrapped
+            .with_value(|w| wrapped_geometry(view, rows, w, partial_rows))
     });
     // Where row `row` starts, in pixels from the top.
     let row_top = move |row: usize| {
@@ -273,26 +220,21 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         buffer.with_value(|b| b.find(&needle))
     });
     let go_to_match = move |forward: bool| {
-        let found = matches.get_untracked();
         let first = buffer.with_value(LogBuffer::first_number);
         let top_row = (scroll_top.get_untracked() / LINE_HEIGHT) as u64;
         let from = current_match.get_untracked().unwrap_or(first + top_row);
-        let next = if forward {
-            found.iter().find(|&&n| n > from).or(found.first())
-        } else {
-            found.iter().rev().find(|&&n| n < from).or(found.last())
-        };
-        let Some(&number) = next else {
+        let Some(number) = matches.with_untracked(|found| next_match(found, from, forward)) else {
             return;
         };
         current_match.set(Some(number));
         following.set(false);
         if let Some(element) = scroller.get_untracked() {
-            let top = row_top((number - first) as usize);
-            let (now, height) = (element.scroll_top() as f64, element.client_height() as f64);
-            if top < now || top + LINE_HEIGHT > now + height {
-                // Brought into view a third of the way down, with context above it.
-                element.set_scroll_top((top - height / 3.0).max(0.0) as i32);
+            let view = Viewport {
+                top: element.scroll_top() as f64,
+                height: element.client_height() as f64,
+            };
+            if let Some(top) = scroll_to_reveal(row_top((number - first) as usize), view) {
+                element.set_scroll_top(top as i32);
             }
         }
     };
@@ -356,13 +298,6 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
             })
         })
     };
-    let status = move || match connection.get() {
-        Connection::Connecting => "Connecting…".to_owned(),
-        Connection::Following => "Following".to_owned(),
-        Connection::Reconnecting { attempt } => format!("Reconnecting… (attempt {attempt})"),
-        Connection::Ended => "Ended: this is the whole log".to_owned(),
-        Connection::Failed(reason) => format!("Stopped: {reason}"),
-    };
     let notes = move || {
         version.track();
         let dropped = buffer.with_value(LogBuffer::dropped);
@@ -379,7 +314,7 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
         }
     };
     let download_id = sandbox_id.clone();
-    let download = move |_| {
+    let download = move |()| {
         let (api, id) = (api.clone(), download_id.clone());
         downloading.set(true);
         leptos::task::spawn_local(async move {
@@ -390,89 +325,32 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
             let _ = downloading.try_set(false);
         });
     };
-    let jump_to_end = move |_| {
+    let jump_to_end = move |()| {
         following.set(true);
         current_match.set(None);
         if let Some(element) = scroller.get_untracked() {
             element.set_scroll_top(element.scroll_height());
         }
     };
-    let match_count = move || {
-        let needle = search.get();
-        (!needle.is_empty()).then(|| {
-            let found = matches.get();
-            let position = current_match
-                .get()
-                .and_then(|n| found.iter().position(|&m| m == n))
-                .map(|i| format!(" ({} of {})", i + 1, found.len()))
-                .unwrap_or_default();
-            format!("{} matching lines{position}", found.len())
-        })
-    };
-
     view! {
         <section class="log-pane" aria-label="Log">
-            <div class="log-toolbar">
-                <span class="log-status" role="status">{status}</span>
-                {setting_toggle(settings, "Timestamps", |s| &mut s.timestamps)}
-                {setting_toggle(settings, "Wrap", |s| &mut s.wrap)}
-                <label class="field checkbox">
-                    <input
-                        type="checkbox"
-                        prop:checked=move || !settings.get().plain
-                        on:change=move |ev| settings.update(|s| s.plain = !event_target_checked(&ev))
-                    />
-                    "Colours"
-                </label>
-                <span class="log-start">
-                    <label for="log-start">"Start at"</label>
-                    " "
-                    <select
-                        id="log-start"
-                        prop:value=move || settings.get().tail.map(|n| n.to_string()).unwrap_or_default()
-                        on:change=move |ev| {
-                            let tail = event_target_value(&ev).parse().ok();
-                            settings.update(|s| s.tail = tail);
-                        }
-                    >
-                        <option value="">"the beginning"</option>
-                        {TAIL_CHOICES.map(|n| view! { <option value=n.to_string()>{format!("the last {n} lines")}</option> })}
-                    </select>
-                </span>
-                <span class="log-search">
-                    <label for="log-search">"Search"</label>
-                    " "
-                    <input
-                        id="log-search"
-                        type="search"
-                        prop:value=search
-                        on:input=move |ev| {
-                            current_match.set(None);
-                            search.set(event_target_value(&ev));
-                        }
-                        on:keydown=move |ev: web_sys::KeyboardEvent| {
-                            if ev.key() == "Enter" {
-                                ev.prevent_default();
-                                go_to_match(!ev.shift_key());
-                            }
-                        }
-                    />
-                    <button type="button" class="button" aria-label="Previous match" title="Previous match (Shift+Enter)" on:click=move |_| go_to_match(false)>"↑"</button>
-                    <button type="button" class="button" aria-label="Next match" title="Next match (Enter)" on:click=move |_| go_to_match(true)>"↓"</button>
-                </span>
-                <span class="hint" aria-live="polite">{match_count}</span>
-                <button type="button" class="button" on:click=download disabled=downloading>
-                    {move || if downloading.get() { "Downloading…" } else { "Download" }}
-                </button>
-                <Show when=move || !following.get()>
-                    <button type="button" class="button primary" on:click=jump_to_end>"Follow"</button>
-                </Show>
-            </div>
+            <Toolbar
+                connection
+                settings
+                search
+                current_match
+                matches
+                on_go_to=Callback::new(go_to_match)
+                downloading
+                on_download=Callback::new(download)
+                following
+                on_follow=Callback::new(jump_to_end)
+            />
             {notes}
             <div
                 class="log-lines"
                 class:wrap=move || settings.get().wrap
-                style=move || format!("--line-height: {LINE_HEIGHT}px; --number-width: {}ch", count().max(1).ilog10() + 1)
+                style=move || format!("--line-height: {LINE_HEIGHT}px; --number-width: {}ch", number_width(count()))
                 node_ref=scroller
                 tabindex="0"
                 role="log"
@@ -489,24 +367,83 @@ pub fn LogPane(sandbox_id: String) -> impl IntoView {
     }
 }
 
-/// A checkbox for one of the pane's on/off settings.
-fn setting_toggle(
+/// Status, settings, search, download and "follow again".
+#[component]
+fn Toolbar(
+    connection: RwSignal<Connection>,
     settings: RwSignal<Settings>,
-    label: &'static str,
-    field: fn(&mut Settings) -> &mut bool,
+    search: RwSignal<String>,
+    current_match: RwSignal<Option<u64>>,
+    matches: Memo<Vec<u64>>,
+    /// Go to the next match (`true`) or the previous one.
+    on_go_to: Callback<bool>,
+    downloading: RwSignal<bool>,
+    on_download: Callback<()>,
+    following: RwSignal<bool>,
+    on_follow: Callback<()>,
 ) -> impl IntoView {
+    let match_count = move || {
+        let needle = search.get();
+        (!needle.is_empty())
+            .then(|| matches.with(|found| match_summary(found, current_match.get())))
+    };
     view! {
-        <label class="field checkbox">
-            <input
-                type="checkbox"
-                prop:checked=move || {
-                    let mut current = settings.get();
-                    *field(&mut current)
-                }
-                on:change=move |ev| settings.update(|s| *field(s) = event_target_checked(&ev))
-            />
-            {label}
-        </label>
+        <div class="log-toolbar">
+            <span class="log-status" role="status">{move || connection.with(Connection::status)}</span>
+            {setting_toggle(settings, "Timestamps", |s| &mut s.timestamps)}
+            {setting_toggle(settings, "Wrap", |s| &mut s.wrap)}
+            <label class="field checkbox">
+                <input
+                    type="checkbox"
+                    prop:checked=move || !settings.get().plain
+                    on:change=move |ev| settings.update(|s| s.plain = !event_target_checked(&ev))
+                />
+                "Colours"
+            </label>
+            <span class="log-start">
+                <label for="log-start">"Start at"</label>
+                " "
+                <select
+                    id="log-start"
+                    prop:value=move || settings.get().tail.map(|n| n.to_string()).unwrap_or_default()
+                    on:change=move |ev| {
+                        let tail = event_target_value(&ev).parse().ok();
+                        settings.update(|s| s.tail = tail);
+                    }
+                >
+                    <option value="">"the beginning"</option>
+                    {TAIL_CHOICES.map(|n| view! { <option value=n.to_string()>{format!("the last {n} lines")}</option> })}
+                </select>
+            </span>
+            <span class="log-search">
+                <label for="log-search">"Search"</label>
+                " "
+                <input
+                    id="log-search"
+                    type="search"
+                    prop:value=search
+                    on:input=move |ev| {
+                        current_match.set(None);
+                        search.set(event_target_value(&ev));
+                    }
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            on_go_to.run(!ev.shift_key());
+                        }
+                    }
+                />
+                <button type="button" class="button" aria-label="Previous match" title="Previous match (Shift+Enter)" on:click=move |_| on_go_to.run(false)>"↑"</button>
+                <button type="button" class="button" aria-label="Next match" title="Next match (Enter)" on:click=move |_| on_go_to.run(true)>"↓"</button>
+            </span>
+            <span class="hint" aria-live="polite">{match_count}</span>
+            <button type="button" class="button" on:click=move |_| on_download.run(()) disabled=downloading>
+                {move || if downloading.get() { "Downloading…" } else { "Download" }}
+            </button>
+            <Show when=move || !following.get()>
+                <button type="button" class="button primary" on:click=move |_| on_follow.run(())>"Follow"</button>
+            </Show>
+        </div>
     }
 }
 
@@ -522,10 +459,6 @@ fn measure_columns(pane: &web_sys::HtmlDivElement) -> Option<u32> {
     let character = width(".log-measure")? / 10.0;
     let text = width(".log-line .log-text")?;
     (character > 0.0 && text > 0.0).then(|| (text / character).floor() as u32)
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
 /// Offers `text` as a file download.

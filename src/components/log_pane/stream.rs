@@ -29,6 +29,19 @@ pub enum Connection {
     Failed(String),
 }
 
+impl Connection {
+    /// The connection as the pane's status line says it.
+    pub fn status(&self) -> String {
+        match self {
+            Connection::Connecting => "Connecting…".to_owned(),
+            Connection::Following => "Following".to_owned(),
+            Connection::Reconnecting { attempt } => format!("Reconnecting… (attempt {attempt})"),
+            Connection::Ended => "Ended: this is the whole log".to_owned(),
+            Connection::Failed(reason) => format!("Stopped: {reason}"),
+        }
+    }
+}
+
 /// What the stream, the re-reads and the view share. Only `version` is reactive: it is
 /// bumped (once a frame at most) when anything else changed.
 #[derive(Clone, Copy)]
@@ -228,4 +241,19 @@ fn timestamp_text(data: &LogStreamData) -> Option<String> {
         t.format(&time::format_description::well_known::Rfc3339)
             .ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_says_how_the_stream_stands() {
+        assert_eq!(
+            Connection::Reconnecting { attempt: 3 }.status(),
+            "Reconnecting… (attempt 3)"
+        );
+        assert_eq!(Connection::Ended.status(), "Ended: this is the whole log");
+        assert_eq!(Connection::Failed("gone".into()).status(), "Stopped: gone");
+    }
 }
