@@ -95,6 +95,15 @@ impl Sort {
         }
     }
 
+    /// How a table sorted this way is sorted by `column`, as `aria-sort` says it.
+    pub fn aria_sort(&self, column: &str) -> &'static str {
+        match (self.column == column, self.descending) {
+            (false, _) => "none",
+            (true, false) => "ascending",
+            (true, true) => "descending",
+        }
+    }
+
     /// Sorting by `column` next: flips the direction when it is already the column.
     pub fn toggled(&self, column: &str) -> Sort {
         Sort {
@@ -139,4 +148,27 @@ pub fn sort_link(
     let mut pairs: Vec<(&str, String)> = filter.to_query();
     pairs.push(("sort", sort.toggled(column).to_param()));
     link(path, &pairs, embedded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sort_reads_writes_and_toggles_its_column_and_direction() {
+        let sort = Sort::parse(Some("-cpu"), "runner");
+        assert_eq!((sort.column.as_str(), sort.descending), ("cpu", true));
+        assert_eq!(sort.to_param(), "-cpu");
+        assert_eq!(Sort::parse(Some(""), "runner").to_param(), "runner");
+        assert_eq!(sort.toggled("cpu").to_param(), "cpu");
+        assert_eq!(sort.toggled("zone").to_param(), "zone");
+        assert_eq!(
+            [
+                sort.aria_sort("cpu"),
+                sort.toggled("cpu").aria_sort("cpu"),
+                sort.aria_sort("zone")
+            ],
+            ["descending", "ascending", "none"]
+        );
+    }
 }

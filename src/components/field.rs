@@ -12,7 +12,7 @@ pub fn TextField(
     id: &'static str,
     label: &'static str,
     #[prop(into)] value: Signal<String>,
-    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] placeholder: Option<&'static str>,
     /// Browsers offer no remembered values (for fields that are not personal data).
     #[prop(optional)]
     no_autocomplete: bool,

@@ -16,6 +16,8 @@ use sandbox_api::profile_document::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::components::field::TextField;
+
 /// Changes the document behind `text` and writes it back.
 fn edit(
     parsed: Memo<ParsedProfile>,
@@ -116,14 +118,10 @@ pub fn ProfileFormView(
                            get: fn(&ProfileDocument) -> String,
                            set: fn(&mut ProfileDocument, String)| {
         view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <input id=id prop:value=move || read(parsed, get) on:change=move |ev| {
-                    let value = event_target_value(&ev);
-                    edit(parsed, text, |d| set(d, value));
-                } />
+            <TextField id label value=Signal::derive(move || read(parsed, get))
+                on_change=Callback::new(move |value| edit(parsed, text, |d| set(d, value)))>
                 {problems_for(prefix)}
-            </div>
+            </TextField>
         }
     };
     let resource_field =

@@ -11,6 +11,8 @@ use sandbox_api::runner::{
 };
 use time::OffsetDateTime;
 
+use crate::components::field::TextField;
+
 /// How many upcoming openings a window lists.
 const NEXT_OPENINGS: usize = 3;
 
@@ -75,25 +77,13 @@ pub fn RunnerTextField(
     #[prop(optional)] placeholder: &'static str,
 ) -> impl IntoView {
     view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input
-                id=id
-                type="text"
-                placeholder=placeholder
-                prop:value=move || field(&mut runner.get()).clone()
-                on:input=move |ev| {
-                    let value = event_target_value(&ev);
-                    runner.update(|r| *field(r) = value);
-                }
-                on:change=move |ev| {
-                    let value = event_target_value(&ev).trim().to_owned();
-                    runner.update(|r| *field(r) = value);
-                }
-            />
+        <TextField id label placeholder
+            value=Signal::derive(move || field(&mut runner.get()).clone())
+            on_input=Callback::new(move |value| runner.update(|r| *field(r) = value))
+            on_change=Callback::new(move |value: String| runner.update(|r| *field(r) = value.trim().to_owned()))>
             {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
             {problems.at(problem_path)}
-        </div>
+        </TextField>
     }
 }
 

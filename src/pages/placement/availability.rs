@@ -9,6 +9,7 @@ use sandbox_api::filters::DiscoveryFilter;
 use crate::api::use_api;
 use crate::components::discovery_filters::{DiscoveryFilters, FilterChips, FilterSet};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::sort_header::SortHeader;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
 use crate::query::{Sort, discovery_filter, link, sort_link};
@@ -71,12 +72,8 @@ fn ProfileTable(
         return view! { <div class="empty-state"><p class="empty-title">"No profiles"</p><p>{message}</p></div> }.into_any();
     }
     let header = move |column: &'static str, label: &'static str| {
-        let state = match (sort.column == column, sort.descending) {
-            (true, true) => "descending",
-            (true, false) => "ascending",
-            _ => "none",
-        };
-        view! { <th scope="col" aria-sort=state><a class="sort" href=sort_link("/availability", &filter, &sort, column, embedded)>{label}</a></th> }
+        let href = sort_link("/availability", &filter, &sort, column, embedded);
+        view! { <SortHeader label column sort=sort.clone() href /> }
     };
     let names = |modes: Vec<String>| {
         if modes.is_empty() {

@@ -16,6 +16,7 @@ use sandbox_api::runner::Runner;
 use crate::api::{ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::sort_header::SortHeader;
 use crate::components::toasts::use_toasts;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
@@ -192,20 +193,12 @@ fn ProfileTable(
     let embedded = expect_context::<Embedding>().embedded;
     let count = rows.len();
     let header = move |column: &'static str, label: &'static str| {
-        let state = match (sort.column == column, sort.descending) {
-            (false, _) => "none",
-            (true, false) => "ascending",
-            (true, true) => "descending",
-        };
         let pairs = [
             ("q", search.clone()),
             ("sort", sort.toggled(column).to_param()),
         ];
-        view! {
-            <th scope="col" aria-sort=state>
-                <a class="sort" href=link("/profiles", &pairs, embedded)>{label}</a>
-            </th>
-        }
+        let href = link("/profiles", &pairs, embedded);
+        view! { <SortHeader label column sort=sort.clone() href /> }
     };
     if count == 0 {
         return view! {

@@ -17,6 +17,7 @@ use crate::api::{ApiError, use_api};
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::discovery_filters::{DiscoveryFilters, FilterChips};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::sort_header::SortHeader;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
 use crate::query::{Sort, discovery_filter, go, link, rel_for, sort_link};
@@ -332,20 +333,10 @@ fn RunnerTable(
         }
     };
     let header = move |column: &'static str, label: &'static str| {
-        let state = move || {
-            let sort = sort.get();
-            match (sort.column == column, sort.descending) {
-                (false, _) => "none",
-                (true, false) => "ascending",
-                (true, true) => "descending",
-            }
-        };
-        let href = move || sort_link("/runners", &filter.get(), &sort.get(), column, embedded);
-        view! {
-            <th scope="col" aria-sort=state>
-                <a class="sort" href=href>{label}</a>
-            </th>
-        }
+        let href = Signal::derive(move || {
+            sort_link("/runners", &filter.get(), &sort.get(), column, embedded)
+        });
+        view! { <SortHeader label column sort href /> }
     };
     // Stands in for `rows` rows out of view.
     let spacer = move |rows: usize| {
