@@ -21,4 +21,22 @@ pub struct Capacity {
     /// `process::no_network_available`). Reported, because an agent process may run on
     /// another machine than the gateway.
     pub network_isolation: bool,
+    /// How the agent keeps sandboxes apart from their host.
+    pub isolation: SandboxIsolation,
+    /// Why containers cannot run, when `isolation` is `unavailable`.
+    pub isolation_problem: String,
+}
+
+/// How an agent keeps sandboxes apart from the machine they run on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SandboxIsolation {
+    /// Each sandbox in a container of its own.
+    Container,
+    /// Plain host processes: the explicit opt-out (`--isolation none`); every such
+    /// sandbox is flagged unisolated.
+    None,
+    /// Containers were asked for but cannot run here: the agent refuses sandboxes.
+    #[default]
+    Unavailable,
 }

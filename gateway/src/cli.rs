@@ -79,6 +79,25 @@ pub struct ServeArgs {
     /// agents.
     #[arg(long, conflicts_with = "demo")]
     pub external_agents: bool,
+    /// How sandboxes are kept apart from this machine: each in a container (runc, as
+    /// root), or `none`: plain processes of the gateway's user, which can read its files
+    /// and reach its network (every such sandbox is flagged unisolated). --demo does not
+    /// change it.
+    #[arg(long, value_enum, default_value_t = IsolationMode::Container)]
+    pub isolation: IsolationMode,
+    /// The OCI runtime binary that runs sandbox containers; by default `runc` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub runc: Option<PathBuf>,
+    /// The most processes and threads one sandbox may run at once.
+    #[arg(long, default_value_t = 1024)]
+    pub max_sandbox_processes: u64,
+}
+
+/// `--isolation`: how sandboxes are kept apart from the machine they run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum IsolationMode {
+    Container,
+    None,
 }
 
 #[derive(Args, Debug)]
@@ -112,6 +131,12 @@ pub struct AgentArgs {
     /// Time between heartbeats, in milliseconds.
     #[arg(long, default_value_t = 5_000)]
     pub heartbeat_interval_ms: u64,
+    /// How this agent keeps sandboxes apart from its machine (see `serve --isolation`).
+    #[arg(long, value_enum, default_value_t = IsolationMode::Container)]
+    pub isolation: IsolationMode,
+    /// The OCI runtime binary (see `serve --runc`).
+    #[arg(long, value_name = "PATH")]
+    pub runc: Option<PathBuf>,
 }
 
 /// Capacity an agent declares instead of measuring it. Any of these makes the reported

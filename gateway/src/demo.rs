@@ -243,8 +243,10 @@ fn demo_runners() -> Vec<DemoRunner> {
                 architectures: architectures.iter().map(|s| s.to_string()).collect(),
                 declared: true,
                 healthy: true,
-                // Measured, not declared: the in-process agent probes it when it connects.
+                // Measured, not declared: the in-process agent probes these when it
+                // connects.
                 network_isolation: false,
+                ..Capacity::default()
             }
         };
     vec![

@@ -18,13 +18,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::agent::client::describe;
-use crate::agent::host::SandboxHost;
+use crate::agent::host::{HostIsolation, SandboxHost};
 use crate::agent::machine::machine_capacity;
 use crate::agent::server::{self, AgentKey};
 use crate::agent::wire::{HeartbeatRequest, HeartbeatResponse};
 use crate::auth::generate_secret;
 use crate::capacity::Capacity;
-use crate::cli::{AgentArgs, DeclaredCapacity};
+use crate::cli::{AgentArgs, DeclaredCapacity, IsolationMode};
 use crate::shutdown::shutdown_signal;
 
 /// How long the agent's sandboxes get between SIGTERM and SIGKILL when it exits.
@@ -35,12 +35,21 @@ const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
-    let measured = tokio::task::spawn_blocking(machine_capacity)
-        .await
-        .context("measuring this machine")?;
+    let isolation = HostIsolation::start(
+        args.isolation == IsolationMode::Container,
+        args.runc.as_deref(),
+        &args.data_dir,
+    )
+    .await;
+    let measured = {
+        let isolation = isolation.clone();
+        tokio::task::spawn_blocking(move || machine_capacity(&isolation))
+            .await
+            .context("measuring this machine")?
+    };
     let capacity = reported_capacity(&args.capacity, measured);
     let key = generate_secret()?;
-    let host = Arc::new(SandboxHost::new(args.data_dir.clone()));
+    let host = Arc::new(SandboxHost::new(args.data_dir.clone(), isolation));
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -118,6 +127,8 @@ fn reported_capacity(declared: &DeclaredCapacity, measured: Capacity) -> Capacit
         declared: !declared.is_empty(),
         healthy: measured.healthy,
         network_isolation: measured.network_isolation,
+        isolation: measured.isolation,
+        isolation_problem: measured.isolation_problem,
     }
 }
 
@@ -236,6 +247,7 @@ mod tests {
             declared: false,
             healthy: true,
             network_isolation: true,
+            ..Capacity::default()
         }
     }
 

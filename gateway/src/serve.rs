@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use sandbox_api::placement::SandboxCeiling;
 
+use crate::agent::host::HostIsolation;
 use crate::auth::TokenHash;
-use crate::cli::ServeArgs;
+use crate::cli::{IsolationMode, ServeArgs};
 use crate::demo;
 use crate::fleet::FleetConfig;
 use crate::http::console::{ConsoleConfig, ConsoleSite};
@@ -57,6 +58,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             gpus: args.max_sandbox_gpus,
         },
         allow_unenforced_egress: args.allow_unenforced_egress || args.demo,
+        max_processes: args.max_sandbox_processes,
+    };
+    // In-process agents run sandboxes here; with agent processes, each decides its own.
+    let isolation = if args.external_agents {
+        HostIsolation::Unavailable(
+            "this gateway runs no sandboxes itself (--external-agents)".into(),
+        )
+    } else {
+        HostIsolation::start(
+            args.isolation == IsolationMode::Container,
+            args.runc.as_deref(),
+            &args.data_dir,
+        )
+        .await
     };
     let platform = Platform::new(
         store.clone(),
@@ -66,6 +81,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             heartbeat_timeout: Duration::from_millis(args.heartbeat_timeout_ms),
             data_dir: args.data_dir.clone(),
             external_agents: args.external_agents,
+            isolation,
         },
         policy,
     )?;

@@ -55,66 +55,6 @@ async fn start(gateway: &Gateway, request: Value) -> Answer {
     post(gateway, "/v1beta2/sandboxes", USER, request).await
 }
 
-fn shell(script: &str) -> Value {
-    json!({"command": "sh", "args": ["-c", script], "containerImage": "debian:12"})
-}
-
-fn with(mut request: Value, extra: Value) -> Value {
-    for (k, v) in extra.as_object().unwrap() {
-        request[k] = v.clone();
-    }
-    request
-}
-
-async fn wait_status(gateway: &Gateway, id: &str, terminal: bool) -> Value {
-    wait_for(
-        gateway,
-        &format!("/v1beta2/sandboxes/{id}"),
-        USER,
-        "the sandbox status",
-        |s| {
-            let status = s["sandboxStatus"].as_str().unwrap_or_default();
-            let is_terminal = [
-                "SANDBOX_STATUS_COMPLETED",
-                "SANDBOX_STATUS_FAILED",
-                "SANDBOX_STATUS_TERMINATED",
-            ]
-            .contains(&status);
-            if terminal {
-                is_terminal
-            } else {
-                status == "SANDBOX_STATUS_RUNNING"
-            }
-        },
-    )
-    .await
-}
-
-/// The log's data, decoded, from a non-follow read.
-async fn log_text(gateway: &Gateway, id: &str) -> String {
-    let text = reqwest::Client::new()
-        .get(format!("{}/v1beta2/sandboxes/{id}/logs", gateway.url))
-        .bearer_auth(USER)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut bytes = Vec::new();
-    for line in text.lines() {
-        let frame: Value = serde_json::from_str(line).unwrap();
-        if let Some(data) = frame["data"]["data"].as_str() {
-            bytes.extend(
-                base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .unwrap(),
-            );
-        }
-    }
-    String::from_utf8(bytes).unwrap()
-}
-
 #[tokio::test]
 async fn a_sandbox_runs_logs_and_records_its_exit() {
     let gateway = fleet(&[]).await;

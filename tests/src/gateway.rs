@@ -27,11 +27,32 @@ impl Paused {
 pub struct Gateway {
     binary: PathBuf,
     args: Vec<String>,
-    child: Child,
+    child: GatewayProcess,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub url: String,
     data_dir: TempDir,
     stdout_lines: Vec<String>,
+}
+
+/// The gateway's process. A test that ends without stopping its gateway (it failed, or
+/// did not need to) stops it with SIGTERM, as an operator would, so that the gateway
+/// removes its sandboxes' containers; only one that does not exit within 5 s is killed.
+struct GatewayProcess(Child);
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let Some(pid) = self.0.id() else { return };
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while matches!(self.0.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let _ = self.0.start_kill();
+    }
 }
 
 /// The gateway binary `cargo build -p sandbox-gateway` made in this target directory.
@@ -92,6 +113,19 @@ impl Gateway {
         })
     }
 
+    /// Kills the gateway with SIGKILL, as a crash or an OOM kill would, keeping what it
+    /// needs to start again on the same data and port.
+    pub async fn crash(mut self) -> anyhow::Result<Paused> {
+        let address = self.url.trim_start_matches("http://").to_owned();
+        self.child.0.kill().await.context("killing the gateway")?;
+        Ok(Paused {
+            binary: self.binary.clone(),
+            args: self.args.clone(),
+            data_dir: self.data_dir,
+            address,
+        })
+    }
+
     async fn start_in(
         binary: PathBuf,
         args: Vec<String>,
@@ -138,7 +172,7 @@ impl Gateway {
         Ok(Gateway {
             binary,
             args,
-            child,
+            child: GatewayProcess(child),
             url,
             data_dir,
             stdout_lines,
@@ -147,7 +181,7 @@ impl Gateway {
 
     /// The gateway's process ID (for measuring its memory).
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.child.0.id()
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -166,11 +200,11 @@ impl Gateway {
     }
 
     async fn stop_keeping_data(mut self) -> anyhow::Result<(PathBuf, Vec<String>, TempDir)> {
-        if let Some(pid) = self.child.id() {
+        if let Some(pid) = self.child.0.id() {
             // `kill` sends SIGTERM without libc (this workspace forbids unsafe code).
             Command::new("kill").arg(pid.to_string()).status().await?;
         }
-        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+        let status = tokio::time::timeout(Duration::from_secs(10), self.child.0.wait())
             .await
             .context("the gateway did not stop within 10 s of SIGTERM")??;
         anyhow::ensure!(status.success(), "the gateway exited with {status}");

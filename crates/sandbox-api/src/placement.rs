@@ -84,6 +84,21 @@ pub fn resolve_bindings(
         .collect()
 }
 
+/// The CPU (millicores) and memory (bytes) a sandbox may use at most: its own limit,
+/// else its profile's default (both already layered into `effective`), else the
+/// gateway's ceiling, and never more than the ceiling (local decision: every sandbox
+/// has a limit, as a namespace's LimitRange gives pods one).
+pub fn sandbox_limits(effective: &ProfileSpec, ceiling: &SandboxCeiling) -> (i64, i64) {
+    let resources = effective.resource_defaults.clone().unwrap_or_default();
+    let read = |text: &str| Some(text).filter(|t| !t.is_empty()).and_then(|t| Quantity::parse(t).ok());
+    let cpu = read(&resources.cpu_limit).map_or(ceiling.cpu_millicores, |q| q.to_millis());
+    let memory = read(&resources.memory_limit).map_or(ceiling.memory_bytes, |q| q.to_units());
+    (
+        cpu.clamp(1, ceiling.cpu_millicores.max(1)),
+        memory.clamp(1, ceiling.memory_bytes.max(1)),
+    )
+}
+
 /// What a request asks of a runner once the profile's defaults are applied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Demand {
@@ -599,6 +614,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::profile::ResourceDefaults;
 
     const GIB: i64 = 1024 * 1024 * 1024;
 
@@ -646,6 +662,26 @@ mod tests {
 
     fn request(value: serde_json::Value) -> StartSandboxRequest {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_sandbox_is_limited_by_its_own_limit_else_its_profile_else_the_ceiling() {
+        let ceiling = SandboxCeiling::default();
+        let spec = |cpu: &str, memory: &str| ProfileSpec {
+            resource_defaults: Some(ResourceDefaults {
+                cpu_limit: cpu.into(),
+                memory_limit: memory.into(),
+                ..ResourceDefaults::default()
+            }),
+            ..ProfileSpec::default()
+        };
+        assert_eq!(sandbox_limits(&spec("500m", "64Mi"), &ceiling), (500, 64 << 20));
+        assert_eq!(
+            sandbox_limits(&spec("", ""), &ceiling),
+            (ceiling.cpu_millicores, ceiling.memory_bytes)
+        );
+        assert_eq!(sandbox_limits(&spec("999", "1Pi"), &ceiling).0, ceiling.cpu_millicores);
+        assert_eq!(sandbox_limits(&ProfileSpec::default(), &ceiling).1, ceiling.memory_bytes);
     }
 
     #[test]

@@ -367,6 +367,11 @@ pub struct SandboxInfo {
     /// (`--allow-unenforced-egress`). Clients that do not know it ignore it.
     #[serde(skip_serializing_if = "is_zero")]
     pub unenforced_egress: bool,
+    /// Local decision, like `unenforced_egress`: the sandbox runs as a plain process of
+    /// the runner's machine, not in a container (`--isolation none`), so it can read
+    /// that machine's files and reach its network. Clients that do not know it ignore it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unisolated: bool,
 }
 
 /// Answer of `GET /v1beta2/sandboxes/{id}`: the list fields plus why the sandbox is in

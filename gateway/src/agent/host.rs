@@ -14,11 +14,12 @@ use sandbox_api::error::Code;
 use sandbox_api::logs::LogStreamResponse;
 use sandbox_api::violation::Violation;
 
-use super::wire::LaunchRequest;
+use super::wire::{LaunchRequest, SandboxIsolation};
 use crate::error::ApiError;
 use crate::mutex::lock;
 use crate::process::{
-    self, ExecOutput, ExitOutcome, LaunchSpec, LogRequest, NetworkIsolation, SandboxProcess,
+    self, ExecOutput, ExecTarget, ExitOutcome, Isolation, LaunchSpec, LogRequest, NetworkIsolation,
+    SandboxProcess,
 };
 
 /// How long a deleted sandbox that still runs gets between SIGTERM and SIGKILL.
@@ -26,6 +27,8 @@ const DELETE_GRACE: Duration = Duration::from_secs(2);
 
 pub struct SandboxHost {
     data_dir: PathBuf,
+    /// How sandboxes are isolated here, or why they cannot be (then none is started).
+    isolation: HostIsolation,
     /// Every sandbox launched here, ended ones included until they are deleted: the
     /// gateway may ask again how one ended if an answer was lost on the way.
     sandboxes: Mutex<HashMap<String, Hosted>>,
@@ -39,6 +42,50 @@ struct Hosted {
     network: NetworkIsolation,
 }
 
+/// How an agent's sandboxes are kept apart from the machine, chosen at its start.
+#[derive(Clone, Debug)]
+pub enum HostIsolation {
+    Ready(Isolation),
+    /// Containers were asked for and cannot run: why, for people.
+    Unavailable(String),
+}
+
+impl HostIsolation {
+    /// Containers run by `runc` (the one given, else the one on PATH) if `containers`
+    /// (proved to work here, leftovers of an earlier run of `data_dir` removed), else
+    /// plain host processes, which is said loudly.
+    pub async fn start(containers: bool, runc: Option<&Path>, data_dir: &Path) -> HostIsolation {
+        if !containers {
+            tracing::warn!(
+                "--isolation none: sandboxes run as plain processes of this user, can read its \
+                 files and reach its network; each is flagged unisolated"
+            );
+            return HostIsolation::Ready(Isolation::None);
+        }
+        match process::ContainerRuntime::start(data_dir, runc).await {
+            Ok(runtime) => HostIsolation::Ready(Isolation::Container(runtime)),
+            Err(why) => {
+                tracing::error!(
+                    "sandboxes cannot be isolated, so none will start: {why}. Fix that, or \
+                     pass --isolation none to run them unisolated"
+                );
+                HostIsolation::Unavailable(why)
+            }
+        }
+    }
+
+    /// What the agent reports in its capacity: the mode, and the problem if any.
+    pub fn report(&self) -> (SandboxIsolation, String) {
+        match self {
+            HostIsolation::Ready(Isolation::Container(_)) => {
+                (SandboxIsolation::Container, String::new())
+            }
+            HostIsolation::Ready(Isolation::None) => (SandboxIsolation::None, String::new()),
+            HostIsolation::Unavailable(why) => (SandboxIsolation::Unavailable, why.clone()),
+        }
+    }
+}
+
 /// A sandbox's directory under `data_dir`.
 pub fn sandbox_dir(data_dir: &Path, sandbox_id: &str) -> PathBuf {
     data_dir.join("sandboxes").join(sandbox_id)
@@ -50,9 +97,10 @@ pub fn log_dir(data_dir: &Path, sandbox_id: &str) -> PathBuf {
 }
 
 impl SandboxHost {
-    pub fn new(data_dir: PathBuf) -> SandboxHost {
+    pub fn new(data_dir: PathBuf, isolation: HostIsolation) -> SandboxHost {
         SandboxHost {
             data_dir,
+            isolation,
             sandboxes: Mutex::new(HashMap::new()),
         }
     }
@@ -67,8 +115,10 @@ impl SandboxHost {
                 format!("sandbox {id:?} was already launched on this agent"),
             ));
         }
+        let isolation = self.ready_isolation()?.clone();
         let directory = sandbox_dir(&self.data_dir, id);
         let spec = LaunchSpec {
+            id: id.to_owned(),
             command: request.command.clone(),
             args: request.args.clone(),
             env: request.env.clone(),
@@ -81,6 +131,9 @@ impl SandboxHost {
             max_lifetime: request.max_lifetime(),
             network: request.network,
             log_dir: directory.join("logs"),
+            isolation,
+            limits: request.limits,
+            bundle_dir: directory.join("bundle"),
         };
         let process = process::launch(spec)
             .await
@@ -133,7 +186,13 @@ impl SandboxHost {
             ));
         }
         let work_dir = sandbox_dir(&self.data_dir, id).join("work");
-        process::exec(&work_dir, command, &hosted.env, timeout, hosted.network)
+        let target = ExecTarget {
+            id,
+            work_dir: &work_dir,
+            network: hosted.network,
+            isolation: self.ready_isolation()?,
+        };
+        process::exec(target, command, &hosted.env, timeout)
             .await
             .map_err(|e| ApiError::invalid(&[Violation::error("command", e.to_string())]))
     }
@@ -187,6 +246,16 @@ impl SandboxHost {
         futures_util::future::join_all(running.iter().map(SandboxProcess::wait)).await;
     }
 
+    fn ready_isolation(&self) -> Result<&Isolation, ApiError> {
+        match &self.isolation {
+            HostIsolation::Ready(isolation) => Ok(isolation),
+            HostIsolation::Unavailable(why) => Err(ApiError::new(
+                Code::FailedPrecondition,
+                format!("this runner cannot isolate sandboxes, so it starts none: {why}"),
+            )),
+        }
+    }
+
     fn hosted(&self, id: &str) -> Result<Hosted, ApiError> {
         lock(&self.sandboxes).get(id).cloned().ok_or_else(|| {
             ApiError::new(
@@ -223,7 +292,16 @@ mod tests {
             mounted_files: Vec::new(),
             max_lifetime_ms: None,
             network: NetworkIsolation::Host,
+            limits: crate::process::ResourceLimits {
+                memory_bytes: 256 << 20,
+                cpu_millicores: 1000,
+                processes: 64,
+            },
         }
+    }
+
+    fn unisolated_host(data_dir: &Path) -> SandboxHost {
+        SandboxHost::new(data_dir.to_owned(), HostIsolation::Ready(Isolation::None))
     }
 
     const ID: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
@@ -231,7 +309,7 @@ mod tests {
     #[tokio::test]
     async fn a_hosted_sandbox_runs_execs_logs_and_is_deleted_with_its_files() {
         let data = tempfile::tempdir().unwrap();
-        let host = SandboxHost::new(data.path().to_owned());
+        let host = unisolated_host(data.path());
         host.launch(request(ID, "echo \"$GREETING\"; sleep 30"))
             .await
             .unwrap();
@@ -269,7 +347,7 @@ mod tests {
     #[tokio::test]
     async fn a_host_refuses_ids_that_are_not_uuids_and_launching_twice() {
         let data = tempfile::tempdir().unwrap();
-        let host = SandboxHost::new(data.path().to_owned());
+        let host = unisolated_host(data.path());
         let refused = host.launch(request("../escape", "true")).await.unwrap_err();
         assert_eq!(refused.0.code, Code::InvalidArgument);
         host.launch(request(ID, "true")).await.unwrap();

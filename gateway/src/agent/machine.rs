@@ -1,11 +1,13 @@
 //! What the machine an agent runs on can offer, measured.
 
+use super::host::HostIsolation;
 use crate::capacity::Capacity;
 use crate::process;
 
 /// This machine's real CPU and memory, and whether it can run sandboxes without network.
 /// Blocks the first time for the network probe (see `process::no_network_available`).
-pub fn machine_capacity() -> Capacity {
+pub fn machine_capacity(isolation: &HostIsolation) -> Capacity {
+    let (isolation, isolation_problem) = isolation.report();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let memory_bytes = std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -30,6 +32,8 @@ pub fn machine_capacity() -> Capacity {
         declared: false,
         healthy: true,
         network_isolation: process::no_network_available(),
+        isolation,
+        isolation_problem,
     }
 }
 

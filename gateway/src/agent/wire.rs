@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::capacity::Capacity;
-use crate::process::{ExitOutcome, LogRequest, NetworkIsolation};
+pub use crate::capacity::{Capacity, SandboxIsolation};
+use crate::process::{ExitOutcome, LogRequest, NetworkIsolation, ResourceLimits};
 
 /// `POST /agent/v1/sandboxes`: start a sandbox, as `process::LaunchSpec` describes, with its
 /// working and log directories under the agent's data directory.
@@ -29,6 +29,8 @@ pub struct LaunchRequest {
     #[serde(default)]
     pub max_lifetime_ms: Option<u64>,
     pub network: NetworkIsolation,
+    /// Enforced when the agent runs sandboxes in containers.
+    pub limits: ResourceLimits,
 }
 
 impl LaunchRequest {
@@ -189,6 +191,11 @@ mod tests {
             }],
             max_lifetime_ms: Some(5000),
             network: NetworkIsolation::None,
+            limits: crate::process::ResourceLimits {
+                memory_bytes: 1 << 30,
+                cpu_millicores: 500,
+                processes: 64,
+            },
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["mountedFiles"][0]["content"], "Y29uZmln");

@@ -110,17 +110,23 @@ impl Installer {
         let Some(stored) = self.read(uuid).await? else {
             return Ok(());
         };
-        let measured = tokio::task::spawn_blocking(machine_capacity)
+        let isolation = self.config.isolation.clone();
+        let measured = tokio::task::spawn_blocking(move || machine_capacity(&isolation))
             .await
             .context("measuring this machine")?;
         let capacity = match stored.capacity {
             Some(declared) if declared.declared => Capacity {
                 network_isolation: measured.network_isolation,
+                isolation: measured.isolation,
+                isolation_problem: measured.isolation_problem,
                 ..declared
             },
             _ => measured,
         };
-        let host = Arc::new(SandboxHost::new(self.config.data_dir.clone()));
+        let host = Arc::new(SandboxHost::new(
+            self.config.data_dir.clone(),
+            self.config.isolation.clone(),
+        ));
         self.agents.serve_locally(uuid, Arc::clone(&host));
         self.heartbeat(uuid, &capacity).await?;
         self.set_state(

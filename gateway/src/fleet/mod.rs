@@ -14,6 +14,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use installer::Installer;
+
+use crate::agent::host::HostIsolation;
 pub use registry::AgentRegistry;
 
 /// Clusters whose name or ID starts with this cannot be reached by the local installer,
@@ -34,4 +36,6 @@ pub struct FleetConfig {
     pub data_dir: PathBuf,
     /// Runners are served by agent processes, not in-process agents.
     pub external_agents: bool,
+    /// How in-process agents isolate sandboxes.
+    pub isolation: HostIsolation,
 }

@@ -11,7 +11,7 @@ use futures_util::stream::BoxStream;
 use sandbox_api::error::{Code, Reason, Status};
 use sandbox_api::logs::LogStreamResponse;
 use sandbox_api::network::{EgressType, read_network};
-use sandbox_api::placement::{SandboxCeiling, place};
+use sandbox_api::placement::{SandboxCeiling, place, sandbox_limits};
 use sandbox_api::profile::ProfileSpec;
 use sandbox_api::role::Role;
 use sandbox_api::sandbox::{
@@ -26,10 +26,10 @@ use super::Platform;
 use crate::agent;
 use crate::agent::handle::{AgentHandle, LaunchFailure};
 use crate::agent::host;
-use crate::agent::wire::{LaunchRequest, MountedFile};
+use crate::agent::wire::{LaunchRequest, MountedFile, SandboxIsolation};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::process::{self, ExitOutcome, ExitReason, LogRequest, NetworkIsolation};
+use crate::process::{self, ExitOutcome, ExitReason, LogRequest, NetworkIsolation, ResourceLimits};
 use crate::read_model;
 use crate::store::sandboxes::{self as rows, SandboxRecord};
 use crate::store::{self, Store};
@@ -47,6 +47,8 @@ pub struct SandboxPolicy {
     /// Run sandboxes whose egress mode a local process cannot enforce (allowlist, org,
     /// user, profile) on the host network, flagged, instead of refusing them.
     pub allow_unenforced_egress: bool,
+    /// The most processes and threads one sandbox may run at once.
+    pub max_processes: u64,
 }
 
 /// How the chosen egress mode is carried out by the runner's agent.
@@ -140,6 +142,20 @@ pub async fn start(
                 .ok_or_else(|| {
                     ApiError::internal("placing a sandbox", "the chosen runner vanished")
                 })?;
+            if runner.capacity.isolation == SandboxIsolation::Unavailable {
+                return Err(ApiError::new(
+                    Code::FailedPrecondition,
+                    format!(
+                        "runner {:?} cannot isolate sandboxes, so it starts none: {}",
+                        placed.runner_id,
+                        if runner.capacity.isolation_problem.is_empty() {
+                            "its agent reports no container runtime"
+                        } else {
+                            &runner.capacity.isolation_problem
+                        }
+                    ),
+                ));
+            }
             let egress = plan_egress(
                 &placed.effective.spec,
                 &placed.demand.egress_mode,
@@ -164,6 +180,7 @@ pub async fn start(
                 egress_mode: egress.mode,
                 ingress_mode: placed.demand.ingress_mode.clone(),
                 unenforced_egress: egress.unenforced,
+                unisolated: runner.capacity.isolation == SandboxIsolation::None,
                 created_at: store::now(),
                 started_at: None,
                 ended_at: None,
@@ -173,7 +190,8 @@ pub async fn start(
         })
         .await;
     let (record, isolation) = record?;
-    let record = launch(platform, record, isolation).await?;
+    let limits = limits(&record, &platform.policy);
+    let record = launch(platform, record, isolation, limits).await?;
     Ok(start_response(&record))
 }
 
@@ -182,6 +200,7 @@ async fn launch(
     platform: &Platform,
     mut record: SandboxRecord,
     isolation: NetworkIsolation,
+    limits: ResourceLimits,
 ) -> Result<SandboxRecord, ApiError> {
     let Some(agent) = platform.agents.agent(&record.runner_uuid) else {
         let refusal = runner_unavailable(&record.runner_id);
@@ -195,7 +214,10 @@ async fn launch(
         .await?;
         return Err(refusal);
     };
-    match agent.launch(launch_request(&record, isolation)).await {
+    match agent
+        .launch(launch_request(&record, isolation, limits))
+        .await
+    {
         Ok(pid) => {
             tracing::info!(
                 sandbox = record.id,
@@ -244,8 +266,23 @@ async fn launch(
     }
 }
 
+/// What a sandbox may use: CPU and memory from its effective spec and the ceiling
+/// (`sandbox_api::placement::sandbox_limits`), processes from the gateway's policy.
+fn limits(record: &SandboxRecord, policy: &SandboxPolicy) -> ResourceLimits {
+    let (cpu, memory) = sandbox_limits(&record.effective, &policy.ceiling);
+    ResourceLimits {
+        memory_bytes: u64::try_from(memory).unwrap_or(1),
+        cpu_millicores: u64::try_from(cpu).unwrap_or(1),
+        processes: policy.max_processes,
+    }
+}
+
 /// What the runner's agent is asked to run.
-fn launch_request(record: &SandboxRecord, isolation: NetworkIsolation) -> LaunchRequest {
+fn launch_request(
+    record: &SandboxRecord,
+    isolation: NetworkIsolation,
+    limits: ResourceLimits,
+) -> LaunchRequest {
     let request = &record.request;
     LaunchRequest {
         sandbox_id: record.id.clone(),
@@ -265,6 +302,7 @@ fn launch_request(record: &SandboxRecord, isolation: NetworkIsolation) -> Launch
             .filter(|s| *s > 0)
             .map(|s| s.saturating_mul(1000)),
         network: isolation,
+        limits,
     }
 }
 
@@ -288,7 +326,7 @@ fn watch_until_ended(store: Store, agent: AgentHandle, id: String) {
 fn ended(outcome: &ExitOutcome) -> (SandboxStatus, String) {
     let status = match outcome.reason {
         ExitReason::Exited if outcome.exit_code == Some(0) => SandboxStatus::Completed,
-        ExitReason::Exited => SandboxStatus::Failed,
+        ExitReason::Exited | ExitReason::OutOfMemory { .. } => SandboxStatus::Failed,
         ExitReason::Stopped | ExitReason::LifetimeExceeded { .. } => SandboxStatus::Terminated,
     };
     (status, outcome.describe())
@@ -661,6 +699,7 @@ fn info(record: &SandboxRecord) -> SandboxInfo {
         applied_ingress_mode: record.ingress_mode.clone(),
         applied_egress_mode: record.egress_mode.clone(),
         unenforced_egress: record.unenforced_egress,
+        unisolated: record.unisolated,
     }
 }
 

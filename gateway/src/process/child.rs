@@ -1,7 +1,8 @@
-//! A started sandbox command: its process group, which is signalled as a whole, and its
-//! output pipes, which are read in bounded chunks.
+//! A started sandbox command: what a stop signals (its process group, or its container),
+//! and its output pipes, which are read in bounded chunks.
 
 use std::mem;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -12,6 +13,7 @@ use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 use tokio::sync::oneshot;
 
 use super::LaunchError;
+use super::container::ContainerRuntime;
 
 /// The most bytes read from a pipe at once, and so the largest chunk of output anything
 /// downstream holds in memory (local decision: the size of a Linux pipe's buffer).
@@ -95,6 +97,78 @@ impl ProcessGroup {
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
         self.signal(Signal::SIGKILL);
+    }
+}
+
+/// What a stop of a sandbox signals.
+#[derive(Debug)]
+pub(super) enum Signalled {
+    /// A host process and what it started.
+    Group(ProcessGroup),
+    /// A container, through its init.
+    Container(Container),
+}
+
+impl Signalled {
+    /// Sends `signal` to the sandbox's processes (a container's init passes SIGTERM on
+    /// to the sandbox's process group).
+    pub(super) async fn signal(&self, signal: Signal) {
+        match self {
+            Signalled::Group(group) => group.signal(signal),
+            Signalled::Container(container) => {
+                container.runtime.signal(&container.id, signal).await
+            }
+        }
+    }
+
+    /// Kills whatever is left once the main process has exited. (In a container nothing
+    /// is: its processes end with its init.)
+    pub(super) fn kill_remaining(&self) {
+        if let Signalled::Group(group) = self {
+            group.kill_remaining();
+        }
+    }
+
+    /// Cleans up after the end; whether the out-of-memory killer killed any of the
+    /// sandbox's processes (known for containers only).
+    pub(super) async fn finish(&mut self) -> bool {
+        match self {
+            Signalled::Group(_) => false,
+            Signalled::Container(container) => {
+                container.finished = true;
+                container.runtime.finish(&container.id).await
+            }
+        }
+    }
+}
+
+/// A sandbox's container. Dropping it before [`Signalled::finish`] (the runtime shuts
+/// down) kills and deletes it, so that no container outlives the code looking after it.
+#[derive(Debug)]
+pub(super) struct Container {
+    pub(super) runtime: Arc<ContainerRuntime>,
+    pub(super) id: String,
+    finished: bool,
+    /// `runc run`'s own group, killed (if still there) after the container on a drop.
+    _runc: ProcessGroup,
+}
+
+impl Container {
+    pub(super) fn new(runtime: Arc<ContainerRuntime>, id: String, runc: ProcessGroup) -> Container {
+        Container {
+            runtime,
+            id,
+            finished: false,
+            _runc: runc,
+        }
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.runtime.delete_now(&self.id);
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! How every sandbox command is set up, the same for [`super::launch`] and
-//! [`super::exec`]: which program, which environment, which directory, which network.
+//! [`super::exec`]: which program, which environment, which directory, which network,
+//! as a host process or in the sandbox's container.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -9,6 +10,7 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
+use super::container::{ContainerRuntime, ResourceLimits, bundle, give_to, sandbox_uid};
 use super::{LaunchError, NetworkIsolation, no_network_available};
 
 /// The util-linux tool that starts a program in new namespaces.
@@ -92,4 +94,133 @@ fn resolve_program(program: &str, path: &OsStr, work_dir: &Path) -> Result<PathB
 fn is_executable_file(path: &Path) -> bool {
     std::fs::metadata(path)
         .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+}
+
+/// What a sandbox's container is made of, besides the command.
+pub(super) struct ContainerSetup<'a> {
+    pub runtime: &'a ContainerRuntime,
+    pub id: &'a str,
+    pub network: NetworkIsolation,
+    pub limits: ResourceLimits,
+    pub bundle_dir: &'a Path,
+}
+
+/// A sandbox's container, ready to run `program args…` as the sandbox's user in its
+/// working directory (mounted at `/work`, its cwd and HOME) with PATH, HOME and `env`,
+/// under the runtime's init: its bundle written under `bundle_dir`, the working
+/// directory handed to the sandbox's user, and the `runc run` command that starts it.
+pub(super) fn container_command(
+    setup: ContainerSetup<'_>,
+    program: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+    work_dir: &Path,
+) -> Result<Command, LaunchError> {
+    let ContainerSetup {
+        runtime,
+        id,
+        network,
+        limits,
+        bundle_dir,
+    } = setup;
+    let program = resolve_in_container(program, env, work_dir)?;
+    let uid = sandbox_uid(id);
+    let failed = |action: &str| {
+        let action = action.to_owned();
+        move |source| LaunchError::Container { action, source }
+    };
+    give_to(work_dir, uid).map_err(failed(
+        "could not hand the working directory to the sandbox's user",
+    ))?;
+    let mut argv = vec![
+        runtime.init().display().to_string(),
+        // The init passes signals on to the sandbox's whole process group.
+        "-g".to_owned(),
+        "--".to_owned(),
+        program,
+    ];
+    argv.extend(args.iter().cloned());
+    let process = bundle::ContainerProcess {
+        argv,
+        env: container_env(env),
+        uid,
+        network,
+        limits,
+        work_dir,
+        data_dir: runtime.data_dir(),
+        cgroup: super::container::cgroup_path(id),
+    };
+    bundle::write(bundle_dir, &process)
+        .map_err(failed("could not write the sandbox's container bundle"))?;
+    Ok(runtime.run(id, bundle_dir))
+}
+
+/// `runc exec` of `program args…` in sandbox `id`'s running container, as its user.
+pub(super) fn container_exec_command(
+    runtime: &ContainerRuntime,
+    id: &str,
+    program: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+    work_dir: &Path,
+    pid_file: &Path,
+) -> Result<Command, LaunchError> {
+    let mut argv = vec![resolve_in_container(program, env, work_dir)?];
+    argv.extend(args.iter().cloned());
+    Ok(runtime.exec(id, sandbox_uid(id), &container_env(env), &argv, pid_file))
+}
+
+/// A container's environment: PATH (the user's, else [`DEFAULT_PATH`]: the gateway's
+/// own PATH may name directories the sandbox does not have), HOME, then the user's.
+fn container_env(env: &BTreeMap<String, String>) -> Vec<String> {
+    let mut pairs = vec![
+        format!(
+            "PATH={}",
+            env.get("PATH").map_or(DEFAULT_PATH, String::as_str)
+        ),
+        format!("HOME={}", bundle::WORK_DIR),
+    ];
+    pairs.extend(
+        env.iter()
+            .filter(|(key, _)| key.as_str() != "PATH")
+            .map(|(key, value)| format!("{key}={value}")),
+    );
+    pairs
+}
+
+/// The path inside the container of the executable a command names, found as a shell
+/// in the container would: only in what the container sees (its working directory and
+/// the host's system directories).
+fn resolve_in_container(
+    program: &str,
+    env: &BTreeMap<String, String>,
+    work_dir: &Path,
+) -> Result<String, LaunchError> {
+    if program.is_empty() {
+        return Err(LaunchError::EmptyCommand);
+    }
+    let on_host = |inside: &Path| -> Option<PathBuf> {
+        if let Ok(rest) = inside.strip_prefix(bundle::WORK_DIR) {
+            return Some(work_dir.join(rest));
+        }
+        bundle::SYSTEM_DIRS
+            .iter()
+            .any(|dir| inside.starts_with(dir))
+            .then(|| inside.to_owned())
+    };
+    let candidates: Vec<PathBuf> = if program.contains('/') {
+        vec![Path::new(bundle::WORK_DIR).join(program)]
+    } else {
+        let path = env.get("PATH").map_or(DEFAULT_PATH, String::as_str);
+        std::env::split_paths(path)
+            .map(|dir| Path::new(bundle::WORK_DIR).join(dir).join(program))
+            .collect()
+    };
+    candidates
+        .into_iter()
+        .find(|inside| on_host(inside).is_some_and(|host| is_executable_file(&host)))
+        .map(|inside| inside.display().to_string())
+        .ok_or_else(|| LaunchError::CommandNotFound {
+            command: program.to_owned(),
+        })
 }

@@ -8,9 +8,12 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncRead;
 use tokio::sync::oneshot;
 
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
 use super::child::{self, Pipe, drain_deadline};
-use super::command::sandbox_command;
-use super::{LaunchError, NetworkIsolation};
+use super::command::{container_exec_command, sandbox_command};
+use super::{Isolation, LaunchError, NetworkIsolation};
 
 /// How much of each of stdout and stderr an exec keeps (local decision); the rest is
 /// counted and dropped, so that a command cannot make the gateway hold unbounded output.
@@ -37,26 +40,59 @@ pub struct ExecOutput {
     pub stderr_bytes_produced: u64,
 }
 
-/// Runs `command` (a program and its arguments, no shell) in `work_dir` with `env`, as a
-/// sandbox's command runs (see [`super::launch`]), and returns its output once it has
-/// ended. Past `timeout` it is killed and the output so far is returned with `timed_out`.
+/// Where an exec runs: beside a host process, or in sandbox `id`'s container.
+pub struct ExecTarget<'a> {
+    pub id: &'a str,
+    pub work_dir: &'a Path,
+    pub network: NetworkIsolation,
+    pub isolation: &'a Isolation,
+}
+
+/// Runs `command` (a program and its arguments, no shell) in the sandbox `target` with
+/// `env`, as the sandbox's command runs (see [`super::launch`]), and returns its output
+/// once it has ended. Past `timeout` it is killed and the output so far is returned with
+/// `timed_out`.
 ///
-/// Whatever the command starts in the background is killed when it ends: an exec cannot
-/// leave processes behind (local decision).
+/// Beside a host process, whatever the command starts in the background is killed when
+/// it ends (local decision). In a container it joins the sandbox's namespaces and
+/// cgroup as the sandbox's user; what it leaves running in the background stays in the
+/// sandbox, as with `kubectl exec`, and ends with it.
 pub async fn exec(
-    work_dir: &Path,
+    target: ExecTarget<'_>,
     command: &[String],
     env: &BTreeMap<String, String>,
     timeout: Duration,
-    network: NetworkIsolation,
 ) -> Result<ExecOutput, LaunchError> {
     let (program, args) = command.split_first().ok_or(LaunchError::EmptyCommand)?;
-    let work_dir = std::path::absolute(work_dir).map_err(LaunchError::io(format!(
+    let work_dir = std::path::absolute(target.work_dir).map_err(LaunchError::io(format!(
         "could not resolve the working directory {}",
-        work_dir.display()
+        target.work_dir.display()
     )))?;
-    let command = sandbox_command(program, args, env, &work_dir, network)?;
+    let pid_file = match target.isolation {
+        Isolation::None => None,
+        Isolation::Container(runtime) => Some(runtime.exec_pid_file()),
+    };
+    let command = match (target.isolation, &pid_file) {
+        (Isolation::Container(runtime), Some(pid_file)) => {
+            container_exec_command(runtime, target.id, program, args, env, &work_dir, pid_file)?
+        }
+        _ => sandbox_command(program, args, env, &work_dir, target.network)?,
+    };
     let (mut child, group, mut stdout, mut stderr) = child::spawn(command, program)?;
+    let contained = pid_file.is_some();
+    let kill_exec = || match &pid_file {
+        // The exec'd process's host pid: runc exec does not pass SIGKILL on.
+        Some(pid_file) => {
+            if let Some(pid) = std::fs::read_to_string(pid_file)
+                .ok()
+                .and_then(|text| text.trim().parse::<i32>().ok())
+            {
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        None => group.kill_remaining(),
+    };
 
     let (mut kept_stdout, mut kept_stderr) = (Captured::default(), Captured::default());
     let (announce_end, end_announced) = oneshot::channel();
@@ -70,23 +106,33 @@ pub async fn exec(
         let ending = match tokio::time::timeout(timeout, child.wait()).await {
             Ok(status) => (status, false),
             Err(_timed_out) => {
-                group.kill_remaining();
+                kill_exec();
                 (child.wait().await, true)
             }
         };
-        group.kill_remaining();
+        if !contained {
+            group.kill_remaining();
+        }
         // The receiver is gone only if the output is already fully captured.
         let _ = announce_end.send(());
         ending
     };
     let ((), (status, timed_out)) = tokio::join!(capturing, running);
     let status = status.map_err(LaunchError::io(format!("could not wait for `{program}`")))?;
+    if let Some(pid_file) = &pid_file {
+        let _ = std::fs::remove_file(pid_file);
+    }
+    let exit_code = match status.code() {
+        // As for a container's main process: 128 + N is a kill by signal N.
+        Some(code) if contained && timed_out && code > 128 => None,
+        code => code,
+    };
     Ok(ExecOutput {
         stdout_bytes_produced: kept_stdout.produced,
         stderr_bytes_produced: kept_stderr.produced,
         stdout: kept_stdout.kept,
         stderr: kept_stderr.kept,
-        exit_code: status.code(),
+        exit_code,
         timed_out,
     })
 }

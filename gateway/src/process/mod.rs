@@ -1,10 +1,12 @@
-//! Sandboxes as local child processes: the stand-in for the platform's runners, used by
-//! every agent (`crate::agent`), in the gateway or in an agent process.
+//! Sandboxes as local processes: the stand-in for the platform's runners, used by every
+//! agent (`crate::agent`), in the gateway or in an agent process.
 //!
-//! A sandbox is one command started in its own process group, in a private working
-//! directory that is also its HOME, holding the files the user mounted, with the
-//! environment the user gave (of the gateway's own environment only PATH is passed on, as
-//! a container does not see its host's), and optionally without any network.
+//! A sandbox is one command in a private working directory that is also its HOME,
+//! holding the files the user mounted, with the environment the user gave, and
+//! optionally without any network. How it is kept apart from its host is its
+//! [`Isolation`]: a container (the default, see [`container`]), or, when asked for
+//! explicitly, a plain child process in its own process group (of the gateway's own
+//! environment only PATH is passed on, as a container does not see its host's).
 //!
 //! - [`launch`] starts a sandbox and hands back a [`SandboxProcess`]: stop it, wait for
 //!   it, ask how it ended.
@@ -15,6 +17,7 @@
 
 mod child;
 mod command;
+pub mod container;
 mod exec;
 mod log_files;
 mod log_stream;
@@ -26,11 +29,22 @@ mod work_dir;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-pub use exec::{ExecOutput, exec};
+pub use container::{ContainerRuntime, ResourceLimits};
+pub use exec::{ExecOutput, ExecTarget, exec};
 pub use log_stream::{LogRequest, stream_log};
 pub use supervisor::{ExitOutcome, ExitReason, LaunchSpec, SandboxProcess, launch};
+
+/// How a sandbox is kept apart from the machine it runs on.
+#[derive(Clone, Debug)]
+pub enum Isolation {
+    /// In a container of its own (see [`container`]).
+    Container(Arc<ContainerRuntime>),
+    /// A plain child process of the gateway, as its user, seeing its files
+    /// (`--isolation none`: an explicit opt-out, flagged on every such sandbox).
+    None,
+}
 
 /// Whether a sandbox may use the network. JSON: `"host"` or `"none"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -38,8 +52,9 @@ pub use supervisor::{ExitOutcome, ExitReason, LaunchSpec, SandboxProcess, launch
 pub enum NetworkIsolation {
     /// The sandbox shares the gateway's network.
     Host,
-    /// The sandbox gets a new, empty network namespace (`unshare --net`): no interface is
-    /// up, not even loopback, so it reaches nothing, the gateway's machine included.
+    /// The sandbox gets a network namespace of its own: in a container, with only its
+    /// own loopback; unisolated, an empty one (`unshare --net`) with not even that. Either
+    /// way it reaches nothing, the gateway's machine included.
     None,
 }
 
@@ -80,6 +95,8 @@ pub enum LaunchError {
     /// The log directory already holds a sandbox's log; logs are never overwritten, so
     /// that a session id always names the same bytes.
     LogDirectoryInUse { log_dir: PathBuf },
+    /// The sandbox's container could not be prepared.
+    Container { action: String, source: io::Error },
     /// Preparing the sandbox or starting its process failed in the operating system.
     Io { action: String, source: io::Error },
 }
@@ -117,7 +134,9 @@ impl fmt::Display for LaunchError {
                 "the log directory {} already holds a sandbox's log; each sandbox needs its own",
                 log_dir.display()
             ),
-            LaunchError::Io { action, source } => write!(f, "{action}: {source}"),
+            LaunchError::Io { action, source } | LaunchError::Container { action, source } => {
+                write!(f, "{action}: {source}")
+            }
         }
     }
 }
@@ -125,7 +144,7 @@ impl fmt::Display for LaunchError {
 impl std::error::Error for LaunchError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LaunchError::Io { source, .. } => Some(source),
+            LaunchError::Io { source, .. } | LaunchError::Container { source, .. } => Some(source),
             _ => None,
         }
     }

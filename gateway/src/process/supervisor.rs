@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 use tokio::process::{Child, ChildStderr, ChildStdout};
 use tokio::sync::{oneshot, watch};
 
-use super::child::{self, Pipe, ProcessGroup, drain_deadline};
-use super::command::sandbox_command;
+use super::child::{self, Container, Pipe, Signalled, drain_deadline};
+use super::command::{ContainerSetup, container_command, sandbox_command};
+use super::container::{self, ResourceLimits};
 use super::log_files::{LiveLog, LogWriter};
-use super::{LaunchError, NetworkIsolation, work_dir};
+use super::{Isolation, LaunchError, NetworkIsolation, work_dir};
 
 /// The grace period between SIGTERM and SIGKILL when a sandbox outlives its max lifetime
 /// (local decision).
@@ -28,6 +29,8 @@ const LIFETIME_GRACE: Duration = Duration::from_secs(2);
 /// Everything needed to start a sandbox.
 #[derive(Clone)]
 pub struct LaunchSpec {
+    /// The sandbox's ID: its container's name.
+    pub id: String,
     pub command: String,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -43,6 +46,11 @@ pub struct LaunchSpec {
     /// Where this sandbox's log lives (created if missing; it must not hold a log yet).
     /// The log outlives the gateway process.
     pub log_dir: PathBuf,
+    pub isolation: Isolation,
+    /// Enforced in a container; a host process is not limited.
+    pub limits: ResourceLimits,
+    /// Where its container's bundle is written (unused for a host process).
+    pub bundle_dir: PathBuf,
 }
 
 /// How a sandbox ended. Its JSON form is what an agent process answers when asked
@@ -71,6 +79,9 @@ pub enum ExitReason {
     Stopped,
     /// It ran for its whole max lifetime and was killed.
     LifetimeExceeded { max_lifetime: Duration },
+    /// The kernel's out-of-memory killer killed its main process: it used all the memory
+    /// its limit allows (Kubernetes says OOMKilled).
+    OutOfMemory { limit_bytes: u64 },
 }
 
 impl ExitOutcome {
@@ -82,6 +93,10 @@ impl ExitOutcome {
             ExitReason::LifetimeExceeded { max_lifetime } => {
                 format!("killed after its max lifetime of {max_lifetime:?}")
             }
+            ExitReason::OutOfMemory { limit_bytes } => format!(
+                "OOMKilled: killed for using all the memory its limit allows ({} MiB)",
+                limit_bytes >> 20
+            ),
             ExitReason::Exited => match (self.exit_code, self.signal) {
                 (Some(code), _) => format!("exited with code {code}"),
                 (None, Some(signal)) => format!("killed by signal {}", signal_name(signal)),
@@ -90,13 +105,20 @@ impl ExitOutcome {
         }
     }
 
-    fn new(status: io::Result<ExitStatus>, reason: ExitReason) -> ExitOutcome {
+    fn new(status: io::Result<ExitStatus>, reason: ExitReason, contained: bool) -> ExitOutcome {
         let status = status
             .inspect_err(|error| tracing::warn!(%error, "could not learn how a sandbox exited"))
             .ok();
+        let (exit_code, signal) = match status.and_then(|status| status.code()) {
+            // A container's main process killed by signal N is reported as exit status
+            // 128 + N (by its init, and by runc when the init itself was killed), as
+            // Kubernetes reports it too.
+            Some(code) if contained && code > 128 && code < 128 + 65 => (None, Some(code - 128)),
+            code => (code, status.and_then(|status| status.signal())),
+        };
         ExitOutcome {
-            exit_code: status.and_then(|status| status.code()),
-            signal: status.and_then(|status| status.signal()),
+            exit_code,
+            signal,
             reason,
         }
     }
@@ -185,21 +207,50 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
     )))?;
     // Files first: the command may be one of them.
     work_dir::prepare(&work_dir, &spec.mounted_files).await?;
-    let command = sandbox_command(
-        &spec.command,
-        &spec.args,
-        &spec.env,
-        &work_dir,
-        spec.network,
-    )?;
+    let command = match &spec.isolation {
+        Isolation::None => sandbox_command(
+            &spec.command,
+            &spec.args,
+            &spec.env,
+            &work_dir,
+            spec.network,
+        )?,
+        Isolation::Container(runtime) => container_command(
+            ContainerSetup {
+                runtime,
+                id: &spec.id,
+                network: spec.network,
+                limits: spec.limits,
+                bundle_dir: &std::path::absolute(&spec.bundle_dir)
+                    .map_err(LaunchError::io("could not resolve the bundle directory"))?,
+            },
+            &spec.command,
+            &spec.args,
+            &spec.env,
+            &work_dir,
+        )?,
+    };
     // A handful of small file operations: not worth a trip to the blocking pool.
     let log = LogWriter::create(&spec.log_dir)?;
-    let (child, group, stdout, stderr) = child::spawn(command, &spec.command)?;
+    let (mut child, group, stdout, stderr) = child::spawn(command, &spec.command)?;
+    let mut pid = group.leader_pid();
+    if matches!(spec.isolation, Isolation::Container(_)) {
+        // runc's errors, if it fails, go to the log like the sandbox's own output.
+        pid = container::started(&spec.bundle_dir, &mut child)
+            .await
+            .unwrap_or(pid);
+    }
+    let signalled = match &spec.isolation {
+        Isolation::None => Signalled::Group(group),
+        Isolation::Container(runtime) => {
+            Signalled::Container(Container::new(runtime.clone(), spec.id.clone(), group))
+        }
+    };
 
     let (stop, stop_requests) = watch::channel(None);
     let (outcome_sender, outcome) = watch::channel(None);
     let shared = Shared {
-        pid: group.leader_pid(),
+        pid,
         stop,
         outcome,
         log: log.live(),
@@ -207,7 +258,7 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
     tokio::spawn(supervise(
         Supervised {
             child,
-            group,
+            signalled,
             stdout,
             stderr,
             log,
@@ -215,6 +266,7 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
         Limits {
             stop_requests,
             max_lifetime: spec.max_lifetime,
+            memory_bytes: spec.limits.memory_bytes,
         },
         outcome_sender,
     ));
@@ -226,7 +278,7 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
 /// A started sandbox as its supervisor holds it.
 struct Supervised {
     child: Child,
-    group: ProcessGroup,
+    signalled: Signalled,
     stdout: Pipe<ChildStdout>,
     stderr: Pipe<ChildStderr>,
     log: LogWriter,
@@ -236,6 +288,8 @@ struct Supervised {
 struct Limits {
     stop_requests: watch::Receiver<Option<Duration>>,
     max_lifetime: Option<Duration>,
+    /// For the reason given when the out-of-memory killer ends the sandbox.
+    memory_bytes: u64,
 }
 
 /// Records the sandbox's output while waiting for it to end, then publishes how it
@@ -248,30 +302,37 @@ async fn supervise(
 ) {
     let Supervised {
         mut child,
-        group,
+        mut signalled,
         stdout,
         stderr,
         mut log,
     } = sandbox;
+    let contained = matches!(signalled, Signalled::Container(_));
+    let memory_bytes = limits.memory_bytes;
     let (announce_end, end_announced) = oneshot::channel();
     let recording = async {
         record_output(stdout, stderr, &mut log, drain_deadline(end_announced)).await;
         log.finish();
     };
     let running = async {
-        let ending = run_until_ended(&mut child, &group, limits).await;
-        group.kill_remaining();
+        let ending = run_until_ended(&mut child, &signalled, limits).await;
+        signalled.kill_remaining();
         // The receiver is gone only if the output is already fully recorded.
         let _ = announce_end.send(());
         ending
     };
     let ((), (status, reason)) = tokio::join!(recording, running);
-    let ended_as = ExitOutcome::new(status, reason);
-    tracing::debug!(
-        pid = group.leader_pid(),
-        outcome = ended_as.describe(),
-        "sandbox ended"
-    );
+    let oom_killed = signalled.finish().await;
+    let mut ended_as = ExitOutcome::new(status, reason, contained);
+    if oom_killed
+        && ended_as.reason == ExitReason::Exited
+        && ended_as.signal == Some(Signal::SIGKILL as i32)
+    {
+        ended_as.reason = ExitReason::OutOfMemory {
+            limit_bytes: memory_bytes,
+        };
+    }
+    tracing::debug!(outcome = ended_as.describe(), "sandbox ended");
     outcome.send_replace(Some(ended_as));
 }
 
@@ -301,7 +362,7 @@ async fn record_output(
 /// its max lifetime runs out, whichever comes first.
 async fn run_until_ended(
     child: &mut Child,
-    group: &ProcessGroup,
+    signalled: &Signalled,
     limits: Limits,
 ) -> (io::Result<ExitStatus>, ExitReason) {
     let lifetime_over = async {
@@ -318,7 +379,7 @@ async fn run_until_ended(
         grace = stop_requested(limits.stop_requests) => (grace, ExitReason::Stopped),
         max_lifetime = lifetime_over => (LIFETIME_GRACE, ExitReason::LifetimeExceeded { max_lifetime }),
     };
-    (terminate(child, group, grace).await, reason)
+    (terminate(child, signalled, grace).await, reason)
 }
 
 /// Resolves with the grace period of the first stop asked for; never, once every handle
@@ -338,14 +399,14 @@ async fn stop_requested(mut requests: watch::Receiver<Option<Duration>>) -> Dura
 /// `grace`.
 async fn terminate(
     child: &mut Child,
-    group: &ProcessGroup,
+    signalled: &Signalled,
     grace: Duration,
 ) -> io::Result<ExitStatus> {
-    group.signal(Signal::SIGTERM);
+    signalled.signal(Signal::SIGTERM).await;
     match tokio::time::timeout(grace, child.wait()).await {
         Ok(status) => status,
         Err(_grace_over) => {
-            group.signal(Signal::SIGKILL);
+            signalled.signal(Signal::SIGKILL).await;
             child.wait().await
         }
     }

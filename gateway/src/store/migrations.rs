@@ -123,6 +123,8 @@ const MIGRATIONS: &[M<'static>] = &[
         target_revision, update_available, created_at, updated_at, etag ON runners
         BEGIN UPDATE read_model_generation SET value = value + 1; END;",
     ),
+    // A sandbox that ran as a plain host process (`--isolation none`).
+    M::up("ALTER TABLE sandboxes ADD COLUMN unisolated INTEGER NOT NULL DEFAULT 0;"),
 ];
 
 /// The current read-model generation (see the migration that creates it).

@@ -32,6 +32,8 @@ pub struct SandboxRecord {
     /// The egress mode cannot be enforced by a local process; it runs on the host
     /// network (allowed only with `--allow-unenforced-egress`).
     pub unenforced_egress: bool,
+    /// It ran as a plain host process, not in a container (`--isolation none`).
+    pub unisolated: bool,
     pub created_at: OffsetDateTime,
     pub started_at: Option<OffsetDateTime>,
     pub ended_at: Option<OffsetDateTime>,
@@ -43,13 +45,13 @@ const ACTIVE: &str = "'SANDBOX_STATUS_PENDING','SANDBOX_STATUS_CREATING','SANDBO
 
 const COLUMNS: &str = "id, organization_id, runner_uuid, runner_id, profile_template_id, profile_name, status, \
      status_reason, exit_code, request_json, effective_spec_json, cpu_millicores, memory_bytes, gpus, egress_mode, \
-     ingress_mode, unenforced_egress, created_at, started_at, ended_at";
+     ingress_mode, unenforced_egress, created_at, started_at, ended_at, unisolated";
 
 pub fn insert(connection: &Connection, record: &SandboxRecord) -> Result<()> {
     connection.execute(
         &format!(
             "INSERT INTO sandboxes ({COLUMNS}, tags_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
         ),
         params![
             record.id,
@@ -72,6 +74,7 @@ pub fn insert(connection: &Connection, record: &SandboxRecord) -> Result<()> {
             record.created_at.format(&Rfc3339)?,
             record.started_at.map(|t| t.format(&Rfc3339)).transpose()?,
             record.ended_at.map(|t| t.format(&Rfc3339)).transpose()?,
+            record.unisolated,
             serde_json::to_string(&record.request.tags)?,
         ],
     )?;
@@ -183,6 +186,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<SandboxRecord>> {
     let created_at: String = row.get(17)?;
     let started_at: Option<String> = row.get(18)?;
     let ended_at: Option<String> = row.get(19)?;
+    let unisolated: bool = row.get(20)?;
     let fields = (
         row.get::<_, String>(0)?,
         row.get::<_, String>(1)?,
@@ -235,6 +239,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<SandboxRecord>> {
             egress_mode: modes.0,
             ingress_mode: modes.1,
             unenforced_egress: modes.2,
+            unisolated,
             created_at: parse(&created_at)?,
             started_at: started_at.as_deref().map(parse).transpose()?,
             ended_at: ended_at.as_deref().map(parse).transpose()?,

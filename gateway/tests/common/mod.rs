@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
+use base64::Engine;
 use reqwest::{Method, StatusCode};
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
@@ -295,4 +296,67 @@ impl Agent {
     pub async fn kill(&mut self) {
         self.child.kill().await.expect("killing the agent");
     }
+}
+
+/// A sandbox request running `sh -c script`.
+pub fn shell(script: &str) -> Value {
+    json!({"command": "sh", "args": ["-c", script], "containerImage": "debian:12"})
+}
+
+/// `request` with the fields of `extra` set.
+pub fn with(mut request: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().unwrap() {
+        request[k] = v.clone();
+    }
+    request
+}
+
+/// Waits until sandbox `id` runs, or (`terminal`) has ended; its last answer.
+pub async fn wait_status(gateway: &Gateway, id: &str, terminal: bool) -> Value {
+    wait_for(
+        gateway,
+        &format!("/v1beta2/sandboxes/{id}"),
+        USER,
+        "the sandbox status",
+        |s| {
+            let status = s["sandboxStatus"].as_str().unwrap_or_default();
+            let is_terminal = [
+                "SANDBOX_STATUS_COMPLETED",
+                "SANDBOX_STATUS_FAILED",
+                "SANDBOX_STATUS_TERMINATED",
+            ]
+            .contains(&status);
+            if terminal {
+                is_terminal
+            } else {
+                status == "SANDBOX_STATUS_RUNNING"
+            }
+        },
+    )
+    .await
+}
+
+/// The log's data, decoded, from a non-follow read.
+pub async fn log_text(gateway: &Gateway, id: &str) -> String {
+    let text = reqwest::Client::new()
+        .get(format!("{}/v1beta2/sandboxes/{id}/logs", gateway.url))
+        .bearer_auth(USER)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    for line in text.lines() {
+        let frame: Value = serde_json::from_str(line).unwrap();
+        if let Some(data) = frame["data"]["data"].as_str() {
+            bytes.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap(),
+            );
+        }
+    }
+    String::from_utf8(bytes).unwrap()
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::super::exec::ExecOutput;
-use super::super::{LaunchError, NetworkIsolation, exec};
+use super::super::{ExecTarget, Isolation, LaunchError, NetworkIsolation, exec};
 use super::{Dirs, within};
 
 fn argv(words: &[&str]) -> Vec<String> {
@@ -16,11 +16,15 @@ async fn exec_in(dirs: &Dirs, command: &[&str], timeout: Duration) -> ExecOutput
     within(
         "the command to end",
         exec(
-            &dirs.work,
+            ExecTarget {
+                id: "test-sandbox",
+                work_dir: &dirs.work,
+                network: NetworkIsolation::Host,
+                isolation: &Isolation::None,
+            },
             &argv(command),
             &BTreeMap::new(),
             timeout,
-            NetworkIsolation::Host,
         ),
     )
     .await
@@ -75,11 +79,15 @@ async fn exec_runs_in_the_work_dir_with_the_given_env() {
     let env = BTreeMap::from([("GREETING".to_owned(), "hello".to_owned())]);
 
     let output = exec(
-        &dirs.work,
+        ExecTarget {
+            id: "test-sandbox",
+            work_dir: &dirs.work,
+            network: NetworkIsolation::Host,
+            isolation: &Isolation::None,
+        },
         &argv(&["sh", "-c", r#"pwd; echo "$HOME $GREETING""#]),
         &env,
         Duration::from_secs(60),
-        NetworkIsolation::Host,
     )
     .await
     .unwrap();
@@ -114,11 +122,15 @@ async fn exec_of_a_missing_or_empty_command_is_an_error_in_words() {
         let work = dirs.work.clone();
         async move {
             exec(
-                &work,
+                ExecTarget {
+                    id: "test-sandbox",
+                    work_dir: &work,
+                    network: NetworkIsolation::Host,
+                    isolation: &Isolation::None,
+                },
                 &command,
                 &BTreeMap::new(),
                 Duration::from_secs(60),
-                NetworkIsolation::Host,
             )
             .await
         }

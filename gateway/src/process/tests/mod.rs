@@ -18,7 +18,10 @@ use futures_util::{Stream, StreamExt};
 use sandbox_api::logs::{LogStreamData, LogStreamError, LogStreamResponse};
 use tempfile::TempDir;
 
-use super::{LaunchSpec, LogRequest, NetworkIsolation, SandboxProcess, launch, stream_log};
+use super::{
+    Isolation, LaunchSpec, LogRequest, NetworkIsolation, ResourceLimits, SandboxProcess, launch,
+    stream_log,
+};
 
 /// The longest any awaited condition may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -61,6 +64,7 @@ impl Dirs {
 
     fn spec(&self, command: &str, args: &[&str]) -> LaunchSpec {
         LaunchSpec {
+            id: "test-sandbox".to_owned(),
             command: command.to_owned(),
             args: args.iter().map(|arg| (*arg).to_owned()).collect(),
             env: BTreeMap::new(),
@@ -69,6 +73,15 @@ impl Dirs {
             max_lifetime: None,
             network: NetworkIsolation::Host,
             log_dir: self.log.clone(),
+            // These tests are of host processes (`--isolation none`); containers are
+            // tested over the gateway's API (gateway/tests/isolation_api.rs).
+            isolation: Isolation::None,
+            limits: ResourceLimits {
+                memory_bytes: 1 << 30,
+                cpu_millicores: 1000,
+                processes: 256,
+            },
+            bundle_dir: self.work.with_file_name("bundle"),
         }
     }
 

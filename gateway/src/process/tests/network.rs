@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use super::super::{LaunchError, NetworkIsolation, exec, launch, no_network_available};
+use super::super::{
+    ExecTarget, Isolation, LaunchError, NetworkIsolation, exec, launch, no_network_available,
+};
 use super::{Dirs, within};
 
 /// A bash command line that connects to 127.0.0.1:`port` and succeeds if it can.
@@ -27,11 +29,15 @@ async fn exec_with(
     let output = within(
         "the command to end",
         exec(
-            &dirs.work,
+            ExecTarget {
+                id: "test-sandbox",
+                work_dir: &dirs.work,
+                network,
+                isolation: &Isolation::None,
+            },
             command,
             &BTreeMap::new(),
             Duration::from_secs(60),
-            network,
         ),
     )
     .await?;
