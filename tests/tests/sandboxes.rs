@@ -527,3 +527,37 @@ async fn a_log_longer_than_memory_keeps_every_line_reachable_searchable_and_down
     })
     .await
 }
+
+#[tokio::test]
+async fn a_sandbox_killed_for_memory_says_so_on_its_page() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    // `tail` keeps the endless line of /dev/zero in memory until the limit stops it.
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1beta2/sandboxes", gateway.url))
+        .bearer_auth(USER)
+        .json(&json!({
+            "command": "tail", "args": ["/dev/zero"], "containerImage": "busybox:1.36",
+            "resources": {"memory": "64Mi"}, "resourceLimits": {"memory": "64Mi"}
+        }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "starting: {}",
+        response.text().await?
+    );
+    let id = response.json::<Value>().await?["sandboxId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    with_browser("sandbox-oom", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes/{id}", gateway.url), USER).await?;
+        page.text_containing(".status", "Failed").await?;
+        let reason = page.text_containing(".status-reason", "OOMKilled").await?;
+        assert!(reason.contains("64 MiB"), "{reason}");
+        save_screenshot(&client, "sandbox-oom").await?;
+        Ok(())
+    })
+    .await
+}

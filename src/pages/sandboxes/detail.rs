@@ -89,7 +89,10 @@ fn Facts(
         <div class="card">
             <dl class="facts">
                 <dt>"Status"</dt>
-                <dd><span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span></dd>
+                <dd>
+                    <span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span>
+                    {info.unisolated.then(|| view! { " " <span class="badge warning" title="It runs as a plain process of its runner's machine, not in a container: it can read that machine's files and reach its network">"unisolated"</span> })}
+                </dd>
                 {(!sandbox.status_reason.is_empty()).then(|| view! { <dt>"Reason"</dt><dd class="status-reason">{sandbox.status_reason.clone()}</dd> })}
                 {sandbox.exit_code.map(|code| view! { <dt>"Exit code"</dt><dd class="exit-code">{code}</dd> })}
                 {info.started_at_time.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).map(|t| view! { <dt>"Started"</dt><dd>{t}</dd> })}

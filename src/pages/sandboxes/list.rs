@@ -190,7 +190,10 @@ fn SandboxTable(
                         view! {
                             <tr>
                                 <th scope="row" class="name"><a href=href>{s.sandbox_id.clone()}</a></th>
-                                <td><span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span></td>
+                                <td>
+                                    <span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span>
+                                    {s.unisolated.then(|| view! { " " <span class="badge warning" title="It runs as a plain process of its runner's machine, not in a container">"unisolated"</span> })}
+                                </td>
                                 <td>{names.get(&s.profile_id).cloned().unwrap_or(s.profile_id)}</td>
                                 <td>{s.runner_id}</td>
                                 <td>
