@@ -90,7 +90,11 @@ pub fn resolve_bindings(
 /// has a limit, as a namespace's LimitRange gives pods one).
 pub fn sandbox_limits(effective: &ProfileSpec, ceiling: &SandboxCeiling) -> (i64, i64) {
     let resources = effective.resource_defaults.clone().unwrap_or_default();
-    let read = |text: &str| Some(text).filter(|t| !t.is_empty()).and_then(|t| Quantity::parse(t).ok());
+    let read = |text: &str| {
+        Some(text)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| Quantity::parse(t).ok())
+    };
     let cpu = read(&resources.cpu_limit).map_or(ceiling.cpu_millicores, |q| q.to_millis());
     let memory = read(&resources.memory_limit).map_or(ceiling.memory_bytes, |q| q.to_units());
     (
@@ -675,13 +679,22 @@ mod tests {
             }),
             ..ProfileSpec::default()
         };
-        assert_eq!(sandbox_limits(&spec("500m", "64Mi"), &ceiling), (500, 64 << 20));
+        assert_eq!(
+            sandbox_limits(&spec("500m", "64Mi"), &ceiling),
+            (500, 64 << 20)
+        );
         assert_eq!(
             sandbox_limits(&spec("", ""), &ceiling),
             (ceiling.cpu_millicores, ceiling.memory_bytes)
         );
-        assert_eq!(sandbox_limits(&spec("999", "1Pi"), &ceiling).0, ceiling.cpu_millicores);
-        assert_eq!(sandbox_limits(&ProfileSpec::default(), &ceiling).1, ceiling.memory_bytes);
+        assert_eq!(
+            sandbox_limits(&spec("999", "1Pi"), &ceiling).0,
+            ceiling.cpu_millicores
+        );
+        assert_eq!(
+            sandbox_limits(&ProfileSpec::default(), &ceiling).1,
+            ceiling.memory_bytes
+        );
     }
 
     #[test]
