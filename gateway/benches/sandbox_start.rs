@@ -20,11 +20,16 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("| isolation | starts | median | p95 | slowest |");
     println!("|---|---|---|---|---|");
-    for (name, isolation) in [
-        ("none (host processes, before)", "none"),
-        ("container (runc, after)", "container"),
+    for (name, isolation, egress) in [
+        ("none (host processes, before), egress none", "none", "none"),
+        ("container (runc, after), egress none", "container", "none"),
+        (
+            "container (runc, after), egress internet (slirp4netns)",
+            "container",
+            "internet",
+        ),
     ] {
-        let mut times = start_times(isolation).await?;
+        let mut times = start_times(isolation, egress).await?;
         times.sort();
         let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
         println!(
@@ -41,8 +46,9 @@ fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
 
-/// The time each of [`STARTS`] starts took on a fresh gateway with `--isolation`.
-async fn start_times(isolation: &str) -> anyhow::Result<Vec<Duration>> {
+/// The time each of [`STARTS`] starts took on a fresh gateway with `--isolation`, for
+/// sandboxes whose egress is of type `egress`.
+async fn start_times(isolation: &str, egress: &str) -> anyhow::Result<Vec<Duration>> {
     let gateway = Gateway::start(
         Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
         &[
@@ -67,7 +73,7 @@ async fn start_times(isolation: &str) -> anyhow::Result<Vec<Duration>> {
         "/v1beta2/sandbox/profile-templates",
         json!({"profileTemplate": {"displayName": "bench", "spec": {
             "resourceDefaults": {"cpuRequest": "10m", "memoryRequest": "16Mi"},
-            "networkConfigJson": json!({"egress": {"default": "none", "modes": {"none": {"type": "none"}}}}).to_string()
+            "networkConfigJson": json!({"egress": {"default": "out", "modes": {"out": {"type": egress}}}}).to_string()
         }}}),
     )
     .await?

@@ -25,6 +25,9 @@ pub struct Capacity {
     pub isolation: SandboxIsolation,
     /// Why containers cannot run, when `isolation` is `unavailable`.
     pub isolation_problem: String,
+    /// Sandboxes can get a network namespace of their own with outbound access
+    /// (user-mode networking), which also enforces egress allowlists.
+    pub outbound_networking: bool,
 }
 
 /// How an agent keeps sandboxes apart from the machine they run on.

@@ -129,6 +129,7 @@ fn reported_capacity(declared: &DeclaredCapacity, measured: Capacity) -> Capacit
         network_isolation: measured.network_isolation,
         isolation: measured.isolation,
         isolation_problem: measured.isolation_problem,
+        outbound_networking: measured.outbound_networking,
     }
 }
 

@@ -214,8 +214,8 @@ async fn a_fork_bomb_stays_under_the_process_limit_while_the_gateway_answers() {
     let id = start(
         &gateway,
         with(
-            // Each copy starts two more and waits for them, so they pile up.
-            shell("echo \"uid=$(id -u)\"; bomb() { bomb & bomb & wait; }; bomb; sleep 300"),
+            // Each copy starts two more and stays, so they pile up to the limit.
+            shell("echo \"uid=$(id -u)\"; bomb() { bomb & bomb & sleep 300; }; bomb; sleep 300"),
             json!({"resources": {"memory": "256Mi"}, "resourceLimits": {"memory": "1Gi"}}),
         ),
     )
@@ -368,4 +368,69 @@ async fn without_a_container_runtime_the_gateway_says_why_and_starts_no_sandbox(
     let log = std::fs::read_to_string(gateway.data_dir().join("gateway.log")).unwrap();
     assert!(log.contains("sandboxes cannot be isolated"), "{log}");
     assert!(log.contains("--isolation none"), "{log}");
+}
+
+#[tokio::test]
+async fn outbound_egress_has_a_network_of_its_own_and_allowlists_are_enforced() {
+    let gateway = gateway(&[]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    // 10.0.2.2 is this machine's loopback as the user-mode network's host address.
+    let mut bindings = Vec::new();
+    for (name, network) in [
+        (
+            "web",
+            json!({"egress": {"default": "web", "modes": {"web": {"type": "internet"}}}}),
+        ),
+        (
+            "to-host",
+            json!({"egress": {"default": "list", "modes": {"list": {"type": "allowlist", "cidrs": ["10.0.2.2/32"]}}}}),
+        ),
+        (
+            "elsewhere",
+            json!({"egress": {"default": "list", "modes": {"list": {"type": "allowlist", "cidrs": ["203.0.113.0/24"]}}}}),
+        ),
+    ] {
+        let id = create_template(&gateway, ADMIN, profile(name, network)).await;
+        bindings.push(json!({"profileTemplateId": id, "isDefault": bindings.is_empty()}));
+    }
+    let created = create_runner(&gateway, ADMIN, "local", Value::Array(bindings)).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    wait_until_ready(&gateway, "local").await;
+
+    // Exits 0 when it connects to the host's listener at `address`.
+    let reaches = |profile: &str, address: &str| {
+        let request = json!({
+            "command": "bash", "args": ["-c", format!("exec 3<>/dev/tcp/{address}/{port}")],
+            "containerImage": "debian:12", "profileNames": [profile]
+        });
+        let gateway = &gateway;
+        async move {
+            let id = start(gateway, request).await;
+            let ended = wait_status(gateway, &id, true).await;
+            assert!(ended.get("unenforcedEgress").is_none(), "enforced: {ended}");
+            ended["exitCode"] == 0
+        }
+    };
+    assert!(
+        !reaches("web", "127.0.0.1").await,
+        "internet: its loopback is its own"
+    );
+    assert!(
+        !reaches("web", "10.0.2.2").await,
+        "internet: not this machine's services"
+    );
+    assert!(
+        reaches("to-host", "10.0.2.2").await,
+        "allowlisted: reachable"
+    );
+    assert!(
+        !reaches("elsewhere", "10.0.2.2").await,
+        "not allowlisted: refused"
+    );
 }

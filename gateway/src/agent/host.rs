@@ -74,6 +74,11 @@ impl HostIsolation {
         }
     }
 
+    /// Whether sandboxes here can have a network of their own with outbound access.
+    pub fn user_mode_networking(&self) -> bool {
+        matches!(self, HostIsolation::Ready(Isolation::Container(runtime)) if runtime.network_tools().is_some())
+    }
+
     /// What the agent reports in its capacity: the mode, and the problem if any.
     pub fn report(&self) -> (SandboxIsolation, String) {
         match self {
@@ -134,6 +139,7 @@ impl SandboxHost {
             isolation,
             limits: request.limits,
             bundle_dir: directory.join("bundle"),
+            egress_allowlist: request.egress_allowlist.clone(),
         };
         let process = process::launch(spec)
             .await
@@ -297,6 +303,7 @@ mod tests {
                 cpu_millicores: 1000,
                 processes: 64,
             },
+            egress_allowlist: None,
         }
     }
 

@@ -7,6 +7,7 @@ use crate::process;
 /// This machine's real CPU and memory, and whether it can run sandboxes without network.
 /// Blocks the first time for the network probe (see `process::no_network_available`).
 pub fn machine_capacity(isolation: &HostIsolation) -> Capacity {
+    let outbound_networking = isolation.user_mode_networking();
     let (isolation, isolation_problem) = isolation.report();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let memory_bytes = std::fs::read_to_string("/proc/meminfo")
@@ -34,6 +35,7 @@ pub fn machine_capacity(isolation: &HostIsolation) -> Capacity {
         network_isolation: process::no_network_available(),
         isolation,
         isolation_problem,
+        outbound_networking,
     }
 }
 

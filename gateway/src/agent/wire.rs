@@ -31,6 +31,9 @@ pub struct LaunchRequest {
     pub network: NetworkIsolation,
     /// Enforced when the agent runs sandboxes in containers.
     pub limits: ResourceLimits,
+    /// With `outbound` network: the only CIDRs the sandbox may reach, if limited.
+    #[serde(default)]
+    pub egress_allowlist: Option<Vec<String>>,
 }
 
 impl LaunchRequest {
@@ -196,6 +199,7 @@ mod tests {
                 cpu_millicores: 500,
                 processes: 64,
             },
+            egress_allowlist: None,
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["mountedFiles"][0]["content"], "Y29uZmln");

@@ -119,6 +119,7 @@ impl Installer {
                 network_isolation: measured.network_isolation,
                 isolation: measured.isolation,
                 isolation_problem: measured.isolation_problem,
+                outbound_networking: measured.outbound_networking,
                 ..declared
             },
             _ => measured,

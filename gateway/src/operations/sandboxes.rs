@@ -55,15 +55,25 @@ pub struct SandboxPolicy {
 struct EgressPlan {
     mode: String,
     isolation: NetworkIsolation,
+    /// With [`NetworkIsolation::Outbound`]: the only CIDRs the sandbox may reach.
+    allowlist: Option<Vec<String>>,
     unenforced: bool,
 }
 
-/// `isolation_available`: the runner's agent can run sandboxes without network.
+/// What the runner's agent can do for a sandbox's network (from its capacity report).
+#[derive(Clone, Copy)]
+struct RunnerNetwork {
+    /// Sandboxes without any network.
+    none: bool,
+    /// Sandboxes with a network of their own with outbound access and allowlists.
+    outbound: bool,
+}
+
 fn plan_egress(
     effective: &ProfileSpec,
     requested: &str,
     policy: &SandboxPolicy,
-    isolation_available: bool,
+    runner: RunnerNetwork,
 ) -> Result<EgressPlan, ApiError> {
     let network = if effective.network_config_json.trim().is_empty() {
         Default::default()
@@ -83,6 +93,7 @@ fn plan_egress(
         return Ok(EgressPlan {
             mode: String::new(),
             isolation: NetworkIsolation::None,
+            allowlist: None,
             unenforced: false,
         });
     };
@@ -91,15 +102,25 @@ fn plan_egress(
     } else {
         requested.to_owned()
     };
-    let kind = egress
+    let (kind, cidrs) = egress
         .modes
         .get(&mode)
-        .map(|m| m.kind)
-        .unwrap_or(EgressType::None);
+        .map_or((EgressType::None, Vec::new()), |m| {
+            (m.kind, m.cidrs.iter().map(ToString::to_string).collect())
+        });
+    let plan = |isolation, allowlist, unenforced| EgressPlan {
+        mode: mode.clone(),
+        isolation,
+        allowlist,
+        unenforced,
+    };
     match kind {
-        EgressType::Internet => Ok(EgressPlan { mode, isolation: NetworkIsolation::Host, unenforced: false }),
-        EgressType::None if isolation_available => Ok(EgressPlan { mode, isolation: NetworkIsolation::None, unenforced: false }),
-        _ if policy.allow_unenforced_egress => Ok(EgressPlan { mode, isolation: NetworkIsolation::Host, unenforced: true }),
+        EgressType::Internet if runner.outbound => Ok(plan(NetworkIsolation::Outbound, None, false)),
+        // Without user-mode networking, internet egress keeps the host's network.
+        EgressType::Internet => Ok(plan(NetworkIsolation::Host, None, false)),
+        EgressType::Allowlist if runner.outbound => Ok(plan(NetworkIsolation::Outbound, Some(cidrs), false)),
+        EgressType::None if runner.none => Ok(plan(NetworkIsolation::None, None, false)),
+        _ if policy.allow_unenforced_egress => Ok(plan(NetworkIsolation::Host, None, true)),
         other => Err(ApiError(
             Status::new(
                 Code::FailedPrecondition,
@@ -160,7 +181,10 @@ pub async fn start(
                 &placed.effective.spec,
                 &placed.demand.egress_mode,
                 &policy,
-                runner.capacity.network_isolation,
+                RunnerNetwork {
+                    none: runner.capacity.network_isolation,
+                    outbound: runner.capacity.outbound_networking,
+                },
             )?;
             let record = SandboxRecord {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -186,21 +210,32 @@ pub async fn start(
                 ended_at: None,
             };
             rows::insert(connection, &record)?;
-            Ok::<_, ApiError>((record, egress.isolation))
+            Ok::<_, ApiError>((record, egress.isolation, egress.allowlist))
         })
         .await;
-    let (record, isolation) = record?;
+    let (record, isolation, allowlist) = record?;
     let limits = limits(&record, &platform.policy);
-    let record = launch(platform, record, isolation, limits).await?;
+    let terms = LaunchTerms {
+        network: isolation,
+        egress_allowlist: allowlist,
+        limits,
+    };
+    let record = launch(platform, record, terms).await?;
     Ok(start_response(&record))
+}
+
+/// What the runner's agent is told besides the sandbox's request.
+struct LaunchTerms {
+    network: NetworkIsolation,
+    egress_allowlist: Option<Vec<String>>,
+    limits: ResourceLimits,
 }
 
 /// Hands the sandbox to its runner's agent and follows it to its end.
 async fn launch(
     platform: &Platform,
     mut record: SandboxRecord,
-    isolation: NetworkIsolation,
-    limits: ResourceLimits,
+    terms: LaunchTerms,
 ) -> Result<SandboxRecord, ApiError> {
     let Some(agent) = platform.agents.agent(&record.runner_uuid) else {
         let refusal = runner_unavailable(&record.runner_id);
@@ -214,10 +249,7 @@ async fn launch(
         .await?;
         return Err(refusal);
     };
-    match agent
-        .launch(launch_request(&record, isolation, limits))
-        .await
-    {
+    match agent.launch(launch_request(&record, terms)).await {
         Ok(pid) => {
             tracing::info!(
                 sandbox = record.id,
@@ -278,11 +310,7 @@ fn limits(record: &SandboxRecord, policy: &SandboxPolicy) -> ResourceLimits {
 }
 
 /// What the runner's agent is asked to run.
-fn launch_request(
-    record: &SandboxRecord,
-    isolation: NetworkIsolation,
-    limits: ResourceLimits,
-) -> LaunchRequest {
+fn launch_request(record: &SandboxRecord, terms: LaunchTerms) -> LaunchRequest {
     let request = &record.request;
     LaunchRequest {
         sandbox_id: record.id.clone(),
@@ -301,8 +329,9 @@ fn launch_request(
             .ok()
             .filter(|s| *s > 0)
             .map(|s| s.saturating_mul(1000)),
-        network: isolation,
-        limits,
+        network: terms.network,
+        limits: terms.limits,
+        egress_allowlist: terms.egress_allowlist,
     }
 }
 

@@ -136,7 +136,10 @@ impl Signalled {
             Signalled::Group(_) => false,
             Signalled::Container(container) => {
                 container.finished = true;
-                container.runtime.finish(&container.id).await
+                container
+                    .runtime
+                    .finish(&container.id, &container.bundle)
+                    .await
             }
         }
     }
@@ -148,16 +151,23 @@ impl Signalled {
 pub(super) struct Container {
     pub(super) runtime: Arc<ContainerRuntime>,
     pub(super) id: String,
+    bundle: std::path::PathBuf,
     finished: bool,
     /// `runc run`'s own group, killed (if still there) after the container on a drop.
     _runc: ProcessGroup,
 }
 
 impl Container {
-    pub(super) fn new(runtime: Arc<ContainerRuntime>, id: String, runc: ProcessGroup) -> Container {
+    pub(super) fn new(
+        runtime: Arc<ContainerRuntime>,
+        id: String,
+        bundle: std::path::PathBuf,
+        runc: ProcessGroup,
+    ) -> Container {
         Container {
             runtime,
             id,
+            bundle,
             finished: false,
             _runc: runc,
         }
@@ -167,7 +177,7 @@ impl Container {
 impl Drop for Container {
     fn drop(&mut self) {
         if !self.finished {
-            self.runtime.delete_now(&self.id);
+            self.runtime.delete_now(&self.id, &self.bundle);
         }
     }
 }

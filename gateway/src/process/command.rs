@@ -37,6 +37,7 @@ pub(super) fn sandbox_command(
     let program = resolve_program(program, &path, work_dir)?;
     let mut command = match network {
         NetworkIsolation::Host => Command::new(&program),
+        NetworkIsolation::Outbound => return Err(LaunchError::OutboundNetworkUnavailable),
         NetworkIsolation::None => {
             if !no_network_available() {
                 return Err(LaunchError::NetworkIsolationUnavailable);
@@ -102,6 +103,8 @@ pub(super) struct ContainerSetup<'a> {
     pub id: &'a str,
     pub network: NetworkIsolation,
     pub limits: ResourceLimits,
+    /// With [`NetworkIsolation::Outbound`]: the only CIDRs it may reach, if limited.
+    pub allowlist: Option<&'a [String]>,
     pub bundle_dir: &'a Path,
 }
 
@@ -121,8 +124,19 @@ pub(super) fn container_command(
         id,
         network,
         limits,
+        allowlist,
         bundle_dir,
     } = setup;
+    let user_mode_network = match network {
+        NetworkIsolation::Outbound => Some(bundle::UserModeNetwork {
+            tools: runtime
+                .network_tools()
+                .ok_or(LaunchError::OutboundNetworkUnavailable)?,
+            slirp_pid_file: super::container::slirp_pid_file(bundle_dir),
+            allowlist,
+        }),
+        _ => None,
+    };
     let program = resolve_in_container(program, env, work_dir)?;
     let uid = sandbox_uid(id);
     let failed = |action: &str| {
@@ -149,6 +163,7 @@ pub(super) fn container_command(
         work_dir,
         data_dir: runtime.data_dir(),
         cgroup: super::container::cgroup_path(id),
+        user_mode_network,
     };
     bundle::write(bundle_dir, &process)
         .map_err(failed("could not write the sandbox's container bundle"))?;

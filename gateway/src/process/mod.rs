@@ -56,6 +56,10 @@ pub enum NetworkIsolation {
     /// own loopback; unisolated, an empty one (`unshare --net`) with not even that. Either
     /// way it reaches nothing, the gateway's machine included.
     None,
+    /// In a container only: a network namespace of its own with user-mode networking
+    /// (slirp4netns), so it reaches out but not this machine's own services, and with an
+    /// egress allowlist only the CIDRs on it (rules it cannot change).
+    Outbound,
 }
 
 /// Whether [`NetworkIsolation::None`] works on this machine: a network namespace needs
@@ -92,6 +96,9 @@ pub enum LaunchError {
     /// [`NetworkIsolation::None`] was asked for, but this machine cannot provide it
     /// (see [`no_network_available`]).
     NetworkIsolationUnavailable,
+    /// [`NetworkIsolation::Outbound`] was asked for a sandbox that is not in a
+    /// container, or without user-mode networking here.
+    OutboundNetworkUnavailable,
     /// The log directory already holds a sandbox's log; logs are never overwritten, so
     /// that a session id always names the same bytes.
     LogDirectoryInUse { log_dir: PathBuf },
@@ -128,6 +135,10 @@ impl fmt::Display for LaunchError {
             LaunchError::NetworkIsolationUnavailable => f.write_str(
                 "this gateway cannot run commands without network: `unshare --net` does not work \
                  on its machine (it needs util-linux and the privilege to create namespaces)",
+            ),
+            LaunchError::OutboundNetworkUnavailable => f.write_str(
+                "this runner cannot give a sandbox a network of its own with outbound access \
+                 (that needs containers and slirp4netns)",
             ),
             LaunchError::LogDirectoryInUse { log_dir } => write!(
                 f,

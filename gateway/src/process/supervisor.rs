@@ -51,6 +51,8 @@ pub struct LaunchSpec {
     pub limits: ResourceLimits,
     /// Where its container's bundle is written (unused for a host process).
     pub bundle_dir: PathBuf,
+    /// With [`NetworkIsolation::Outbound`], the only CIDRs it may reach, if limited.
+    pub egress_allowlist: Option<Vec<String>>,
 }
 
 /// How a sandbox ended. Its JSON form is what an agent process answers when asked
@@ -221,6 +223,7 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
                 id: &spec.id,
                 network: spec.network,
                 limits: spec.limits,
+                allowlist: spec.egress_allowlist.as_deref(),
                 bundle_dir: &std::path::absolute(&spec.bundle_dir)
                     .map_err(LaunchError::io("could not resolve the bundle directory"))?,
             },
@@ -242,9 +245,12 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
     }
     let signalled = match &spec.isolation {
         Isolation::None => Signalled::Group(group),
-        Isolation::Container(runtime) => {
-            Signalled::Container(Container::new(runtime.clone(), spec.id.clone(), group))
-        }
+        Isolation::Container(runtime) => Signalled::Container(Container::new(
+            runtime.clone(),
+            spec.id.clone(),
+            spec.bundle_dir.clone(),
+            group,
+        )),
     };
 
     let (stop, stop_requests) = watch::channel(None);

@@ -206,8 +206,9 @@ pub async fn wait_until_ready(gateway: &Gateway, runner_id: &str) -> Value {
     .await
 }
 
-/// A `sandbox-gateway agent` process serving one runner, with its own data directory;
-/// killed when dropped.
+/// A `sandbox-gateway agent` process serving one runner, with its own data directory.
+/// Dropped while it runs, it is stopped with SIGTERM (it then stops its sandboxes'
+/// containers) and killed only if it has not exited within 10 s.
 pub struct Agent {
     child: Child,
     /// Where its agent API listens.
@@ -295,6 +296,22 @@ impl Agent {
     /// Kills the agent at once (SIGKILL), as a crash would.
     pub async fn kill(&mut self) {
         self.child.kill().await.expect("killing the agent");
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let Some(pid) = self.child.id() else { return };
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
     }
 }
 

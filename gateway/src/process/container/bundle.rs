@@ -10,7 +10,11 @@
 //!   and `/dev/shm`, its own `/proc` with the runtime's masked and read-only paths, and a
 //!   minimal `/dev`;
 //! - new pid, mount, ipc, uts and cgroup namespaces, and a network namespace of its own
-//!   (only loopback) unless it keeps the host network; a non-root user, no capabilities,
+//!   unless it keeps the host network: only loopback for egress `none`, user-mode
+//!   networking (slirp4netns, started by a hook before the sandbox's process) for
+//!   outbound egress, which cannot reach this machine's own services, and with an
+//!   allowlist, firewall rules in that namespace letting only its CIDRs (and DNS)
+//!   through; a non-root user, no capabilities,
 //!   `no_new_privs`; memory, CPU and process limits in a cgroup nested under the
 //!   gateway's own.
 
@@ -18,10 +22,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
-    LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroupBuilder,
-    LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
-    LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
-    UserBuilder, get_default_maskedpaths, get_default_readonly_paths,
+    HookBuilder, HooksBuilder, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
+    LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType,
+    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder, get_default_maskedpaths, get_default_readonly_paths,
 };
 
 use super::ResourceLimits;
@@ -48,6 +52,58 @@ const MIN_CPU_QUOTA_US: i64 = 1_000;
 /// against the sandbox's memory limit too.
 const TMPFS_SIZE: &str = "size=256m";
 
+/// The tools user-mode networking needs, found at start (see `ContainerRuntime`).
+#[derive(Clone, Debug)]
+pub struct NetworkTools {
+    pub slirp4netns: PathBuf,
+    pub nsenter: PathBuf,
+    pub iptables: PathBuf,
+}
+
+/// How long the network hook may take (seconds) before runc gives up on the sandbox.
+const NETWORK_HOOK_TIMEOUT_S: i64 = 10;
+
+/// The `createRuntime` hook of an outbound sandbox, run by runc as root in the host's
+/// namespaces once the sandbox's namespaces exist and before its process starts: it
+/// starts slirp4netns on the sandbox's network namespace (its pid, read from the
+/// container state runc gives on stdin, goes to `$1`), waits until the namespace has its
+/// default route, and with an allowlist adds the firewall rules. Arguments: the
+/// slirp4netns pid file, slirp4netns, nsenter, iptables, `internet` or `allowlist`,
+/// then the allowed CIDRs.
+const NETWORK_HOOK: &str = r#"set -eu
+pidfile=$1 slirp=$2 nsenter=$3 iptables=$4 mode=$5
+shift 5
+pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p')
+[ -n "$pid" ]
+if [ "$mode" = internet ]; then loopback=--disable-host-loopback; else loopback=; fi
+setsid "$slirp" --configure --mtu=65520 $loopback "$pid" tap0 </dev/null >/dev/null 2>&1 &
+slirp_pid=$!
+echo "$slirp_pid" > "$pidfile"
+tries=0
+until grep -q '^tap0[[:space:]]*00000000' "/proc/$pid/net/route" 2>/dev/null; do
+  kill -0 "$slirp_pid" 2>/dev/null || { echo "slirp4netns ended" >&2; exit 1; }
+  tries=$((tries + 1))
+  [ "$tries" -lt 2500 ] || { echo "the sandbox's network did not come up" >&2; exit 1; }
+  sleep 0.002
+done
+if [ "$mode" = allowlist ]; then
+  rule() { "$nsenter" --target "$pid" --net "$iptables" -w -A OUTPUT "$@"; }
+  rule -o lo -j ACCEPT
+  rule -d 10.0.2.3 -p udp --dport 53 -j ACCEPT
+  rule -d 10.0.2.3 -p tcp --dport 53 -j ACCEPT
+  for cidr in "$@"; do rule -d "$cidr" -j ACCEPT; done
+  rule -j REJECT
+fi
+"#;
+
+/// A sandbox's user-mode network: the tools, where slirp4netns's pid goes, and the
+/// allowlist if its egress has one.
+pub struct UserModeNetwork<'a> {
+    pub tools: &'a NetworkTools,
+    pub slirp_pid_file: PathBuf,
+    pub allowlist: Option<&'a [String]>,
+}
+
 /// What one sandbox's container runs, as who, with what.
 pub struct ContainerProcess<'a> {
     /// The program and its arguments, as paths inside the sandbox.
@@ -63,6 +119,8 @@ pub struct ContainerProcess<'a> {
     pub data_dir: &'a Path,
     /// The cgroup path, relative to the gateway's own cgroup.
     pub cgroup: String,
+    /// Set exactly when `network` is [`NetworkIsolation::Outbound`].
+    pub user_mode_network: Option<UserModeNetwork<'a>>,
 }
 
 /// Writes `bundle/config.json` and the empty `bundle/rootfs` for `process`.
@@ -122,8 +180,9 @@ pub fn spec(process: &ContainerProcess<'_>) -> Result<Spec, oci_spec::OciSpecErr
         LinuxNamespaceType::Mount,
         LinuxNamespaceType::Cgroup,
     ];
-    if process.network == NetworkIsolation::None {
-        // A new network namespace: the runtime brings up its loopback and nothing else.
+    if process.network != NetworkIsolation::Host {
+        // A new network namespace: the runtime brings up its loopback; the network
+        // hook, if any, the rest.
         namespaces.push(LinuxNamespaceType::Network);
     }
     let namespaces = namespaces
@@ -173,7 +232,7 @@ pub fn spec(process: &ContainerProcess<'_>) -> Result<Spec, oci_spec::OciSpecErr
         .masked_paths(masked)
         .readonly_paths(get_default_readonly_paths())
         .build()?;
-    SpecBuilder::default()
+    let mut spec = SpecBuilder::default()
         .version("1.0.2")
         .hostname("sandbox")
         .root(
@@ -185,6 +244,43 @@ pub fn spec(process: &ContainerProcess<'_>) -> Result<Spec, oci_spec::OciSpecErr
         .mounts(mounts(process.work_dir)?)
         .process(container_process)
         .linux(linux)
+        .build()?;
+    if let Some(network) = &process.user_mode_network {
+        spec.set_hooks(Some(
+            HooksBuilder::default()
+                .create_runtime(vec![network_hook(network)?])
+                .build()?,
+        ));
+    }
+    Ok(spec)
+}
+
+fn network_hook(
+    network: &UserModeNetwork<'_>,
+) -> Result<oci_spec::runtime::Hook, oci_spec::OciSpecError> {
+    let tools = network.tools;
+    let mut args = vec![
+        "sh".to_owned(),
+        "-c".to_owned(),
+        NETWORK_HOOK.to_owned(),
+        "network-hook".to_owned(),
+        network.slirp_pid_file.display().to_string(),
+        tools.slirp4netns.display().to_string(),
+        tools.nsenter.display().to_string(),
+        tools.iptables.display().to_string(),
+    ];
+    match network.allowlist {
+        None => args.push("internet".to_owned()),
+        Some(cidrs) => {
+            args.push("allowlist".to_owned());
+            args.extend(cidrs.iter().cloned());
+        }
+    }
+    HookBuilder::default()
+        .path("/bin/sh")
+        .args(args)
+        .env(vec!["PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_owned()])
+        .timeout(NETWORK_HOOK_TIMEOUT_S)
         .build()
 }
 
@@ -288,6 +384,7 @@ mod tests {
             work_dir: Path::new("/srv/data/sandboxes/x/work"),
             data_dir: Path::new("/usr/local/lib/gateway-data"),
             cgroup: "sandbox-gateway/x".into(),
+            user_mode_network: None,
         }
     }
 
@@ -324,5 +421,43 @@ mod tests {
         assert!(kinds(NetworkIsolation::None).contains(&"network".to_owned()));
         assert!(!kinds(NetworkIsolation::Host).contains(&"network".to_owned()));
         assert!(kinds(NetworkIsolation::Host).contains(&"pid".to_owned()));
+    }
+
+    #[test]
+    fn outbound_sandboxes_get_their_network_from_a_hook_with_their_allowlist() {
+        let tools = NetworkTools {
+            slirp4netns: "/usr/bin/slirp4netns".into(),
+            nsenter: "/usr/bin/nsenter".into(),
+            iptables: "/usr/sbin/iptables".into(),
+        };
+        let cidrs = vec!["140.82.112.0/20".to_owned()];
+        let mut outbound = process(NetworkIsolation::Outbound);
+        outbound.user_mode_network = Some(UserModeNetwork {
+            tools: &tools,
+            slirp_pid_file: "/data/sandboxes/x/bundle/slirp.pid".into(),
+            allowlist: Some(&cidrs),
+        });
+        let spec = serde_json::to_value(spec(&outbound).unwrap()).unwrap();
+        let hook = &spec["hooks"]["createRuntime"][0];
+        assert_eq!(hook["path"], "/bin/sh");
+        let args: Vec<&str> = hook["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            &args[4..],
+            [
+                "/data/sandboxes/x/bundle/slirp.pid",
+                "/usr/bin/slirp4netns",
+                "/usr/bin/nsenter",
+                "/usr/sbin/iptables",
+                "allowlist",
+                "140.82.112.0/20"
+            ]
+        );
+        let namespaces = spec["linux"]["namespaces"].to_string();
+        assert!(namespaces.contains("network"), "{namespaces}");
     }
 }

@@ -55,6 +55,8 @@ const RUNC_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ContainerRuntime {
     runc: PathBuf,
     init: PathBuf,
+    /// What user-mode networking needs, when this machine has all of it.
+    network_tools: Option<bundle::NetworkTools>,
     /// `runc --root`: the runtime's state of this data directory's containers only.
     state_root: PathBuf,
     data_dir: PathBuf,
@@ -95,9 +97,28 @@ impl ContainerRuntime {
         for dir in [state_root.clone(), data_dir.join(EXEC_PID_DIR)] {
             create_private_dir(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }
+        let network_tools = match (
+            find_on_path("slirp4netns"),
+            find_on_path("nsenter"),
+            find_on_path("iptables"),
+        ) {
+            (Some(slirp4netns), Some(nsenter), Some(iptables)) => Some(bundle::NetworkTools {
+                slirp4netns,
+                nsenter,
+                iptables,
+            }),
+            _ => {
+                tracing::warn!(
+                    "no slirp4netns, nsenter or iptables: sandboxes with outbound egress keep the \
+                     host's network (scripts/bootstrap installs them)"
+                );
+                None
+            }
+        };
         let runtime = Arc::new(ContainerRuntime {
             runc,
             init,
+            network_tools,
             state_root,
             data_dir,
         });
@@ -112,6 +133,11 @@ impl ContainerRuntime {
     /// The init every container runs first.
     pub fn init(&self) -> &Path {
         &self.init
+    }
+
+    /// The tools user-mode networking needs, if this machine has them.
+    pub fn network_tools(&self) -> Option<&bundle::NetworkTools> {
+        self.network_tools.as_ref()
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -198,11 +224,13 @@ impl ContainerRuntime {
     }
 
     /// Once the container's init has ended: whether the out-of-memory killer killed any
-    /// of its processes, read before the container and its cgroup are deleted.
-    pub async fn finish(&self, id: &str) -> bool {
+    /// of its processes, read before the container and its cgroup are deleted; its
+    /// user-mode network (in `bundle`) ends too.
+    pub async fn finish(&self, id: &str, bundle: &Path) -> bool {
         let oom_killed =
             cgroup::memory_dir(&cgroup_path(id)).is_some_and(|dir| cgroup::oom_kills(&dir) > 0);
         self.delete(id).await;
+        stop_network(bundle);
         oom_killed
     }
 
@@ -213,8 +241,10 @@ impl ContainerRuntime {
         let _ = quietly(command).await;
     }
 
-    /// The same as [`ContainerRuntime::delete`], for code that cannot wait (a drop).
-    pub fn delete_now(&self, id: &str) {
+    /// The same as [`ContainerRuntime::delete`] and ending its network, for code that
+    /// cannot wait (a drop).
+    pub fn delete_now(&self, id: &str, bundle: &Path) {
+        stop_network(bundle);
         let _ = std::process::Command::new(&self.runc)
             .arg("--root")
             .arg(&self.state_root)
@@ -225,23 +255,27 @@ impl ContainerRuntime {
             .status();
     }
 
-    /// Kills and deletes every container of this data directory; how many there were.
+    /// Kills and deletes every container of this data directory, and their networks;
+    /// how many there were.
     pub async fn remove_leftovers(&self) -> usize {
         let mut command = self.runc();
-        command.args(["list", "--quiet"]);
+        command.args(["list", "--format", "json"]);
         let Ok(listed) = quietly(command).await else {
             return 0;
         };
-        let ids: Vec<String> = String::from_utf8_lossy(&listed)
-            .lines()
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .collect();
-        for id in &ids {
+        // `null` when there are none.
+        let containers: Vec<serde_json::Value> = serde_json::from_slice(&listed)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        for container in &containers {
+            let id = container["id"].as_str().unwrap_or_default();
             self.delete(id).await;
+            if let Some(bundle) = container["bundle"].as_str() {
+                stop_network(Path::new(bundle));
+            }
         }
-        ids.len()
+        containers.len()
     }
 
     /// Runs `true` in a container: the proof that containers work on this machine.
@@ -270,6 +304,7 @@ impl ContainerRuntime {
             work_dir: &work,
             data_dir: &self.data_dir,
             cgroup: cgroup_path(&id),
+            user_mode_network: None,
         };
         let bundle_dir = dir.join("bundle");
         bundle::write(&bundle_dir, &process).map_err(|e| format!("writing a trial bundle: {e}"))?;
@@ -316,6 +351,23 @@ pub async fn started(bundle: &Path, runc: &mut tokio::process::Child) -> Option<
             return None;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Where the network hook writes the pid of a sandbox's slirp4netns.
+pub fn slirp_pid_file(bundle: &Path) -> PathBuf {
+    bundle.join("slirp.pid")
+}
+
+/// Ends a sandbox's slirp4netns, if it has one: it outlives the namespace it serves.
+fn stop_network(bundle: &Path) {
+    let pid_file = slirp_pid_file(bundle);
+    if let Some(pid) = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok())
+    {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM);
+        let _ = std::fs::remove_file(pid_file);
     }
 }
 

@@ -82,6 +82,7 @@ impl Dirs {
                 processes: 256,
             },
             bundle_dir: self.work.with_file_name("bundle"),
+            egress_allowlist: None,
         }
     }
 
