@@ -129,21 +129,31 @@ pub fn ProfileFormView(
               label: &'static str,
               prefix: &'static str,
               field: fn(&mut ResourceDefaults) -> &mut String| {
+            let value = Signal::derive(move || {
+                read(parsed, |d| {
+                    d.spec
+                        .resource_defaults
+                        .clone()
+                        .map(|mut r| field(&mut r).clone())
+                        .unwrap_or_default()
+                })
+            });
+            let on_change = Callback::new(move |value: String| {
+                edit(parsed, text, |d| {
+                    let defaults = d
+                        .spec
+                        .resource_defaults
+                        .get_or_insert_with(ResourceDefaults::default);
+                    *field(defaults) = value;
+                    if *defaults == ResourceDefaults::default() {
+                        d.spec.resource_defaults = None;
+                    }
+                });
+            });
             view! {
-                <div class="field">
-                    <label for=id>{label}</label>
-                    <input id=id prop:value=move || read(parsed, |d| d.spec.resource_defaults.clone().map(|mut r| field(&mut r).clone()).unwrap_or_default()) on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        edit(parsed, text, |d| {
-                            let defaults = d.spec.resource_defaults.get_or_insert_with(ResourceDefaults::default);
-                            *field(defaults) = value;
-                            if *defaults == ResourceDefaults::default() {
-                                d.spec.resource_defaults = None;
-                            }
-                        });
-                    } />
+                <TextField id label value on_change>
                     {problems_for(prefix)}
-                </div>
+                </TextField>
             }
         };
     let strategy = move || {
