@@ -78,11 +78,8 @@ impl Installer {
         }
         tokio::time::sleep(step).await;
         let identity = stored.runner.identity.clone().unwrap_or_default();
-        let cluster = if identity.cluster_id.is_empty() {
-            &identity.cluster_name
-        } else {
-            &identity.cluster_id
-        };
+        let cluster = identity.cluster();
+        let cluster = cluster.as_str();
         if cluster.starts_with(UNREACHABLE_CLUSTER_PREFIX) {
             let error = InstallError {
                 reason: "CLUSTER_UNREACHABLE".into(),

@@ -4,7 +4,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Result, StoreError};
 use sandbox_api::runner::{
-    InstallError, ManagedSpec, ProfileBinding, Runner, RunnerIdentity, RunnerInstallStatus,
+    ClusterRef, InstallError, ManagedSpec, ProfileBinding, Runner, RunnerIdentity,
+    RunnerInstallStatus,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -56,10 +57,9 @@ impl<E: Into<anyhow::Error>> From<E> for InsertError {
 
 /// The key that makes a cluster unique in an organization.
 pub fn cluster_key(identity: &RunnerIdentity) -> String {
-    if identity.cluster_id.is_empty() {
-        format!("name:{}", identity.cluster_name)
-    } else {
-        format!("id:{}", identity.cluster_id)
+    match identity.cluster() {
+        ClusterRef::Id(id) => format!("id:{id}"),
+        ClusterRef::Name(name) => format!("name:{name}"),
     }
 }
 
