@@ -19,15 +19,7 @@ async fn gateway_with_runners(extra: &[&str], runner_ids: &[&str]) -> Gateway {
     let mut args = vec!["--external-agents"];
     args.extend(extra);
     let gateway = gateway(&args).await;
-    let internet = create_template(
-        &gateway,
-        ADMIN,
-        profile(
-            "internet",
-            json!({"egress": {"default": "web", "modes": {"web": {"type": "internet"}}}}),
-        ),
-    )
-    .await;
+    let internet = create_template(&gateway, ADMIN, profile("internet", internet_network())).await;
     for runner_id in runner_ids {
         let created = create_runner(
             &gateway,

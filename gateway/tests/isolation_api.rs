@@ -12,35 +12,18 @@ use reqwest::StatusCode;
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
 
-/// A gateway with one runner binding `internet` (host network) and `offline` profiles.
+/// A gateway with one runner binding `internet` (its default) and `offline` profiles.
 async fn fleet(extra: &[&str]) -> Gateway {
     let gateway = gateway(extra).await;
-    let internet = create_template(
+    runner_with_profiles(
         &gateway,
-        ADMIN,
-        profile(
-            "internet",
-            json!({"egress": {"default": "web", "modes": {"web": {"type": "internet"}}}}),
-        ),
-    )
-    .await;
-    let offline = create_template(
-        &gateway,
-        ADMIN,
-        profile(
-            "offline",
-            json!({"egress": {"default": "none", "modes": {"none": {"type": "none"}}}}),
-        ),
-    )
-    .await;
-    let created = create_runner(
-        &gateway,
-        ADMIN,
         "local",
-        json!([{"profileTemplateId": internet, "isDefault": true}, {"profileTemplateId": offline}]),
+        &[
+            ("internet", internet_network()),
+            ("offline", offline_network()),
+        ],
     )
     .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     wait_until_ready(&gateway, "local").await;
     gateway
 }
@@ -108,9 +91,13 @@ async fn a_sandbox_reaches_neither_the_gateway_its_files_nor_another_sandbox() {
     let neighbour = start(&gateway, shell("echo neighbour-secret > secret; sleep 300")).await;
     wait_status(&gateway, &neighbour, false).await;
     let neighbour_dir = data.join("sandboxes").join(&neighbour);
+    // Where `--demo` keeps its tokens, with something to find.
+    std::fs::write(data.join("tokens.txt"), "SANDBOX_ADMIN=secret\n").unwrap();
 
     // Each probe prints ESCAPED when it gets through.
     let probes = [
+        format!("grep -q secret {}/tokens.txt", data.display()),
+        "grep -q secret ../../../tokens.txt".to_owned(),
         format!("cat {}/gateway.db", data.display()),
         format!("ls {}", data.display()),
         "cat ../../../gateway.db".to_owned(),
@@ -214,8 +201,11 @@ async fn a_fork_bomb_stays_under_the_process_limit_while_the_gateway_answers() {
     let id = start(
         &gateway,
         with(
-            // Each copy starts two more and stays, so they pile up to the limit.
-            shell("echo \"uid=$(id -u)\"; bomb() { bomb & bomb & sleep 300; }; bomb; sleep 300"),
+            // Each copy starts two more and stays, so they pile up to the limit; the main
+            // process is a `sleep` (exec'd), which needs no fork once the bomb is lit.
+            shell(
+                "echo \"uid=$(id -u)\"; (bomb() { bomb & bomb & sleep 300; }; bomb) & exec sleep 300",
+            ),
             json!({"resources": {"memory": "256Mi"}, "resourceLimits": {"memory": "1Gi"}}),
         ),
     )
@@ -236,7 +226,11 @@ async fn a_fork_bomb_stays_under_the_process_limit_while_the_gateway_answers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(most <= 64, "{most} processes, over the limit of 64");
-    assert!(most >= 10, "the bomb did fork ({most} processes)");
+    // Near the limit (the limit counts threads and processes that come and go too).
+    assert!(
+        most >= 32,
+        "the bomb forked up to the limit ({most} processes)"
+    );
     let stop = post(
         &gateway,
         &format!("/v1beta2/sandboxes/{id}/stop"),
@@ -381,26 +375,17 @@ async fn outbound_egress_has_a_network_of_its_own_and_allowlists_are_enforced() 
         }
     });
     // 10.0.2.2 is this machine's loopback as the user-mode network's host address.
-    let mut bindings = Vec::new();
-    for (name, network) in [
-        (
-            "web",
-            json!({"egress": {"default": "web", "modes": {"web": {"type": "internet"}}}}),
-        ),
-        (
-            "to-host",
-            json!({"egress": {"default": "list", "modes": {"list": {"type": "allowlist", "cidrs": ["10.0.2.2/32"]}}}}),
-        ),
-        (
-            "elsewhere",
-            json!({"egress": {"default": "list", "modes": {"list": {"type": "allowlist", "cidrs": ["203.0.113.0/24"]}}}}),
-        ),
-    ] {
-        let id = create_template(&gateway, ADMIN, profile(name, network)).await;
-        bindings.push(json!({"profileTemplateId": id, "isDefault": bindings.is_empty()}));
-    }
-    let created = create_runner(&gateway, ADMIN, "local", Value::Array(bindings)).await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let allowlist = |cidr: &str| json!({"egress": {"default": "list", "modes": {"list": {"type": "allowlist", "cidrs": [cidr]}}}});
+    runner_with_profiles(
+        &gateway,
+        "local",
+        &[
+            ("web", internet_network()),
+            ("to-host", allowlist("10.0.2.2/32")),
+            ("elsewhere", allowlist("203.0.113.0/24")),
+        ],
+    )
+    .await;
     wait_until_ready(&gateway, "local").await;
 
     // Exits 0 when it connects to the host's listener at `address`.

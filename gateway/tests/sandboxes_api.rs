@@ -16,41 +16,18 @@ use serde_json::{Value, json};
 /// mode, which cannot be enforced locally).
 async fn fleet(extra: &[&str]) -> Gateway {
     let gateway = gateway(extra).await;
-    let internet = create_template(
+    let org_only =
+        json!({"egress": {"default": "colleagues", "modes": {"colleagues": {"type": "org"}}}});
+    runner_with_profiles(
         &gateway,
-        ADMIN,
-        profile(
-            "internet",
-            json!({"egress": {"default": "web", "modes": {"web": {"type": "internet"}}}}),
-        ),
-    )
-    .await;
-    let offline = create_template(
-        &gateway,
-        ADMIN,
-        profile(
-            "offline",
-            json!({"egress": {"default": "none", "modes": {"none": {"type": "none"}}}}),
-        ),
-    )
-    .await;
-    let org_only = create_template(
-        &gateway,
-        ADMIN,
-        profile(
-            "org-only",
-            json!({"egress": {"default": "colleagues", "modes": {"colleagues": {"type": "org"}}}}),
-        ),
-    )
-    .await;
-    let created = create_runner(
-        &gateway,
-        ADMIN,
         "local",
-        json!([{"profileTemplateId": internet, "isDefault": true}, {"profileTemplateId": offline}, {"profileTemplateId": org_only}]),
+        &[
+            ("internet", internet_network()),
+            ("offline", offline_network()),
+            ("org-only", org_only),
+        ],
     )
     .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     wait_until_ready(&gateway, "local").await;
     gateway
 }

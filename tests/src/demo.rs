@@ -10,20 +10,28 @@ pub const USER: &str = "e2e-user-secret-0001";
 /// A gateway serving the release console with the demo data (seeded into the admin's
 /// organization).
 pub async fn demo_gateway() -> anyhow::Result<Gateway> {
+    demo_gateway_with(&[]).await
+}
+
+/// [`demo_gateway`] with more `serve` arguments.
+pub async fn demo_gateway_with(extra: &[&str]) -> anyhow::Result<Gateway> {
     let console = built_console()?;
-    Gateway::start(
-        &built_binary()?,
-        &[
-            "--console-dir",
-            &console.to_string_lossy(),
-            "--demo",
-            "--token",
-            &format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
-            "--token",
-            &format!("e2e:SANDBOX_USER:{USER}"),
-        ],
-    )
-    .await
+    let console = console.to_string_lossy();
+    let (admin, user) = (
+        format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
+        format!("e2e:SANDBOX_USER:{USER}"),
+    );
+    let mut args = vec![
+        "--console-dir",
+        &console,
+        "--demo",
+        "--token",
+        &admin,
+        "--token",
+        &user,
+    ];
+    args.extend_from_slice(extra);
+    Gateway::start(&built_binary()?, &args).await
 }
 
 /// Opens `url` (which sends a signed-out browser to the sign-in page) and signs in.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
 use sandbox_e2e::cutting_proxy::CuttingProxy;
-use sandbox_e2e::demo::{USER, demo_gateway, sign_in};
+use sandbox_e2e::demo::{USER, demo_gateway, demo_gateway_with, sign_in};
 use sandbox_e2e::eventually;
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
@@ -557,6 +557,34 @@ async fn a_sandbox_killed_for_memory_says_so_on_its_page() -> anyhow::Result<()>
         let reason = page.text_containing(".status-reason", "OOMKilled").await?;
         assert!(reason.contains("64 MiB"), "{reason}");
         save_screenshot(&client, "sandbox-oom").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_unisolated_sandbox_is_flagged_in_the_list_and_on_its_page() -> anyhow::Result<()> {
+    let gateway = demo_gateway_with(&["--isolation", "none"]).await?;
+    let id = start(&gateway, "sleep 60", &["e2e-unisolated"]).await?;
+    with_browser("sandbox-unisolated", |client| async move {
+        let page = Page(&client);
+        sign_in(
+            &page,
+            &format!("{}/sandboxes?tags=e2e-unisolated", gateway.url),
+            USER,
+        )
+        .await?;
+        page.text_containing("table .badge.warning", "unisolated")
+            .await?;
+        save_screenshot(&client, "sandboxes-unisolated").await?;
+        page.0
+            .goto(&format!("{}/sandboxes/{id}", gateway.url))
+            .await?;
+        let badge = page
+            .text_containing(".facts .badge.warning", "unisolated")
+            .await?;
+        assert_eq!(badge, "unisolated");
+        save_screenshot(&client, "sandbox-unisolated").await?;
         Ok(())
     })
     .await

@@ -150,6 +150,28 @@ pub fn profile(name: &str, network: Value) -> Value {
     })
 }
 
+/// A profile network whose only egress mode, `web` (the default), is the internet.
+pub fn internet_network() -> Value {
+    json!({"egress": {"default": "web", "modes": {"web": {"type": "internet"}}}})
+}
+
+/// A profile network whose only egress mode, `none` (the default), is no network.
+pub fn offline_network() -> Value {
+    json!({"egress": {"default": "none", "modes": {"none": {"type": "none"}}}})
+}
+
+/// Creates a profile template for each `(name, network)` and runner `runner_id` binding
+/// them all, the first as its default.
+pub async fn runner_with_profiles(gateway: &Gateway, runner_id: &str, profiles: &[(&str, Value)]) {
+    let mut bindings = Vec::new();
+    for (name, network) in profiles {
+        let id = create_template(gateway, ADMIN, profile(name, network.clone())).await;
+        bindings.push(json!({"profileTemplateId": id, "isDefault": bindings.is_empty()}));
+    }
+    let created = create_runner(gateway, ADMIN, runner_id, Value::Array(bindings)).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+}
+
 pub async fn create_runner(
     gateway: &Gateway,
     token: &str,
