@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// The most processes and threads one sandbox may run at once.
     #[arg(long, default_value_t = 1024)]
     pub max_sandbox_processes: u64,
+    /// How long requests in flight (log follows included) may go on after SIGTERM or
+    /// SIGINT before the gateway stops anyway, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub shutdown_timeout_ms: u64,
 }
 
 /// `--isolation`: how sandboxes are kept apart from the machine they run on.

@@ -12,6 +12,7 @@ mod fleet;
 mod http;
 mod mutex;
 mod operations;
+mod private_files;
 mod process;
 mod read_model;
 mod run_agent;

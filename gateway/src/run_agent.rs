@@ -25,6 +25,7 @@ use crate::agent::wire::{HeartbeatRequest, HeartbeatResponse};
 use crate::auth::generate_secret;
 use crate::capacity::Capacity;
 use crate::cli::{AgentArgs, DeclaredCapacity, IsolationMode};
+use crate::private_files;
 use crate::shutdown::shutdown_signal;
 
 /// How long the agent's sandboxes get between SIGTERM and SIGKILL when it exits.
@@ -33,8 +34,7 @@ const EXIT_GRACE: Duration = Duration::from_secs(5);
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+    private_files::make_private(&args.data_dir)?;
     let isolation = HostIsolation::start(
         args.isolation == IsolationMode::Container,
         args.runc.as_deref(),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use std::time::Duration;
 
@@ -17,12 +18,12 @@ use crate::fleet::FleetConfig;
 use crate::http::console::{ConsoleConfig, ConsoleSite};
 use crate::http::{AppState, router};
 use crate::operations::{Platform, SandboxPolicy, sandboxes};
+use crate::private_files;
 use crate::shutdown::shutdown_signal;
 use crate::store::{Store, organizations};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+    private_files::make_private(&args.data_dir)?;
     let store = Store::open(&args.data_dir.join("gateway.db"))?;
 
     for grant in &args.tokens {
@@ -154,10 +155,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("embedding demo: open http://{address}/embed-demo.html");
     }
     tracing::info!(%address, "serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    // On SIGTERM or SIGINT: stop accepting, let requests in flight finish, but for no
+    // longer than the shutdown timeout, whatever clients do (a log follower never ends
+    // by itself).
+    let (stopping, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    });
+    let mut graceful = stop.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|stop| *stop).await;
+    });
+    let timeout = Duration::from_millis(args.shutdown_timeout_ms);
+    let mut deadline = stop;
+    tokio::select! {
+        served = server.into_future() => served.context("serving HTTP")?,
+        () = async move {
+            let _ = deadline.wait_for(|stop| *stop).await;
+            tokio::time::sleep(timeout).await;
+        } => tracing::warn!("clients were still connected {timeout:?} after the signal to stop; stopping anyway"),
+    }
+    // Returning drops every sandbox's supervisor, which removes its container.
     tracing::info!("stopped");
     Ok(())
 }

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 /// gateway's layers, top to bottom: start-up (`main`, `cli`, `serve`, `run_agent`,
 /// `demo`), `http` → `operations` → `read_model`, `fleet` → `store`; `agent` → `process`;
 /// `web` (HTTP plumbing shared by `http` and `agent`); leaves that import nothing of
-/// the gateway (`error`, `mutex`, `capacity`, `shutdown`) or only `error` (`auth`).
+/// the gateway (`error`, `mutex`, `capacity`, `shutdown`, `private_files`) or only `error`
+/// (`auth`).
 const GATEWAY_RULES: &[(&str, &[&str], &str)] = &[
     (
         "http",
@@ -150,7 +151,7 @@ const GATEWAY_RULES: &[(&str, &[&str], &str)] = &[
 ];
 
 /// Leaves: modules that import nothing of the gateway.
-const GATEWAY_LEAVES: &[&str] = &["error", "mutex", "capacity", "shutdown"];
+const GATEWAY_LEAVES: &[&str] = &["error", "mutex", "capacity", "shutdown", "private_files"];
 
 #[test]
 fn gateway_layers_hold() {

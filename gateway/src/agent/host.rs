@@ -122,6 +122,9 @@ impl SandboxHost {
         }
         let isolation = self.ready_isolation()?.clone();
         let directory = sandbox_dir(&self.data_dir, id);
+        // Its logs, bundle and working directory are nobody else's business.
+        process::container::create_private_dir(&directory)
+            .map_err(|e| ApiError::internal(&format!("creating {}", directory.display()), e))?;
         let spec = LaunchSpec {
             id: id.to_owned(),
             command: request.command.clone(),

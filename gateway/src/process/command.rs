@@ -151,12 +151,20 @@ pub(super) fn container_command(
         // The init passes signals on to the sandbox's whole process group.
         "-g".to_owned(),
         "--".to_owned(),
+        // The init's own warnings (about signals runc passes on after the sandbox's
+        // process has ended) would land in the sandbox's log: silenced, and the setting
+        // kept out of the sandbox's environment.
+        "/usr/bin/env".to_owned(),
+        "-u".to_owned(),
+        INIT_QUIET.0.to_owned(),
         program,
     ];
     argv.extend(args.iter().cloned());
+    let mut env_pairs = container_env(env);
+    env_pairs.push(format!("{}={}", INIT_QUIET.0, INIT_QUIET.1));
     let process = bundle::ContainerProcess {
         argv,
-        env: container_env(env),
+        env: env_pairs,
         uid,
         network,
         limits,
@@ -184,6 +192,9 @@ pub(super) fn container_exec_command(
     argv.extend(args.iter().cloned());
     Ok(runtime.exec(id, sandbox_uid(id), &container_env(env), &argv, pid_file))
 }
+
+/// The init's setting that keeps its warnings out of the sandbox's log.
+const INIT_QUIET: (&str, &str) = ("TINI_VERBOSITY", "0");
 
 /// A container's environment: PATH (the user's, else [`DEFAULT_PATH`]: the gateway's
 /// own PATH may name directories the sandbox does not have), HOME, then the user's.

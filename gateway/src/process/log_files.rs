@@ -104,6 +104,9 @@ impl LogWriter {
         };
         let io_error = |action: &str| LaunchError::io(format!("{action} {}", dir.display()));
         fs::create_dir_all(dir).map_err(io_error("could not create the log directory"))?;
+        // Readable by the gateway's (or agent's) user only, whatever the umask.
+        fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .map_err(io_error("could not make private the log directory"))?;
         let output = OpenOptions::new()
             .write(true)
             .create(true)

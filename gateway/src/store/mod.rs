@@ -57,6 +57,9 @@ impl Store {
     pub fn open(path: &Path) -> anyhow::Result<Store> {
         let mut connection = Connection::open(path)
             .with_context(|| format!("opening the database {}", path.display()))?;
+        // Readable by the gateway's user only (SQLite gives its WAL files the same mode).
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .with_context(|| format!("making {} private", path.display()))?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .context("enabling WAL")?;

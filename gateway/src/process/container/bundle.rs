@@ -127,6 +127,9 @@ pub struct ContainerProcess<'a> {
 pub fn write(bundle: &Path, process: &ContainerProcess<'_>) -> std::io::Result<()> {
     let rootfs = bundle.join("rootfs");
     std::fs::create_dir_all(&rootfs)?;
+    // The sandbox's `/`: its user must be able to look up what is mounted in it, even
+    // though the gateway makes everything else private (umask 077).
+    std::fs::set_permissions(&rootfs, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
     for dir in SYSTEM_DIRS {
         let host = Path::new(dir);
         let inside = rootfs.join(dir.trim_start_matches('/'));
