@@ -409,12 +409,17 @@ async fn quietly(mut command: Command) -> Result<Vec<u8>, ()> {
     }
 }
 
+/// `program` on PATH, else in the system directories Debian installs runc, iptables
+/// and their kind in (`/usr/sbin` is often missing from a service's PATH).
 fn find_on_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+    let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
+        .chain(SYSTEM_PROGRAM_DIRS.iter().map(PathBuf::from))
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
 }
+
+const SYSTEM_PROGRAM_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 /// Makes `path` and everything under it belong to the sandbox user `uid` (its group
 /// too), without following symlinks.
