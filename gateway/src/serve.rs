@@ -141,9 +141,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let serves_embed_demo = console.dist.is_some() && console.embed_demo_token.is_some();
     let serves_console = console.dist.is_some();
+    // On SIGTERM or SIGINT: stop accepting, end log follows with a last frame, let
+    // requests in flight finish, but for no longer than the shutdown timeout.
+    let (stopping, stop) = watch::channel(false);
     let app = router(AppState {
         platform,
         console: Arc::new(console),
+        stopping: stop.clone(),
     });
 
     // Scripts and the test harness read this line to learn the chosen port.
@@ -155,10 +159,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("embedding demo: open http://{address}/embed-demo.html");
     }
     tracing::info!(%address, "serving");
-    // On SIGTERM or SIGINT: stop accepting, let requests in flight finish, but for no
-    // longer than the shutdown timeout, whatever clients do (a log follower never ends
-    // by itself).
-    let (stopping, stop) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stopping.send(true);

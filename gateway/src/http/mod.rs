@@ -30,6 +30,8 @@ use crate::operations::Platform;
 pub struct AppState {
     pub platform: Platform,
     pub console: Arc<ConsoleSite>,
+    /// Becomes true when the gateway starts to stop: streams end then.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Path prefix of the whole API; nothing under it falls back to the console.
