@@ -10,7 +10,7 @@ use sandbox_e2e::fleet::{LARGE_FLEET, create_runners};
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
 
-const ADMIN: &str = "bench-admin-secret";
+const ADMIN: &str = "bench-admin-secret-0123456789abcdef";
 const RUNNERS: usize = LARGE_FLEET;
 
 #[tokio::main]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use sandbox_e2e::gateway::Gateway;
 use serde_json::{Value, json};
 
-const ADMIN: &str = "bench-admin-secret";
+const ADMIN: &str = "bench-admin-secret-0123456789abcdef";
 const STARTS: usize = 50;
 
 #[tokio::main]

@@ -44,9 +44,21 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// A bearer token to accept, as ORG:ROLE:SECRET (ROLE is SANDBOX_ADMIN or
-    /// SANDBOX_USER). Repeatable. Stored hashed.
+    /// SANDBOX_USER; the secret at least 32 characters). Repeatable. Visible to every
+    /// process on the machine: prefer --token-file or SANDBOX_GATEWAY_TOKENS (one
+    /// ORG:ROLE:SECRET a line). Each start accepts exactly the tokens it is given (and
+    /// the demo tokens of DATA_DIR/tokens.txt); others stop working. Stored hashed.
     #[arg(long = "token", value_name = "ORG:ROLE:SECRET")]
     pub tokens: Vec<TokenGrant>,
+    /// A file of tokens to accept, one ORG:ROLE:SECRET a line (`#` comments); refused
+    /// unless only its owner may read it.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// A host name (as in the Host header, without port) this gateway answers to besides
+    /// the listen address, localhost, 127.0.0.1 and [::1]; other Hosts get 421, which
+    /// stops DNS rebinding. Repeatable.
+    #[arg(long = "allowed-host", value_name = "NAME", value_parser = parse_host_name)]
+    pub allowed_hosts: Vec<String>,
     /// An origin allowed to embed the console in a frame and to send it postMessage
     /// auth (e.g. https://console.example.com). Repeatable.
     #[arg(long = "embed-allowed-origin", value_name = "ORIGIN", value_parser = parse_origin)]
@@ -91,6 +103,19 @@ pub struct ServeArgs {
     /// The most processes and threads one sandbox may run at once.
     #[arg(long, default_value_t = 1024)]
     pub max_sandbox_processes: u64,
+    /// The most sandboxes one organization may have running (or starting) at once.
+    #[arg(long, default_value_t = 64)]
+    pub max_sandboxes_per_org: u32,
+    /// The most execs that may run at once in one sandbox.
+    #[arg(long, default_value_t = 4)]
+    pub max_execs_per_sandbox: u32,
+    /// The most execs that may run at once across one organization's sandboxes.
+    #[arg(long, default_value_t = 16)]
+    pub max_execs_per_org: u32,
+    /// The most bytes of output a sandbox's log keeps (default 64 MiB); past it the log
+    /// says once that output was dropped.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    pub max_log_bytes: u64,
     /// How long requests in flight (log follows included) may go on after SIGTERM or
     /// SIGINT before the gateway stops anyway, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
@@ -112,9 +137,19 @@ pub struct AgentArgs {
     /// The runner this agent serves, by runner ID.
     #[arg(long, value_parser = parse_runner_id)]
     pub runner_id: String,
-    /// A bearer token of the runner's organization with the SANDBOX_ADMIN role.
-    #[arg(long, value_name = "SECRET")]
-    pub token: String,
+    /// A bearer token of the runner's organization with the SANDBOX_ADMIN role. On the
+    /// command line it is visible to every process: prefer --token-file or the
+    /// SANDBOX_AGENT_TOKEN environment variable.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "SANDBOX_AGENT_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// A file holding the agent's token; refused unless only its owner may read it.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
     /// Address the agent API listens on; port 0 picks a free port (the chosen one is
     /// printed).
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -203,6 +238,22 @@ fn parse_origin(s: &str) -> Result<String, String> {
     Ok(s.to_owned())
 }
 
+/// A host name for `--allowed-host`: letters, digits, dots and dashes (no port, no
+/// scheme), compared case-insensitively.
+fn parse_host_name(s: &str) -> Result<String, String> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-');
+    if s.is_empty() || !s.chars().all(valid) {
+        return Err(format!(
+            "{s:?} is not a host name (no scheme, port or path)"
+        ));
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+/// The shortest secret a given token may have: long enough that its unsalted SHA-256
+/// in the database cannot be reversed by guessing.
+pub const MIN_SECRET_CHARS: usize = 32;
+
 /// A token given on the command line, and what it grants.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenGrant {
@@ -224,8 +275,10 @@ impl FromStr for TokenGrant {
         if let Some(problem) = dns1123_label_problem(organization) {
             return Err(format!("organization {organization:?} {problem}"));
         }
-        if secret.len() < 8 {
-            return Err("the secret must be at least 8 characters".into());
+        if secret.chars().count() < MIN_SECRET_CHARS {
+            return Err(format!(
+                "the secret must be at least {MIN_SECRET_CHARS} characters (e.g. `openssl rand -hex 16`)"
+            ));
         }
         Ok(TokenGrant {
             organization: organization.to_owned(),
@@ -241,10 +294,12 @@ mod tests {
 
     #[test]
     fn token_grant_parses_and_keeps_colons_in_the_secret() {
-        let grant: TokenGrant = "acme:SANDBOX_USER:s3cret:with:colons".parse().unwrap();
+        let grant: TokenGrant = "acme:SANDBOX_USER:s3cret:with:colons:0123456789abcdefghij"
+            .parse()
+            .unwrap();
         assert_eq!(grant.organization, "acme");
         assert_eq!(grant.role, Role::User);
-        assert_eq!(grant.secret, "s3cret:with:colons");
+        assert_eq!(grant.secret, "s3cret:with:colons:0123456789abcdefghij");
     }
 
     #[test]
@@ -312,12 +367,25 @@ mod tests {
     #[test]
     fn token_grant_rejects_bad_parts() {
         assert!("acme:SANDBOX_USER".parse::<TokenGrant>().is_err());
-        assert!("acme:ROOT:longenough".parse::<TokenGrant>().is_err());
         assert!(
-            "Acme:SANDBOX_USER:longenough"
+            "acme:ROOT:longenough0123456789abcdef0123456789"
                 .parse::<TokenGrant>()
                 .is_err()
         );
-        assert!("acme:SANDBOX_USER:short".parse::<TokenGrant>().is_err());
+        assert!(
+            "Acme:SANDBOX_USER:longenough0123456789abcdef0123456789"
+                .parse::<TokenGrant>()
+                .is_err()
+        );
+        assert!(
+            "acme:SANDBOX_USER:only-31-characters-long-0123456"
+                .parse::<TokenGrant>()
+                .is_err()
+        );
+        assert!(
+            "acme:SANDBOX_USER:exactly-32-characters-long-01234"
+                .parse::<TokenGrant>()
+                .is_ok()
+        );
     }
 }

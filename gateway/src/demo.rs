@@ -17,7 +17,7 @@ use crate::auth::{Caller, TokenHash, generate_secret};
 use crate::capacity::Capacity;
 use crate::cli::TokenGrant;
 use crate::operations::{Platform, profile_templates, runners, sandboxes};
-use crate::store::{Store, StoreError, demo_seeds, organizations};
+use crate::store::{demo_seeds, organizations};
 
 const DEMO_ORGANIZATION: &str = "demo";
 const TOKENS_FILE: &str = "tokens.txt";
@@ -43,6 +43,22 @@ impl DemoTokens {
     pub fn user(&self) -> &str {
         &self.user
     }
+
+    /// What the store accepts for them.
+    pub fn grants(&self) -> [(String, Role, TokenHash); 2] {
+        [
+            (
+                DEMO_ORGANIZATION.to_owned(),
+                Role::Admin,
+                TokenHash::of(&self.admin),
+            ),
+            (
+                DEMO_ORGANIZATION.to_owned(),
+                Role::User,
+                TokenHash::of(&self.user),
+            ),
+        ]
+    }
 }
 
 impl fmt::Display for DemoTokens {
@@ -54,38 +70,26 @@ impl fmt::Display for DemoTokens {
     }
 }
 
-/// Reuses the tokens in `DATA_DIR/tokens.txt` or makes new ones, and makes sure the
-/// store accepts them. The file is private to its owner (mode 0600).
-pub async fn ensure_tokens(store: &Store, data_dir: &Path) -> anyhow::Result<DemoTokens> {
+/// The demo tokens the data directory keeps in `DATA_DIR/tokens.txt` (private to its
+/// owner, mode 0600); with `create`, made when missing. `None` when there are none.
+pub fn tokens(data_dir: &Path, create: bool) -> anyhow::Result<Option<DemoTokens>> {
     let path = data_dir.join(TOKENS_FILE);
     let (admin, user) = match std::fs::read_to_string(&path) {
         Ok(text) => parse_tokens_file(&text)
             .with_context(|| format!("{} is not a tokens file; delete it", path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
             let tokens = (generate_secret()?, generate_secret()?);
             write_tokens_file(&path, &tokens.0, &tokens.1)?;
             tokens
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let grants = [
-        (Role::Admin, TokenHash::of(&admin)),
-        (Role::User, TokenHash::of(&user)),
-    ];
-    store
-        .run(move |connection| -> Result<(), StoreError> {
-            for (role, hash) in &grants {
-                organizations::grant(connection, DEMO_ORGANIZATION, *role, hash)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.context("granting the demo tokens"))?;
-    Ok(DemoTokens {
+    Ok(Some(DemoTokens {
         admin,
         user,
         file: path.display().to_string(),
-    })
+    }))
 }
 
 fn parse_tokens_file(text: &str) -> Option<(String, String)> {

@@ -19,6 +19,7 @@ mod run_agent;
 mod serve;
 mod shutdown;
 mod store;
+mod token_sources;
 mod web;
 
 use clap::Parser;

@@ -27,6 +27,7 @@ use crate::capacity::Capacity;
 use crate::cli::{AgentArgs, DeclaredCapacity, IsolationMode};
 use crate::private_files;
 use crate::shutdown::shutdown_signal;
+use crate::token_sources;
 
 /// How long the agent's sandboxes get between SIGTERM and SIGKILL when it exits.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
@@ -34,7 +35,16 @@ const EXIT_GRACE: Duration = Duration::from_secs(5);
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
+    let token = token_sources::agent_token(args.token.as_deref(), args.token_file.as_deref())?;
+    if args.token.is_some() && std::env::var_os("SANDBOX_AGENT_TOKEN").is_none() {
+        tracing::warn!(
+            "--token puts the agent's secret where every process on this machine can read \
+             it (/proc/PID/cmdline); use --token-file or SANDBOX_AGENT_TOKEN instead"
+        );
+    }
     private_files::make_private(&args.data_dir)?;
+    let open_files = crate::process::open_files::raise_limit();
+    tracing::debug!(open_files, "open-file limit");
     let isolation = HostIsolation::start(
         args.isolation == IsolationMode::Container,
         args.runc.as_deref(),
@@ -85,7 +95,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
             "{}/v1beta2/internal/runners/{}:heartbeat",
             args.gateway, args.runner_id
         ),
-        token: args.token.clone(),
+        token,
         interval: Duration::from_millis(args.heartbeat_interval_ms),
         runner_id: args.runner_id.clone(),
         report: HeartbeatRequest {

@@ -21,25 +21,39 @@ use crate::operations::{Platform, SandboxPolicy, sandboxes};
 use crate::private_files;
 use crate::shutdown::shutdown_signal;
 use crate::store::{Store, organizations};
+use crate::token_sources;
+use crate::web::hosts::AllowedHosts;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     private_files::make_private(&args.data_dir)?;
+    let open_files = crate::process::open_files::raise_limit();
+    tracing::debug!(open_files, "open-file limit");
     let store = Store::open(&args.data_dir.join("gateway.db"))?;
 
-    for grant in &args.tokens {
-        let grant = grant.clone();
-        store
-            .run(move |connection| {
-                organizations::grant(
-                    connection,
-                    &grant.organization,
-                    grant.role,
-                    &TokenHash::of(&grant.secret),
-                )
-            })
-            .await
-            .map_err(|e| e.context("registering a token"))?;
+    let given = token_sources::gateway_tokens(
+        &args.tokens,
+        args.token_file.as_deref(),
+        std::env::var(token_sources::GATEWAY_TOKENS_VARIABLE)
+            .ok()
+            .as_deref(),
+    )?;
+    // Demo tokens: made with --demo when no token is given, and kept by the data
+    // directory; they are accepted whenever its tokens.txt holds them.
+    let demo_tokens = demo::tokens(&args.data_dir, args.demo && given.is_empty())?;
+    let mut grants: Vec<_> = given
+        .iter()
+        .map(|g| (g.organization.clone(), g.role, TokenHash::of(&g.secret)))
+        .collect();
+    grants.extend(demo_tokens.iter().flat_map(|t| t.grants()));
+    if grants.is_empty() {
+        tracing::warn!("no tokens given: every API request will be refused");
     }
+    let accepted = grants.len();
+    store
+        .run(move |connection| organizations::replace_tokens(connection, &grants))
+        .await
+        .map_err(|e| e.context("registering the tokens"))?;
+    tracing::info!(accepted, "tokens accepted (any others are revoked)");
 
     // In-process agents stopped with the gateway, and their sandboxes with them; agent
     // processes may still run theirs (followed again below).
@@ -60,6 +74,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         allow_unenforced_egress: args.allow_unenforced_egress || args.demo,
         max_processes: args.max_sandbox_processes,
+        max_log_bytes: args.max_log_bytes,
+        max_sandboxes_per_org: args.max_sandboxes_per_org,
+        max_execs_per_sandbox: args.max_execs_per_sandbox,
+        max_execs_per_org: args.max_execs_per_org,
     };
     // In-process agents run sandboxes here; with agent processes, each decides its own.
     let isolation = if args.external_agents {
@@ -101,9 +119,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // tokens (never one given with --token).
     let mut embed_demo_token = None;
     if args.demo {
-        let organization = demo::organization(&args.tokens);
-        if args.tokens.is_empty() {
-            let tokens = demo::ensure_tokens(&store, &args.data_dir).await?;
+        let organization = demo::organization(&given);
+        if let (true, Some(tokens)) = (given.is_empty(), &demo_tokens) {
             println!("{tokens}");
             embed_demo_token = Some(tokens.user().to_owned());
         }
@@ -148,6 +165,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         platform,
         console: Arc::new(console),
         stopping: stop.clone(),
+        hosts: AllowedHosts::new(address, &args.allowed_hosts),
     });
 
     // Scripts and the test harness read this line to learn the chosen port.

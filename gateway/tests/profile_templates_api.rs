@@ -565,9 +565,52 @@ async fn the_demo_serves_an_embedding_host_page_that_hands_over_the_user_token()
         .await
         .unwrap();
     assert!(
-        script.contains(&user),
-        "the script hands over the demo user token"
+        !script.contains(&user),
+        "the script never holds the token: any page can include a script"
     );
+    assert!(script.contains("/embed-demo/token"), "{script}");
+    // The page's own fetch gets it; anything a browser marks otherwise does not.
+    let token_answer = |headers: &'static [(&'static str, &'static str)]| {
+        let url = format!("{}/embed-demo/token", gateway.url);
+        async move {
+            let mut request = reqwest::Client::new().get(url);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let (status, body) = token_answer(&[
+        ("sec-fetch-site", "same-origin"),
+        ("sec-fetch-dest", "empty"),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains(&user), "{body}");
+    for refused in [
+        &[][..],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-dest", "empty"),
+        ][..],
+        &[("sec-fetch-site", "same-site"), ("sec-fetch-dest", "empty")][..],
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("sec-fetch-dest", "script"),
+        ][..],
+        &[
+            ("sec-fetch-site", "same-origin"),
+            ("sec-fetch-dest", "empty"),
+            ("origin", "http://attacker.example"),
+        ][..],
+    ] {
+        let (status, body) = token_answer(refused).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused:?}: {body}");
+        assert!(!body.contains(&user), "{body}");
+        let status_body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(status_body["code"], 7, "{body}");
+    }
     let config: Value = reqwest::get(format!("{}/config.json", gateway.url))
         .await
         .unwrap()
@@ -596,8 +639,10 @@ async fn the_demo_serves_an_embedding_host_page_that_hands_over_the_user_token()
     )
     .await
     .expect("gateway starts");
-    let missing = reqwest::get(format!("{}/embed-demo.js", without.url))
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    for path in ["/embed-demo.js", "/embed-demo/token"] {
+        let missing = reqwest::get(format!("{}{path}", without.url))
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{path}");
+    }
 }

@@ -18,7 +18,7 @@ use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
 use sandbox_e2e::transfer::{PAGES, page_transfer};
 use serde_json::{Value, json};
 
-const ADMIN: &str = "bench-admin-secret";
+const ADMIN: &str = "bench-admin-secret-0123456789abcdef";
 /// Keystrokes per kind of change, for each renderer.
 const ROUNDS: usize = 10;
 

@@ -4,8 +4,8 @@
 use crate::browser::Page;
 use crate::gateway::{Gateway, built_binary, built_console};
 
-pub const ADMIN: &str = "e2e-admin-secret-0001";
-pub const USER: &str = "e2e-user-secret-0001";
+pub const ADMIN: &str = "e2e-admin-secret-0001-0123456789abcdef";
+pub const USER: &str = "e2e-user-secret-0001-0123456789abcdef";
 
 /// A gateway serving the release console with the demo data (seeded into the admin's
 /// organization).

@@ -13,13 +13,39 @@ use tokio::process::{Child, Command};
 pub struct Paused {
     binary: PathBuf,
     args: Vec<String>,
+    envs: Vec<(String, String)>,
     data_dir: TempDir,
     address: String,
 }
 
 impl Paused {
     pub async fn resume(self) -> anyhow::Result<Gateway> {
-        Gateway::start_in(self.binary, self.args, self.data_dir, &self.address).await
+        Gateway::start_in(
+            self.binary,
+            self.args,
+            self.envs,
+            self.data_dir,
+            &self.address,
+        )
+        .await
+    }
+
+    /// Starts again on the same data and port, with other arguments and environment.
+    pub async fn resume_with(
+        self,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> anyhow::Result<Gateway> {
+        Gateway::start_in(
+            self.binary,
+            args.iter().map(|a| a.to_string()).collect(),
+            envs.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            self.data_dir,
+            &self.address,
+        )
+        .await
     }
 }
 
@@ -27,6 +53,7 @@ impl Paused {
 pub struct Gateway {
     binary: PathBuf,
     args: Vec<String>,
+    envs: Vec<(String, String)>,
     child: GatewayProcess,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub url: String,
@@ -91,9 +118,22 @@ impl Gateway {
     /// Starts `binary serve --listen 127.0.0.1:0 --data-dir <fresh> ARGS` and waits until
     /// it says where it listens.
     pub async fn start(binary: &Path, args: &[&str]) -> anyhow::Result<Gateway> {
+        Gateway::start_with_env(binary, args, &[]).await
+    }
+
+    /// As [`Gateway::start`], with environment variables set for the gateway.
+    pub async fn start_with_env(
+        binary: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> anyhow::Result<Gateway> {
         let data_dir = tempfile::tempdir().context("creating a data directory")?;
         let args = args.iter().map(|a| a.to_string()).collect();
-        Gateway::start_in(binary.to_owned(), args, data_dir, "127.0.0.1:0").await
+        let envs = envs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Gateway::start_in(binary.to_owned(), args, envs, data_dir, "127.0.0.1:0").await
     }
 
     /// Stops the gateway and starts it again on the same data directory and arguments.
@@ -104,10 +144,12 @@ impl Gateway {
     /// Stops the gateway, keeping what it needs to start again on the same port.
     pub async fn pause(self) -> anyhow::Result<Paused> {
         let address = self.url.trim_start_matches("http://").to_owned();
+        let envs = self.envs.clone();
         let (binary, args, data_dir) = self.stop_keeping_data().await?;
         Ok(Paused {
             binary,
             args,
+            envs,
             data_dir,
             address,
         })
@@ -121,6 +163,7 @@ impl Gateway {
         Ok(Paused {
             binary: self.binary.clone(),
             args: self.args.clone(),
+            envs: self.envs.clone(),
             data_dir: self.data_dir,
             address,
         })
@@ -129,6 +172,7 @@ impl Gateway {
     async fn start_in(
         binary: PathBuf,
         args: Vec<String>,
+        envs: Vec<(String, String)>,
         data_dir: TempDir,
         listen: &str,
     ) -> anyhow::Result<Gateway> {
@@ -140,6 +184,7 @@ impl Gateway {
             .args(["serve", "--listen", listen, "--data-dir"])
             .arg(data_dir.path())
             .args(&args)
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(log)
             .kill_on_drop(true)
@@ -172,6 +217,7 @@ impl Gateway {
         Ok(Gateway {
             binary,
             args,
+            envs,
             child: GatewayProcess(child),
             url,
             data_dir,

@@ -13,7 +13,7 @@ use sandbox_e2e::fleet::create_runners;
 use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
 use serde_json::Value;
 
-const ADMIN: &str = "e2e-admin-secret-0001";
+const ADMIN: &str = "e2e-admin-secret-0001-0123456789abcdef";
 const RUNNERS: usize = 400;
 
 /// How many fetches of the runner list the page has made.

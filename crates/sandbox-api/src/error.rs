@@ -108,6 +108,14 @@ pub enum Reason {
     ProfileInUse,
     /// Local: an update named an etag that is no longer current (SPEC §6).
     StaleEtag,
+    /// Local: a request body over the gateway's limit (HTTP 413).
+    BodyTooLarge,
+    /// Local: a request for a host name the gateway does not serve (HTTP 421), which is
+    /// how it refuses DNS rebinding.
+    MisdirectedRequest,
+    /// Local: one of the gateway's quotas is used up; `metadata.quota` names its flag and
+    /// `metadata.limit` its value (RESOURCE_EXHAUSTED, HTTP 429).
+    QuotaExceeded,
 }
 
 impl Reason {
@@ -124,6 +132,9 @@ impl Reason {
             Reason::CommandTimeout => "CWSANDBOX_COMMAND_TIMEOUT",
             Reason::ProfileInUse => "CWSANDBOX_PROFILE_IN_USE",
             Reason::StaleEtag => "CWSANDBOX_STALE_ETAG",
+            Reason::BodyTooLarge => "CWSANDBOX_BODY_TOO_LARGE",
+            Reason::MisdirectedRequest => "CWSANDBOX_MISDIRECTED_REQUEST",
+            Reason::QuotaExceeded => "CWSANDBOX_QUOTA_EXCEEDED",
         }
     }
 }
@@ -253,11 +264,15 @@ impl Status {
     /// when it is a conflict (a stale etag, a profile still bound) and 400 otherwise
     /// (SPEC §2, local decision).
     pub fn http_status(&self) -> u16 {
-        let conflict = [Reason::StaleEtag, Reason::ProfileInUse]
-            .iter()
-            .any(|r| self.reason() == Some(r.as_str()));
-        if self.code == Code::FailedPrecondition && conflict {
+        let has = |reason: Reason| self.reason() == Some(reason.as_str());
+        if self.code == Code::FailedPrecondition
+            && (has(Reason::StaleEtag) || has(Reason::ProfileInUse))
+        {
             409
+        } else if has(Reason::BodyTooLarge) {
+            413
+        } else if has(Reason::MisdirectedRequest) {
+            421
         } else {
             self.code.http_status()
         }

@@ -121,6 +121,8 @@ impl SandboxHost {
             ));
         }
         let isolation = self.ready_isolation()?.clone();
+        process::open_files::room_for_a_sandbox()
+            .map_err(|problem| ApiError::new(Code::ResourceExhausted, problem))?;
         let directory = sandbox_dir(&self.data_dir, id);
         // Its logs, bundle and working directory are nobody else's business.
         process::container::create_private_dir(&directory)
@@ -305,6 +307,7 @@ mod tests {
                 memory_bytes: 256 << 20,
                 cpu_millicores: 1000,
                 processes: 64,
+                log_bytes: 1 << 20,
             },
             egress_allowlist: None,
         }

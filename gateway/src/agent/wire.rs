@@ -198,6 +198,7 @@ mod tests {
                 memory_bytes: 1 << 30,
                 cpu_millicores: 500,
                 processes: 64,
+                log_bytes: 1 << 20,
             },
             egress_allowlist: None,
         };

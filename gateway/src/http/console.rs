@@ -8,12 +8,15 @@ use std::path::PathBuf;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sandbox_api::console_pages::ConsolePage;
+use sandbox_api::error::Code;
 use serde::Serialize;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
+
+use crate::error::ApiError;
 
 /// The console's `config.json`.
 #[derive(Clone, Debug, Serialize)]
@@ -59,39 +62,54 @@ const EMBED_DEMO_PAGE: &str = r#"<!DOCTYPE html>
 const EMBED_DEMO_STYLE: &str = "body{margin:0;font:15px system-ui,sans-serif;background:#eef1f5}header{display:flex;gap:12px;align-items:center;padding:10px 20px;background:#1d2939;color:#fff}header span{flex:1;opacity:.8}main{display:grid;gap:16px;padding:16px}section{background:#fff;border-radius:8px;padding:8px 16px}h2{font-size:15px}iframe{width:100%;height:420px;border:1px solid #d0d5dd;border-radius:6px}footer{padding:8px 20px;color:#475467;font-size:13px}";
 
 /// Hands the token and a theme to every framed console, and follows what they report.
-fn embed_demo_script(token: &str) -> String {
-    let token = serde_json::to_string(token).unwrap_or_default();
-    format!(
-        r#"const token = {token};
+/// The token is fetched from this origin (`/embed-demo/token`), never written into the
+/// script: a script can be included by any page, and would hand it the token.
+const EMBED_DEMO_SCRIPT: &str = r#"const answer = await fetch("/embed-demo/token", {credentials: "omit", cache: "no-store"});
+const token = answer.ok ? (await answer.json()).token : "";
 const frames = [...document.querySelectorAll("iframe")];
 const log = document.getElementById("log");
+if (!token) log.textContent = "Could not get the demo token: " + answer.status;
 let theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 const signedIn = new Set();
-const greet = (frame) => {{
-  frame.contentWindow.postMessage({{type: "sandbox-console:auth", token}}, location.origin);
-  frame.contentWindow.postMessage({{type: "sandbox-console:theme", theme}}, location.origin);
-}};
+const greet = (frame) => {
+  frame.contentWindow.postMessage({type: "sandbox-console:auth", token}, location.origin);
+  frame.contentWindow.postMessage({type: "sandbox-console:theme", theme}, location.origin);
+};
 // A framed console reports its height as soon as it runs; until it has navigated past
 // sign-in, every report is answered with the token (its listener may not have existed
 // when the frame's load event fired).
-addEventListener("message", (e) => {{
+addEventListener("message", (e) => {
   if (e.origin !== location.origin) return;
   const frame = frames.find((f) => f.contentWindow === e.source);
   if (!frame) return;
-  if (e.data.type === "sandbox-console:resize") {{
+  if (e.data.type === "sandbox-console:resize") {
     frame.style.height = Math.min(e.data.height + 4, 900) + "px";
     if (!signedIn.has(frame)) greet(frame);
-  }}
-  if (e.data.type === "sandbox-console:navigated") {{
+  }
+  if (e.data.type === "sandbox-console:navigated") {
     if (!e.data.path.startsWith("/sign-in")) signedIn.add(frame);
     log.textContent = "Embedded console navigated to " + e.data.path;
-  }}
-}});
+  }
+});
 const send = (message) => frames.forEach((f) => f.contentWindow.postMessage(message, location.origin));
-document.getElementById("light").onclick = () => send({{type: "sandbox-console:theme", theme: (theme = "light")}});
-document.getElementById("dark").onclick = () => send({{type: "sandbox-console:theme", theme: (theme = "dark")}});
-"#
-    )
+document.getElementById("light").onclick = () => send({type: "sandbox-console:theme", theme: (theme = "light")});
+document.getElementById("dark").onclick = () => send({type: "sandbox-console:theme", theme: (theme = "dark")});
+"#;
+
+/// Whether a request for the demo token is the demo page's own `fetch`: browsers mark
+/// every request with `Sec-Fetch-Site`, and a cross-origin one also with `Origin`. A
+/// `<script>` or `<img>` on another site is refused before it can read anything, and
+/// a cross-origin `fetch` gets no CORS headers to read the answer with.
+fn is_same_origin_fetch(headers: &HeaderMap) -> bool {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let same_site = value("sec-fetch-site") == Some("same-origin");
+    let as_fetch = matches!(value("sec-fetch-dest"), None | Some("empty"));
+    let origin_matches = match (value("origin"), value("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin == format!("http://{host}"),
+        (Some(_), None) => false,
+    };
+    same_site && as_fetch && origin_matches
 }
 
 impl ConsoleSite {
@@ -119,14 +137,27 @@ impl ConsoleSite {
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
     }
 
-    /// The embedding demo's page, style and script; `None` outside `--demo`.
-    pub fn embed_demo(&self, path: &str) -> Option<Response> {
+    /// The embedding demo's page, style, script and token; `None` outside `--demo`.
+    pub fn embed_demo(&self, path: &str, headers: &HeaderMap) -> Option<Response> {
         let token = self.embed_demo_token.as_ref()?;
         self.dist.as_ref()?;
         let (content_type, body) = match path {
             "/embed-demo.html" => ("text/html; charset=utf-8", EMBED_DEMO_PAGE.to_owned()),
             "/embed-demo.css" => ("text/css", EMBED_DEMO_STYLE.to_owned()),
-            "/embed-demo.js" => ("text/javascript", embed_demo_script(token)),
+            "/embed-demo.js" => ("text/javascript", EMBED_DEMO_SCRIPT.to_owned()),
+            "/embed-demo/token" if !is_same_origin_fetch(headers) => {
+                return Some(
+                    ApiError::new(
+                        Code::PermissionDenied,
+                        "the demo token is only handed to the demo page's own requests",
+                    )
+                    .into_response(),
+                );
+            }
+            "/embed-demo/token" => (
+                "application/json",
+                serde_json::json!({ "token": token }).to_string(),
+            ),
             _ => return None,
         };
         let mut response = body.into_response();

@@ -12,11 +12,11 @@ mod sandboxes;
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Router, middleware};
 use sandbox_api::error::Code;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
@@ -25,6 +25,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use self::console::ConsoleSite;
 use crate::error::ApiError;
 use crate::operations::Platform;
+use crate::web::extract::MAX_BODY_BYTES;
+use crate::web::hosts::{AllowedHosts, check_host};
+use crate::web::status_bodies::status_bodies;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +35,8 @@ pub struct AppState {
     pub console: Arc<ConsoleSite>,
     /// Becomes true when the gateway starts to stop: streams end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The host names requests may name (the rest get 421).
+    pub hosts: AllowedHosts,
 }
 
 /// Path prefix of the whole API; nothing under it falls back to the console.
@@ -39,6 +44,7 @@ const API_PREFIX: &str = "/v1beta2/";
 
 pub fn router(state: AppState) -> Router {
     let content_security_policy = state.console.content_security_policy();
+    let hosts = state.hosts.clone();
     Router::new()
         .route(
             "/v1beta2/sandbox/profile-templates",
@@ -84,6 +90,9 @@ pub fn router(state: AppState) -> Router {
         .route("/config.json", get(config_json))
         .fallback(console_or_not_found)
         .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Inside compression, so that it reads the rejections' plain text.
+        .layer(middleware::from_fn(status_bodies))
         // Log streams are not compressed: gzip would hold lines back until a block fills.
         .layer(CompressionLayer::new().compress_when(
             DefaultPredicate::new().and(NotForContentType::const_new("application/x-ndjson")),
@@ -100,6 +109,8 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        // Outermost: a request for another host name reaches nothing.
+        .layer(middleware::from_fn_with_state(hosts, check_host))
 }
 
 async fn config_json(State(state): State<AppState>) -> Response {
@@ -112,7 +123,7 @@ async fn console_or_not_found(State(state): State<AppState>, request: Request) -
     let path = request.uri().path().to_owned();
     let is_page_load =
         matches!(*request.method(), Method::GET | Method::HEAD) && !path.starts_with(API_PREFIX);
-    if is_page_load && let Some(response) = state.console.embed_demo(&path) {
+    if is_page_load && let Some(response) = state.console.embed_demo(&path, request.headers()) {
         return response;
     }
     if is_page_load && let Some(response) = state.console.serve(request).await {

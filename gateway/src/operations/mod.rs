@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod heartbeats;
 mod page_token;
 pub mod profile_templates;
+pub mod quotas;
 pub mod runners;
 pub mod sandboxes;
 
@@ -21,6 +22,7 @@ use crate::fleet::{AgentRegistry, FleetConfig, Installer};
 use crate::read_model::{self, Liveness, RunnerCache, RunnerState};
 use crate::store::{Store, StoreError, organizations};
 
+use self::quotas::ExecSlots;
 pub use sandboxes::SandboxPolicy;
 
 /// What every operation works with, built once at start-up: the store, the read model
@@ -34,6 +36,8 @@ pub struct Platform {
     pub agents: AgentRegistry,
     pub installer: Installer,
     pub policy: SandboxPolicy,
+    /// Execs running now, within the policy's limits.
+    pub execs: ExecSlots,
 }
 
 impl Platform {
@@ -53,6 +57,7 @@ impl Platform {
             liveness,
             agents,
             installer,
+            execs: ExecSlots::new(policy.max_execs_per_sandbox, policy.max_execs_per_org),
             policy,
         })
     }

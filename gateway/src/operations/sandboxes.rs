@@ -22,7 +22,7 @@ use sandbox_api::sandbox::{
 use sandbox_api::start_rules::validate_start_request;
 use sandbox_api::violation::Violation;
 
-use super::Platform;
+use super::{Platform, quotas};
 use crate::agent;
 use crate::agent::handle::{AgentHandle, LaunchFailure};
 use crate::agent::host;
@@ -49,6 +49,13 @@ pub struct SandboxPolicy {
     pub allow_unenforced_egress: bool,
     /// The most processes and threads one sandbox may run at once.
     pub max_processes: u64,
+    /// The most bytes of output a sandbox's log keeps.
+    pub max_log_bytes: u64,
+    /// The most active sandboxes one organization may have.
+    pub max_sandboxes_per_org: u32,
+    /// The most execs at once in one sandbox, and across one organization.
+    pub max_execs_per_sandbox: u32,
+    pub max_execs_per_org: u32,
 }
 
 /// How the chosen egress mode is carried out by the runner's agent.
@@ -153,6 +160,14 @@ pub async fn start(
     let record = platform
         .store
         .run(move |connection| {
+            if rows::count_active(connection, &organization)? >= policy.max_sandboxes_per_org {
+                return Err(quotas::exceeded(
+                    "max-sandboxes-per-org",
+                    policy.max_sandboxes_per_org,
+                    "your organization already has as many sandboxes running as it may; \
+                     stop or delete one first",
+                ));
+            }
             let states = read_model::load(connection, &cache, &organization, liveness)?;
             let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
             let placed = place(&request, &candidates, &policy.ceiling)
@@ -306,6 +321,7 @@ fn limits(record: &SandboxRecord, policy: &SandboxPolicy) -> ResourceLimits {
         memory_bytes: u64::try_from(memory).unwrap_or(1),
         cpu_millicores: u64::try_from(cpu).unwrap_or(1),
         processes: policy.max_processes,
+        log_bytes: policy.max_log_bytes,
     }
 }
 
@@ -581,6 +597,8 @@ pub async fn exec(
         .agents
         .agent(&record.runner_uuid)
         .ok_or_else(|| runner_unavailable(&record.runner_id))?;
+    // Held until the exec ends, whether it answers, fails or its caller goes away.
+    let _slot = platform.execs.take(&caller.organization, &record.id)?;
     let output = agent.exec(&record.id, &argv, timeout).await?;
     if output.timed_out {
         return Err(ApiError(

@@ -92,13 +92,17 @@ pub(super) struct LogWriter {
     records: u64,
     /// Set by the first failed write, after which the log stops growing.
     failed: bool,
+    /// The most bytes of output the log keeps.
+    limit: u64,
+    /// Set once the limit is reached and the log has said so.
+    full: bool,
 }
 
 impl LogWriter {
     /// Creates a new log, with a new session id, in `dir` (created if missing). A
     /// directory that already holds a log is refused: a session id names one sequence of
     /// bytes forever, which is what makes resuming a stream safe.
-    pub(super) fn create(dir: &Path) -> Result<LogWriter, LaunchError> {
+    pub(super) fn create(dir: &Path, limit: u64) -> Result<LogWriter, LaunchError> {
         let in_use = || LaunchError::LogDirectoryInUse {
             log_dir: dir.to_owned(),
         };
@@ -140,6 +144,8 @@ impl LogWriter {
             progress: watch::Sender::new(LogProgress::default()),
             records: 0,
             failed: false,
+            limit,
+            full: false,
         })
     }
 
@@ -158,9 +164,20 @@ impl LogWriter {
     /// A write error (a full disk) is logged once and ends the log's growth, the rest of
     /// the output being dropped: an index that disagreed with the data would be worse. A
     /// chunk whose write was cut short has no index record, so its bytes are never read.
-    pub(super) async fn append(&mut self, chunk: Vec<u8>) {
-        if self.failed {
+    ///
+    /// Output past the log's limit is dropped, and the log says so in one line of its
+    /// own (so it ends at most that line past the limit). What was written stays as it
+    /// was, so resume offsets stay valid.
+    pub(super) async fn append(&mut self, mut chunk: Vec<u8>) {
+        if self.failed || self.full {
             return;
+        }
+        let room = self.limit.saturating_sub(self.progress.borrow().committed);
+        if chunk.len() as u64 > room {
+            // `room` is less than the chunk's length, which is a usize.
+            chunk.truncate(room as usize);
+            chunk.extend_from_slice(&limit_notice(self.limit));
+            self.full = true;
         }
         let at = self.progress.borrow().committed;
         let record = IndexRecord {
@@ -194,6 +211,15 @@ impl LogWriter {
         self.progress
             .send_modify(|progress| progress.finished = true);
     }
+}
+
+/// The line that ends a log at its limit, on a line of its own.
+fn limit_notice(limit: u64) -> Vec<u8> {
+    format!(
+        "\n[sandbox-gateway] this sandbox's log reached its limit of {limit} bytes \
+         (--max-log-bytes); further output is dropped\n"
+    )
+    .into_bytes()
 }
 
 fn now_unix_nanos() -> i64 {

@@ -21,6 +21,7 @@ pub mod container;
 mod exec;
 mod log_files;
 mod log_stream;
+pub mod open_files;
 mod supervisor;
 #[cfg(test)]
 mod tests;

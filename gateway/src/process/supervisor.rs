@@ -234,7 +234,7 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
         )?,
     };
     // A handful of small file operations: not worth a trip to the blocking pool.
-    let log = LogWriter::create(&spec.log_dir)?;
+    let log = LogWriter::create(&spec.log_dir, spec.limits.log_bytes)?;
     let (mut child, group, stdout, stderr) = child::spawn(command, &spec.command)?;
     let mut pid = group.leader_pid();
     if matches!(spec.isolation, Isolation::Container(_)) {

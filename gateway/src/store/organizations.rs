@@ -22,20 +22,22 @@ pub fn ensure(connection: &Connection, organization: &str) -> Result<()> {
     Ok(())
 }
 
-/// Accepts `token` for `organization` with `role` from now on (re-granting changes the role).
-pub fn grant(
+/// Accepts exactly `grants` from now on: tokens not among them stop working. One
+/// transaction, so a failed start leaves the previous set.
+pub fn replace_tokens(
     connection: &mut Connection,
-    organization: &str,
-    role: Role,
-    token: &TokenHash,
+    grants: &[(String, Role, TokenHash)],
 ) -> Result<()> {
     let tx = connection.transaction()?;
-    ensure(&tx, organization)?;
-    tx.execute(
-        "INSERT INTO tokens (sha256, organization_id, role, created_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (sha256) DO UPDATE SET organization_id = ?2, role = ?3",
-        params![token.as_hex(), organization, role.as_str(), timestamp()],
-    )?;
+    tx.execute("DELETE FROM tokens", [])?;
+    for (organization, role, token) in grants {
+        ensure(&tx, organization)?;
+        tx.execute(
+            "INSERT INTO tokens (sha256, organization_id, role, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (sha256) DO UPDATE SET organization_id = ?2, role = ?3",
+            params![token.as_hex(), organization, role.as_str(), timestamp()],
+        )?;
+    }
     Ok(tx.commit()?)
 }
 

@@ -148,6 +148,14 @@ pub fn reservations(connection: &Connection) -> Result<HashMap<String, (i64, i64
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// How many sandboxes of an organization are active (starting, running or stopping).
+pub fn count_active(connection: &Connection, organization: &str) -> Result<u32> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT COUNT(*) FROM sandboxes WHERE organization_id = ?1 AND status IN ({ACTIVE})"
+    ))?;
+    Ok(statement.query_row(params![organization], |row| row.get(0))?)
+}
+
 /// The IDs of the sandboxes still active on a runner.
 pub fn active_on_runner(connection: &Connection, runner_uuid: &str) -> Result<Vec<String>> {
     let mut statement = connection.prepare_cached(&format!(

@@ -3,12 +3,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use sandbox_api::violation::Violation;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::process::LogRequest;
+use crate::web::status_bodies::body_too_large;
 
 /// A JSON body; a type error names the offending field.
 pub struct ApiJson<T>(pub T);
@@ -17,11 +19,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<ApiJson<T>, ApiError> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            ApiError::invalid(&[Violation::error("body", format!("could not be read: {e}"))])
-        })?;
+        let bytes = read_body(request, state).await?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// The largest request body the API reads (profile documents are the largest bodies,
+/// a few kilobytes): past it, 413.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            body_too_large(MAX_BODY_BYTES)
+        } else {
+            ApiError::invalid(&[Violation::error("body", format!("could not be read: {e}"))])
+        }
+    })
 }
 
 /// Parses a JSON body; a type error names the offending field.
@@ -43,9 +57,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<OptionalJson<T>, ApiError> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            ApiError::invalid(&[Violation::error("body", format!("could not be read: {e}"))])
-        })?;
+        let bytes = read_body(request, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             Ok(OptionalJson(T::default()))
         } else {

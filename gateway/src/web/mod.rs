@@ -3,7 +3,9 @@
 //! `google.rpc.Status` bodies, NDJSON streaming, and `ApiError` as an HTTP answer.
 
 pub mod extract;
+pub mod hosts;
 pub mod ndjson;
+pub mod status_bodies;
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -14,9 +14,9 @@ use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-pub const ADMIN: &str = "acme-admin-secret";
-pub const USER: &str = "acme-user-secret";
-pub const OTHER_ADMIN: &str = "other-admin-secret";
+pub const ADMIN: &str = "acme-admin-secret-0123456789abcdef";
+pub const USER: &str = "acme-user-secret-0123456789abcdef0";
+pub const OTHER_ADMIN: &str = "other-admin-secret-0123456789abcdef";
 
 /// A gateway with two organizations (acme: admin + user; other: admin) and quick
 /// runner installs and heartbeats.
@@ -251,16 +251,14 @@ impl Agent {
             .expect("a canonical path")
             .join("data");
         let stderr = std::fs::File::create(root.path().join("agent.log")).expect("a log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox-gateway"))
-            .args([
-                "agent",
-                "--gateway",
-                &gateway.url,
-                "--runner-id",
-                runner_id,
-                "--token",
-                token,
-            ])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sandbox-gateway"));
+        // As an operator should give it: never on the command line. (A test of
+        // --token-file passes an empty `token`.)
+        if !token.is_empty() {
+            command.env("SANDBOX_AGENT_TOKEN", token);
+        }
+        let mut child = command
+            .args(["agent", "--gateway", &gateway.url, "--runner-id", runner_id])
             .args(["--heartbeat-interval-ms", "200", "--data-dir"])
             .arg(&data_dir)
             .args(extra)

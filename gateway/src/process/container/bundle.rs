@@ -383,6 +383,7 @@ mod tests {
                 memory_bytes: 64 << 20,
                 cpu_millicores: 500,
                 processes: 100,
+                log_bytes: 1 << 20,
             },
             work_dir: Path::new("/srv/data/sandboxes/x/work"),
             data_dir: Path::new("/usr/local/lib/gateway-data"),

@@ -28,6 +28,8 @@ pub struct ResourceLimits {
     pub cpu_millicores: u64,
     /// Processes and threads at once.
     pub processes: u64,
+    /// Bytes of output the sandbox's log keeps; the rest is dropped, which the log says.
+    pub log_bytes: u64,
 }
 
 /// Parent cgroup of every sandbox, relative to the gateway's (or agent's) own cgroup.
@@ -300,6 +302,7 @@ impl ContainerRuntime {
                 memory_bytes: 64 << 20,
                 cpu_millicores: 1000,
                 processes: 16,
+                log_bytes: 1 << 20,
             },
             work_dir: &work,
             data_dir: &self.data_dir,

@@ -9,7 +9,7 @@ use sandbox_api::logs::LogStreamResponse;
 
 use super::super::log_files::LogWriter;
 use super::super::{LogRequest, stream_log};
-use super::{Dirs, collect, within};
+use super::{Dirs, collect, resume, within};
 
 fn follow() -> LogRequest {
     LogRequest {
@@ -30,7 +30,7 @@ async fn next_data(
 #[tokio::test]
 async fn a_follower_without_a_live_handle_waits_while_the_writer_holds_the_log() {
     let dirs = Dirs::new();
-    let mut writer = LogWriter::create(&dirs.log).unwrap();
+    let mut writer = LogWriter::create(&dirs.log, u64::MAX).unwrap();
     writer.append(b"a".to_vec()).await;
     let mut stream = Box::pin(stream_log(&dirs.log, None, follow()));
 
@@ -52,7 +52,7 @@ async fn a_follower_without_a_live_handle_waits_while_the_writer_holds_the_log()
 #[tokio::test]
 async fn a_log_whose_writer_vanished_without_finishing_completes_a_follow() {
     let dirs = Dirs::new();
-    let mut writer = LogWriter::create(&dirs.log).unwrap();
+    let mut writer = LogWriter::create(&dirs.log, u64::MAX).unwrap();
     writer.append(b"before the crash\n".to_vec()).await;
     let live = writer.live();
     drop(writer);
@@ -70,7 +70,7 @@ async fn a_log_whose_writer_vanished_without_finishing_completes_a_follow() {
 #[tokio::test]
 async fn bytes_past_the_last_index_record_are_never_read() {
     let dirs = Dirs::new();
-    let mut writer = LogWriter::create(&dirs.log).unwrap();
+    let mut writer = LogWriter::create(&dirs.log, u64::MAX).unwrap();
     writer.append(b"committed\n".to_vec()).await;
     writer.finish();
     // As if a gateway died between writing a chunk and its index record.
@@ -89,9 +89,9 @@ async fn bytes_past_the_last_index_record_are_never_read() {
 #[tokio::test]
 async fn a_second_writer_on_a_live_log_is_refused() {
     let dirs = Dirs::new();
-    let _writer = LogWriter::create(&dirs.log).unwrap();
+    let _writer = LogWriter::create(&dirs.log, u64::MAX).unwrap();
 
-    let second = LogWriter::create(&dirs.log);
+    let second = LogWriter::create(&dirs.log, u64::MAX);
 
     assert!(second.is_err(), "the log is in use");
 }
@@ -99,7 +99,7 @@ async fn a_second_writer_on_a_live_log_is_refused() {
 #[tokio::test]
 async fn timestamped_frames_follow_the_chunks_as_they_were_appended() {
     let dirs = Dirs::new();
-    let mut writer = LogWriter::create(&dirs.log).unwrap();
+    let mut writer = LogWriter::create(&dirs.log, u64::MAX).unwrap();
     for chunk in [&b"one\n"[..], b"two\n", b"three\n"] {
         writer.append(chunk.to_vec()).await;
     }
@@ -126,4 +126,26 @@ async fn timestamped_frames_follow_the_chunks_as_they_were_appended() {
         1,
         "without timestamps, chunks are merged"
     );
+}
+
+#[tokio::test]
+async fn a_log_at_its_limit_says_so_once_and_keeps_its_offsets() {
+    let dirs = Dirs::new();
+    let mut writer = LogWriter::create(&dirs.log, 10).unwrap();
+    let session_id = writer.live().session_id;
+    writer.append(b"12345678".to_vec()).await;
+    writer.append(b"90abcdef".to_vec()).await;
+    writer.append(b"never written".to_vec()).await;
+    writer.finish();
+
+    let read = collect(stream_log(&dirs.log, None, LogRequest::default())).await;
+
+    let text = String::from_utf8(read.bytes.clone()).unwrap();
+    assert!(text.starts_with("1234567890\n[sandbox-gateway]"), "{text}");
+    assert!(text.contains("limit of 10 bytes"), "{text}");
+    assert!(!text.contains("never"), "{text}");
+    assert_eq!(text.matches("[sandbox-gateway]").count(), 1, "{text}");
+    // Resuming at the limit gives exactly the notice.
+    let resumed = collect(stream_log(&dirs.log, None, resume(&session_id, 10))).await;
+    assert_eq!(resumed.bytes, read.bytes[10..]);
 }

@@ -80,6 +80,7 @@ impl Dirs {
                 memory_bytes: 1 << 30,
                 cpu_millicores: 1000,
                 processes: 256,
+                log_bytes: 64 << 20,
             },
             bundle_dir: self.work.with_file_name("bundle"),
             egress_allowlist: None,
