@@ -40,6 +40,14 @@ async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes,
 
 /// Parses a JSON body; a type error names the offending field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // JSON is UTF-8 text (RFC 8259). serde_json checks the strings it keeps, but not the
+    // ones it skips (unknown fields), so the whole body is checked first.
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(ApiError::invalid(&[Violation::error(
+            "body",
+            format!("is not UTF-8 text (invalid bytes at {})", e.valid_up_to()),
+        )]));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let field = match e.path().to_string() {
