@@ -1,7 +1,7 @@
 //! Living inside a host cloud console (SPEC §5): `?embed=1` hides the console's own
 //! chrome; the host hands over the token and theme by `postMessage`, accepted only from
-//! the origins in `embedAllowedOrigins`; the console tells the host its height and
-//! where it navigated.
+//! the parent window and only from the origins in `embedAllowedOrigins`; the console
+//! tells the host its height and where it navigated.
 
 use sandbox_api::role::Role;
 use wasm_bindgen::prelude::Closure;
@@ -61,11 +61,30 @@ pub fn listen_to_host(api: Api, session: Session) {
     let Some(window) = web_sys::window() else {
         return;
     };
+    // Only the window that frames this page speaks for the host. A message's origin
+    // names the site that sent it, not the window: any other window of an allowed
+    // origin (another frame on the host's page, a popup the host's site opened) could
+    // otherwise sign the console in with a token of its choosing, so that the user
+    // works in that token's organization, or set its theme. A page that is not framed
+    // is its own parent and has no host to listen to. A frame's parent never changes,
+    // so it is read once.
+    let Some(parent) = window
+        .parent()
+        .ok()
+        .flatten()
+        .filter(|parent| !js_sys::Object::is(parent, &window))
+    else {
+        return;
+    };
     let allowed = api.config().embed_allowed_origins.clone();
     let handler =
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            // Anything from an origin not on the list is ignored, whatever it says.
-            if !allowed.iter().any(|origin| *origin == event.origin()) {
+            let from_parent = event
+                .source()
+                .is_some_and(|source| js_sys::Object::is(&source, &parent));
+            // Anything from another window or an origin not on the list is ignored,
+            // whatever it says.
+            if !from_parent || !allowed.iter().any(|origin| *origin == event.origin()) {
                 return;
             }
             let Some(message) = HostMessage::read(&event.data()) else {

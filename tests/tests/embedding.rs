@@ -10,8 +10,8 @@ use sandbox_e2e::eventually;
 use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const ADMIN: &str = "e2e-admin-secret-0001";
-const USER: &str = "e2e-user-secret-0001";
+const ADMIN: &str = "e2e-admin-secret-0001-0123456789abcdef";
+const USER: &str = "e2e-user-secret-0001-0123456789abcdef";
 
 /// Serves `page` to every request on `listener`: a host on an origin of its own.
 fn serve(listener: tokio::net::TcpListener, page: String) -> tokio::task::JoinHandle<()> {
@@ -155,4 +155,95 @@ async fn auth_from_an_origin_not_on_the_list_is_ignored() -> anyhow::Result<()> 
         Ok(())
     })
     .await
+}
+
+#[tokio::test]
+async fn auth_from_another_frame_of_the_allowlisted_origin_is_ignored() -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let host_origin = format!("http://{}", listener.local_addr()?);
+    let console = built_console()?;
+    let gateway = Gateway::start(
+        &built_binary()?,
+        &[
+            "--console-dir",
+            &console.to_string_lossy(),
+            "--demo",
+            "--token",
+            &format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
+            "--token",
+            &format!("e2e:SANDBOX_USER:{USER}"),
+            "--embed-allowed-origin",
+            &host_origin,
+        ],
+    )
+    .await?;
+    // The host page frames the console and, beside it, a widget of its own: a `srcdoc`
+    // frame has the host's origin, the allowlisted one, but it is not the console's
+    // parent. The host signs the console in only when the test says so.
+    let host_page = format!(
+        r#"<!DOCTYPE html><title>Host console</title>
+<iframe id="console" src="{gateway}/runners?embed=1" width="1000" height="600"></iframe>
+<iframe id="widget" srcdoc="<title>Another widget</title><p>Another widget</p>"></iframe>
+<script>
+  window.signIn = () => document.getElementById("console").contentWindow.postMessage(
+    {{type: "sandbox-console:auth", token: "{USER}"}}, "{gateway}");
+</script>"#,
+        gateway = gateway.url
+    );
+    let server = serve(listener, host_page);
+
+    let result = with_browser("embed-sibling", |client| async move {
+        let page = Page(&client);
+        client.goto(&host_origin).await?;
+        client.enter_frame(0).await?;
+        page.text_containing("main", "Waiting for the host console")
+            .await?;
+
+        // The widget posts the host's messages to the console, from the host's origin.
+        client.enter_parent_frame().await?;
+        client.enter_frame(1).await?;
+        let origin = page.script("return self.origin;").await?;
+        assert_eq!(origin, host_origin.as_str(), "the widget has the host's origin");
+        for _ in 0..5 {
+            page.script(&format!(
+                "parent.frames[0].postMessage({{type: 'sandbox-console:auth', token: '{USER}'}}, '*'); \
+                 parent.frames[0].postMessage({{type: 'sandbox-console:theme', theme: 'dark'}}, '*'); \
+                 return null;"
+            ))
+            .await?;
+        }
+        // Proving that nothing happens takes a bounded wait: the console acts on an
+        // accepted message within milliseconds (the parent's, below).
+        page.script("return new Promise(r => setTimeout(r, 500));")
+            .await?;
+        client.enter_parent_frame().await?;
+        client.enter_frame(0).await?;
+        // (In a frame, WebDriver's current URL is the top page's: ask the frame.)
+        let state = page
+            .script(
+                "return [sessionStorage.getItem('sandbox-console.token'), \
+                 document.documentElement.getAttribute('data-theme'), \
+                 location.pathname + location.search];",
+            )
+            .await?;
+        assert_eq!(
+            state,
+            serde_json::json!([null, null, "/sign-in?next=%2Frunners&embed=1"])
+        );
+        assert!(client.find(Locator::Css("table.runners")).await.is_err());
+
+        // The same message from the parent signs the console in.
+        client.enter_parent_frame().await?;
+        page.script("signIn(); return null;").await?;
+        client.enter_frame(0).await?;
+        page.text_containing("table.runners", "gpu-east").await?;
+        let stored = page
+            .script("return sessionStorage.getItem('sandbox-console.token');")
+            .await?;
+        assert_eq!(stored, USER);
+        Ok(())
+    })
+    .await;
+    server.abort();
+    result
 }

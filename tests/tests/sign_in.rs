@@ -4,7 +4,7 @@ use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
 use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
 use serde_json::json;
 
-const ADMIN_SECRET: &str = "e2e-admin-secret-0001";
+const ADMIN_SECRET: &str = "e2e-admin-secret-0001-0123456789abcdef";
 
 async fn start_gateway() -> anyhow::Result<Gateway> {
     let console = built_console()?;
@@ -106,6 +106,67 @@ async fn signing_in_shows_the_profiles_created_through_the_api() -> anyhow::Resu
             .script("return sessionStorage.getItem('sandbox-console.token');")
             .await?;
         assert_eq!(forgotten, serde_json::Value::Null);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_next_that_leads_off_the_console_ends_on_its_start_page() -> anyhow::Result<()> {
+    let gateway = start_gateway().await?;
+    // Port 1 on loopback: nothing listens, so a redirect there would show an error page
+    // at that address rather than hang.
+    with_browser("sign-in-next", |client| async move {
+        let page = Page(&client);
+        let on_the_console = || async {
+            let url = client.current_url().await?;
+            anyhow::Ok(url.origin().ascii_serialization() == gateway.url)
+        };
+        // Browsers drop tabs in URLs: `/<tab>/127.0.0.1:1/…` is `//127.0.0.1:1/…`.
+        client
+            .goto(&format!(
+                "{}/sign-in?next=/%09/127.0.0.1:1/index.html",
+                gateway.url
+            ))
+            .await?;
+        page.field("Bearer token")
+            .await?
+            .send_keys(ADMIN_SECRET)
+            .await?;
+        page.button("Sign in").await?.click().await?;
+        page.at("/runners").await?;
+        assert!(on_the_console().await?, "{}", client.current_url().await?);
+
+        // Signed in, sign-in goes straight on to `next`: each of these is another
+        // origin or no page at all once the browser has read it (newline, backslash,
+        // `//`, a `//` left by `.`, absolute, `javascript:`), and ends on the start page.
+        for next in [
+            "/%0A/127.0.0.1:1/",
+            "/%5C127.0.0.1:1/",
+            "%2F%2F127.0.0.1:1%2F",
+            "/.//127.0.0.1:1/",
+            "http://127.0.0.1:1/",
+            "javascript:alert(document.domain)",
+        ] {
+            client
+                .goto(&format!("{}/sign-in?next={next}", gateway.url))
+                .await?;
+            page.at("/runners").await?;
+            assert!(
+                on_the_console().await?,
+                "next={next} led to {}",
+                client.current_url().await?
+            );
+        }
+        // A page of the console is still where it leads, with its query and fragment.
+        client
+            .goto(&format!(
+                "{}/sign-in?next=%2Fprofiles%3Fq%3Dagent%23list",
+                gateway.url
+            ))
+            .await?;
+        page.at("/profiles?q=agent").await?;
+        assert_eq!(client.current_url().await?.fragment(), Some("list"));
         Ok(())
     })
     .await

@@ -22,6 +22,7 @@ pub mod maintenance;
 pub mod names;
 pub mod namespace;
 pub mod network;
+pub mod next_path;
 pub mod overrides;
 pub mod page;
 pub mod placement;

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use sandbox_api::next_path::{ParsedUrl, after_sign_in};
 
 use crate::api::use_api;
 use crate::components::error_panel::ErrorPanel;
@@ -34,21 +35,18 @@ pub fn SignInPage() -> impl IntoView {
         }
     });
 
-    // Signed in, here or by an embedding host: go where the user was going.
+    // Signed in, here or by an embedding host: go where the user was going, if that is
+    // a page of this console (`sandbox_api::next_path`), else to the start page.
     let embedded = expect_context::<Embedding>().embedded;
     Effect::new(move |_| {
         if !session.is_signed_in() {
             return;
         }
-        let next = query
-            .with_untracked(|q| q.get("next"))
-            .filter(|p| is_local_path(p))
-            .unwrap_or_else(|| "/runners".to_owned());
-        let target = match (embedded, next.contains('?')) {
-            (false, _) => next,
-            (true, true) => format!("{next}&embed=1"),
-            (true, false) => format!("{next}?embed=1"),
-        };
+        let next = query.with_untracked(|q| q.get("next"));
+        let own_origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_else(|| "null".to_owned());
+        let target = after_sign_in(&own_origin, next.as_deref(), embedded, browser_url);
         go(&navigate, &target, true);
     });
 
@@ -103,7 +101,15 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// Only paths on this site: `next` must not send the user elsewhere.
-fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+/// `input` read against `base` by the browser's own URL parser, the one its navigation
+/// uses, so that `next` is judged exactly as it will be followed
+/// (`sandbox_api::next_path`).
+fn browser_url(input: &str, base: &str) -> Option<ParsedUrl> {
+    let url = web_sys::Url::new_with_base(input, base).ok()?;
+    Some(ParsedUrl {
+        origin: url.origin(),
+        pathname: url.pathname(),
+        search: url.search(),
+        hash: url.hash(),
+    })
 }
