@@ -7,6 +7,7 @@ pub mod cutting_proxy;
 pub mod demo;
 pub mod fleet;
 pub mod gateway;
+pub mod host_page;
 pub mod transfer;
 
 use std::future::Future;

@@ -8,28 +8,10 @@ use fantoccini::Locator;
 use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
 use sandbox_e2e::eventually;
 use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use sandbox_e2e::host_page::serve;
 
 const ADMIN: &str = "e2e-admin-secret-0001-0123456789abcdef";
 const USER: &str = "e2e-user-secret-0001-0123456789abcdef";
-
-/// Serves `page` to every request on `listener`: a host on an origin of its own.
-fn serve(listener: tokio::net::TcpListener, page: String) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let page = page.clone();
-            tokio::spawn(async move {
-                let mut request = [0u8; 4096];
-                let _ = socket.read(&mut request).await;
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-                    page.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-            });
-        }
-    })
-}
 
 #[tokio::test]
 async fn an_allowlisted_host_signs_the_embedded_console_in_and_hears_back() -> anyhow::Result<()> {
