@@ -639,10 +639,24 @@ async fn the_demo_serves_an_embedding_host_page_that_hands_over_the_user_token()
     )
     .await
     .expect("gateway starts");
-    for path in ["/embed-demo.js", "/embed-demo/token"] {
-        let missing = reqwest::get(format!("{}{path}", without.url))
-            .await
-            .unwrap();
-        assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{path}");
-    }
+    let missing = reqwest::get(format!("{}/embed-demo.js", without.url))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // Like any path that could be a console route, it gets the console's page.
+    let no_token = reqwest::Client::new()
+        .get(format!("{}/embed-demo/token", without.url))
+        .header("sec-fetch-site", "same-origin")
+        .header("sec-fetch-dest", "empty")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        no_token.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        no_token.headers()
+    );
 }
