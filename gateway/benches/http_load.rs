@@ -19,8 +19,12 @@ async fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--test") {
         return Ok(());
     }
+    // SANDBOX_BENCH_GATEWAY=PATH measures another build (an earlier commit's, to compare).
+    let binary = std::env::var_os("SANDBOX_BENCH_GATEWAY")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")).to_owned());
     let gateway = Gateway::start(
-        Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
+        &binary,
         &[
             "--token",
             &format!("bench:SANDBOX_ADMIN:{ADMIN}"),
@@ -32,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let client = reqwest::Client::new();
+    let empty_rss = rss_kib(&gateway);
     let seeded = Instant::now();
     create_runners(&client, &gateway, ADMIN, RUNNERS).await?;
     eprintln!(
@@ -39,73 +44,160 @@ async fn main() -> anyhow::Result<()> {
         seeded.elapsed().as_secs_f64()
     );
 
-    println!("| scenario | clients | requests/s | p50 | p99 |");
-    println!("|---|---|---|---|---|");
-    for (name, path) in [
+    let fleet_rss = rss_kib(&gateway);
+    println!(
+        "gateway RSS: {} MiB empty, {} MiB with {RUNNERS} runners and their in-process agents \
+         ({:.1} KiB per runner)",
+        empty_rss / 1024,
+        fleet_rss / 1024,
+        fleet_rss.saturating_sub(empty_rss) as f64 / RUNNERS as f64
+    );
+    println!();
+    println!("| scenario | clients | requests/s | p50 | p99 | errors | gateway RSS after |");
+    println!("|---|---|---|---|---|---|---|");
+    // A start no runner can take: placement runs over every runner, nothing launches.
+    let impossible = json!({"command": "true", "containerImage": "debian:12",
+        "resources": {"cpu": "1000", "memory": "1Gi"}});
+    let scenarios: [(&str, Request); 7] = [
         (
             "list runners, first page of 100 (full view)",
-            "/v1beta2/runners?view=RUNNER_VIEW_FULL&pageSize=100",
+            Request::get("/v1beta2/runners?view=RUNNER_VIEW_FULL&pageSize=100"),
+        ),
+        (
+            "list runners, first page of 100 (basic view)",
+            Request::get("/v1beta2/runners?pageSize=100"),
         ),
         (
             "list runners, 1,000 per page",
-            "/v1beta2/runners?pageSize=1000",
+            Request::get("/v1beta2/runners?pageSize=1000"),
         ),
         (
             "filtered by capacity and egress mode",
-            "/v1beta2/runners?minAvailableCpuMillicores=1000&egressMode=internet&pageSize=100",
+            Request::get(
+                "/v1beta2/runners?minAvailableCpuMillicores=1000&egressMode=internet&pageSize=100",
+            ),
         ),
-    ] {
-        for clients in [1, 8, 32] {
-            let (rate, p50, p99) =
-                load(&client, &gateway, path, clients, Duration::from_secs(5)).await?;
+        (
+            "get one runner",
+            Request::get("/v1beta2/runners/runner-05000"),
+        ),
+        (
+            "list profiles, first page of 100",
+            Request::get("/v1beta2/profiles?pageSize=100"),
+        ),
+        (
+            "start refused by placement (every runner checked)",
+            Request {
+                path: "/v1beta2/sandboxes",
+                body: Some(impossible),
+                expected: 400,
+            },
+        ),
+    ];
+    // SANDBOX_BENCH_ONLY=text runs only the scenarios whose name contains it.
+    let only = std::env::var("SANDBOX_BENCH_ONLY").unwrap_or_default();
+    for (name, request) in scenarios.iter().filter(|(name, _)| name.contains(&only)) {
+        for clients in [1, 8, 32, 128] {
+            let measured =
+                load(&client, &gateway, request, clients, Duration::from_secs(5)).await?;
             println!(
-                "| {name} | {clients} | {rate:.0} | {:.1} ms | {:.1} ms |",
-                p50 * 1e3,
-                p99 * 1e3
+                "| {name} | {clients} | {:.0} | {:.1} ms | {:.1} ms | {} | {} MiB |",
+                measured.rate,
+                measured.p50 * 1e3,
+                measured.p99 * 1e3,
+                measured.errors,
+                rss_kib(&gateway) / 1024
             );
         }
     }
-    followers(&client, &gateway).await
+    if only.is_empty() {
+        followers(&client, &gateway).await?;
+    }
+    Ok(())
 }
 
-/// `clients` concurrent loops requesting `path` for `duration`: (requests/s, p50 s, p99 s).
+/// One request a load loop repeats, and the status it should get.
+struct Request {
+    path: &'static str,
+    body: Option<Value>,
+    expected: u16,
+}
+
+impl Request {
+    fn get(path: &'static str) -> Request {
+        Request {
+            path,
+            body: None,
+            expected: 200,
+        }
+    }
+}
+
+struct Measured {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    /// Answers with another status than expected, and requests that failed.
+    errors: usize,
+}
+
+/// `clients` concurrent loops sending `request` for `duration`.
 async fn load(
     client: &reqwest::Client,
     gateway: &Gateway,
-    path: &str,
+    request: &Request,
     clients: usize,
     duration: Duration,
-) -> anyhow::Result<(f64, f64, f64)> {
-    let url = format!("{}{path}", gateway.url);
+) -> anyhow::Result<Measured> {
+    let url = format!("{}{}", gateway.url, request.path);
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
+            let (client, url, body, expected) = (
+                client.clone(),
+                url.clone(),
+                request.body.clone(),
+                request.expected,
+            );
             tokio::spawn(async move {
-                let mut latencies = Vec::new();
+                let (mut latencies, mut errors) = (Vec::new(), 0usize);
                 while started.elapsed() < duration {
                     let t = Instant::now();
-                    let response = client.get(&url).bearer_auth(ADMIN).send().await?;
-                    anyhow::ensure!(
-                        response.status().is_success(),
-                        "status {}",
-                        response.status()
-                    );
-                    response.bytes().await?;
+                    let call = match &body {
+                        Some(body) => client.post(&url).json(body),
+                        None => client.get(&url),
+                    };
+                    match call.bearer_auth(ADMIN).send().await {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            let read = response.bytes().await;
+                            if status != expected || read.is_err() {
+                                errors += 1;
+                            }
+                        }
+                        Err(_) => errors += 1,
+                    }
                     latencies.push(t.elapsed().as_secs_f64());
                 }
-                Ok(latencies)
+                (latencies, errors)
             })
         })
         .collect();
-    let mut latencies = Vec::new();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
     for task in tasks {
-        latencies.extend(task.await??);
+        let (more, failed) = task.await?;
+        latencies.extend(more);
+        errors += failed;
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Ok((latencies.len() as f64 / elapsed, at(0.5), at(0.99)))
+    Ok(Measured {
+        rate: latencies.len() as f64 / elapsed,
+        p50: at(0.5),
+        p99: at(0.99),
+        errors,
+    })
 }
 
 /// 200 clients follow one sandbox's log from the start while it writes 2 MB; every one

@@ -199,16 +199,13 @@ async fn wait_until_ready(
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let states = platform
-            .runner_states(organization)
+        let view = platform
+            .discovery_view(organization)
             .await
             .context("reading the demo runners")?;
         let ready = runner_ids.iter().all(|id| {
-            states.iter().any(|s| {
-                s.runner_id() == *id
-                    && s.healthy()
-                    && platform.agents.agent(s.stored().uuid()).is_some()
-            })
+            view.find_installed(id)
+                .is_some_and(|s| s.healthy() && platform.agents.agent(s.stored().uuid()).is_some())
         });
         if ready {
             return Ok(());

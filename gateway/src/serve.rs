@@ -103,7 +103,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             isolation,
         },
         policy,
-    )?;
+    )
+    .await?;
     platform.installer.resume().await?;
     if args.external_agents {
         let waiting = sandboxes::follow_after_restart(&platform).await?;

@@ -86,7 +86,8 @@ pub async fn candidates(api: crate::api::Api) -> Result<Vec<CandidateRunner>, Ap
             CandidateRunner {
                 bindings: resolve_bindings(&runner.profile_bindings, |id| {
                     templates.get(id).cloned()
-                }),
+                })
+                .into(),
                 runner_id,
                 install_status: runner.install_status,
                 connection_status: runner.connection_status,

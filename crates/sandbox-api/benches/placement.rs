@@ -41,7 +41,8 @@ fn fleet() -> Vec<CandidateRunner> {
                     .expect("a valid spec"),
                     overrides: ProfileSpec::default(),
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         })
         .collect()
 }

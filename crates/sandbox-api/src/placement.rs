@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::{Code, Reason, Status};
 use crate::format::{format_bytes, format_cpu};
@@ -45,7 +46,9 @@ pub struct CandidateRunner {
     pub gpu_types: Vec<String>,
     /// Defaults of the runner's zone: the bottom layer of every effective spec.
     pub zone_defaults: ProfileSpec,
-    pub bindings: Vec<CandidateBinding>,
+    /// Shared: the gateway keeps each runner's resolved bindings and hands them to every
+    /// placement without copying their specs.
+    pub bindings: Arc<Vec<CandidateBinding>>,
 }
 
 /// A binding with what it resolves to.
@@ -643,14 +646,14 @@ mod tests {
             available_gpus: gpus,
             gpu_types: gpu_types.iter().map(|t| t.to_string()).collect(),
             zone_defaults: ProfileSpec::default(),
-            bindings: vec![binding(
+            bindings: Arc::new(vec![binding(
                 "agent",
                 true,
                 json!({
                     "resourceDefaults": {"cpuRequest": "1", "memoryRequest": "2Gi"},
                     "networkConfigJson": json!({"egress": {"default": "none", "modes": {"none": {"type": "none"}}}}).to_string()
                 }),
-            )],
+            )]),
         }
     }
 
@@ -723,7 +726,7 @@ mod tests {
     #[test]
     fn every_rejected_candidate_says_why() {
         let mut gpu = runner("gpu", 32_000, 128, 2, &["H100"]);
-        gpu.bindings[0].profile.instance_types = vec!["a100".into()];
+        Arc::make_mut(&mut gpu.bindings)[0].profile.instance_types = vec!["a100".into()];
         let mut down = runner("down", 64_000, 256, 0, &[]);
         down.connection_status = RunnerConnectionStatus::Disconnected;
         let small = runner("small", 500, 1, 0, &[]);
@@ -792,7 +795,7 @@ mod tests {
     #[test]
     fn naming_a_profile_uses_that_binding_and_mismatch_says_so() {
         let mut r = runner("r", 8000, 16, 0, &[]);
-        r.bindings.push(binding(
+        Arc::make_mut(&mut r.bindings).push(binding(
             "web",
             false,
             json!({
@@ -894,7 +897,8 @@ mod tests {
                             "networkConfigJson": json!({"egress": {"default": default, "modes": modes}}).to_string()
                         }))
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+                    .into(),
             })
     }
 

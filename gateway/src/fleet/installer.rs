@@ -18,6 +18,7 @@ use crate::agent::handle::AgentHandle;
 use crate::agent::host::SandboxHost;
 use crate::agent::machine::machine_capacity;
 use crate::capacity::Capacity;
+use crate::read_model::LiveRunners;
 use crate::store::runners::{self as rows, StoredRunner};
 use crate::store::{self, Store, StoreError};
 
@@ -29,14 +30,22 @@ const TEAR_DOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct Installer {
     store: Store,
     agents: AgentRegistry,
+    /// Where in-process agents' heartbeats go.
+    live: LiveRunners,
     config: Arc<FleetConfig>,
 }
 
 impl Installer {
-    pub fn new(store: Store, agents: AgentRegistry, config: FleetConfig) -> Installer {
+    pub fn new(
+        store: Store,
+        agents: AgentRegistry,
+        live: LiveRunners,
+        config: FleetConfig,
+    ) -> Installer {
         Installer {
             store,
             agents,
+            live,
             config: Arc::new(config),
         }
     }
@@ -175,14 +184,10 @@ impl Installer {
         Ok(true)
     }
 
+    /// In memory; persisted in batches (`read_model::LiveRunners`).
     async fn heartbeat(&self, uuid: &str, capacity: &Capacity) -> anyhow::Result<()> {
-        let (uuid, capacity) = (uuid.to_owned(), capacity.clone());
-        self.store
-            .run(move |connection| {
-                rows::record_heartbeat(connection, &uuid, store::now(), &capacity)
-            })
-            .await
-            .map_err(|e| e.context("recording a heartbeat"))
+        self.live.beat(uuid, store::now(), capacity);
+        Ok(())
     }
 
     /// Stops the runner's sandboxes, then removes the runner. Their watchers record how
@@ -218,6 +223,7 @@ impl Installer {
         // A heartbeat that was accepted while the runner was being deleted may have
         // registered its agent again; the runner is gone now, so is its agent.
         self.agents.remove(uuid);
+        self.live.forget(uuid);
         result
     }
 
@@ -251,10 +257,13 @@ impl Installer {
             declared: true,
             ..capacity
         };
+        let declared = capacity.clone();
         self.store
-            .run(move |connection| rows::declare_capacity(connection, &uuid, &capacity))
+            .run(move |connection| rows::declare_capacity(connection, &uuid, &declared))
             .await
-            .map_err(|e| e.context("declaring capacity"))
+            .map_err(|e| e.context("declaring capacity"))?;
+        self.live.declare(runner_uuid, &capacity);
+        Ok(())
     }
 
     /// After a restart: finish installs, reconnect agents, finish deletes.
@@ -282,10 +291,11 @@ impl Installer {
         Ok(())
     }
 
+    /// On a reading connection: every heartbeat reads its runner.
     async fn read(&self, uuid: &str) -> anyhow::Result<Option<StoredRunner>> {
         let uuid = uuid.to_owned();
         self.store
-            .run(move |connection| rows::get_by_uuid(connection, &uuid))
+            .read(move |connection| rows::get_by_uuid(connection, &uuid))
             .await
             .map_err(|e| e.context("reading the runner"))
     }

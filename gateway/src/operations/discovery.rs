@@ -15,7 +15,7 @@ use sandbox_api::violation::Violation;
 use super::{Platform, page_token, runners};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::read_model::RunnerState;
+use crate::read_model::View;
 
 /// Query parameters, as given.
 pub type Query = Vec<(String, String)>;
@@ -47,36 +47,29 @@ fn paging(query: &Query) -> Result<(usize, String), ApiError> {
     Ok((size as usize, token))
 }
 
-/// One page of `items` in `key` order, starting after `after`.
+/// Up to `size` items of `ordered` (already in key order), and the token of the next
+/// page if there are more. Stops reading `ordered` one past the page.
 fn page<T>(
-    items: Vec<T>,
+    ordered: impl Iterator<Item = T>,
     key: impl Fn(&T) -> String,
     size: usize,
-    after: &str,
 ) -> (Vec<T>, String) {
-    let mut rest: Vec<(String, T)> = items
-        .into_iter()
-        .map(|item| (key(&item), item))
-        .filter(|(k, _)| after.is_empty() || k.as_str() > after)
-        .collect();
-    rest.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut rest: Vec<T> = rest.into_iter().map(|(_, item)| item).collect();
-    if rest.len() > size {
-        rest.truncate(size);
-        let token = rest
+    let mut items: Vec<T> = ordered.take(size + 1).collect();
+    if items.len() > size {
+        items.truncate(size);
+        let token = items
             .last()
             .map(|last| page_token::encode(&key(last)))
             .unwrap_or_default();
-        (rest, token)
+        (items, token)
     } else {
-        (rest, String::new())
+        (items, String::new())
     }
 }
 
-async fn states(platform: &Platform, caller: &Caller) -> Result<Vec<RunnerState>, ApiError> {
+async fn view(platform: &Platform, caller: &Caller) -> Result<View, ApiError> {
     caller.require(Role::User)?;
-    let all = platform.runner_states(&caller.organization).await?;
-    Ok(all.into_iter().filter(RunnerState::is_installed).collect())
+    platform.discovery_view(&caller.organization).await
 }
 
 pub async fn list_runners(
@@ -90,28 +83,24 @@ pub async fn list_runners(
         parameter(&query, "view").is_some_and(|v| RunnerView::from_name(v) == RunnerView::Full);
     // Resolving every binding's modes is the costly part: only for a mode filter.
     let needs_modes = !filter.ingress_mode.is_empty() || !filter.egress_mode.is_empty();
-    let runners: Vec<AvailableRunner> = states(platform, caller)
-        .await?
-        .iter()
-        .filter_map(|state| {
-            let runner = state.available_runner(true);
-            let profiles = if needs_modes {
-                state.profile_summaries()
-            } else {
-                Vec::new()
-            };
-            let shown = if full {
-                runner.clone()
-            } else {
-                AvailableRunner {
-                    resources: None,
-                    ..runner.clone()
-                }
-            };
-            filter.matches_runner(&runner, &profiles).then_some(shown)
-        })
-        .collect();
-    let (runners, next_page_token) = page(runners, |r| r.runner_id.clone(), size, &after);
+    let view = view(platform, caller).await?;
+    // Runners come in runner ID order, so a page needs only as many as it shows.
+    let matching = view.installed_after(&after).filter_map(|state| {
+        let mut runner = state.available_runner(true);
+        let profiles = if needs_modes {
+            state.profile_summaries()
+        } else {
+            Vec::new()
+        };
+        if !filter.matches_runner(&runner, &profiles) {
+            return None;
+        }
+        if !full {
+            runner.resources = None;
+        }
+        Some(runner)
+    });
+    let (runners, next_page_token) = page(matching, |r| r.runner_id.clone(), size);
     Ok(ListAvailableRunnersResponse {
         runners,
         next_page_token,
@@ -123,12 +112,16 @@ pub async fn get_runner(
     caller: &Caller,
     runner_id: &str,
 ) -> Result<AvailableRunner, ApiError> {
-    states(platform, caller)
+    view(platform, caller)
         .await?
-        .iter()
-        .find(|state| state.runner_id() == runner_id || state.stored().uuid() == runner_id)
+        .find_installed(runner_id)
         .map(|state| state.available_runner(true))
         .ok_or_else(|| runners::not_found(runner_id))
+}
+
+/// The key profiles page by: runner ID, then profile name.
+fn profile_key(profile: &ProfileSummary) -> String {
+    format!("{}\u{0}{}", profile.runner_id, profile.profile_name)
 }
 
 pub async fn list_profiles(
@@ -139,19 +132,20 @@ pub async fn list_profiles(
     let filter = filter(&query)?;
     let (size, after) = paging(&query)?;
     let exclude_shared = filter.exclude_shared;
-    let profiles: Vec<ProfileSummary> = states(platform, caller)
-        .await?
-        .iter()
+    let view = view(platform, caller).await?;
+    // A page starts at the runner the token names (its profiles after the named one).
+    let first_runner = after.split('\u{0}').next().unwrap_or_default();
+    let matching = view
+        .installed_from(first_runner)
         .filter(|state| !exclude_shared || !state.available_runner(false).is_shared)
-        .flat_map(RunnerState::profile_summaries)
-        .filter(|profile| filter.matches_profile(profile))
-        .collect();
-    let (profiles, next_page_token) = page(
-        profiles,
-        |p| format!("{}\u{0}{}", p.runner_id, p.profile_name),
-        size,
-        &after,
-    );
+        .flat_map(|state| {
+            let mut profiles = state.profile_summaries();
+            profiles.sort_by(|a, b| a.profile_name.cmp(&b.profile_name));
+            profiles
+        })
+        .filter(|profile| after.is_empty() || profile_key(profile) > after)
+        .filter(|profile| filter.matches_profile(profile));
+    let (profiles, next_page_token) = page(matching, profile_key, size);
     Ok(ListProfilesResponse {
         profiles,
         next_page_token,
@@ -165,10 +159,9 @@ pub async fn get_profile(
     query: Query,
 ) -> Result<ProfileSummary, ApiError> {
     let runner_id = parameter(&query, "runnerId").unwrap_or_default().to_owned();
-    states(platform, caller)
-        .await?
-        .iter()
-        .flat_map(RunnerState::profile_summaries)
+    let view = view(platform, caller).await?;
+    view.installed_after("")
+        .flat_map(|state| state.profile_summaries())
         .find(|p| {
             p.profile_name == profile_name && (runner_id.is_empty() || p.runner_id == runner_id)
         })

@@ -41,8 +41,9 @@ pub async fn accept(
              to serve runners with agent processes",
         ));
     }
-    let (registry, organization, key) = (
+    let (registry, live, organization, key) = (
         platform.agents.clone(),
+        platform.live.clone(),
         caller.organization.clone(),
         runner_key.to_owned(),
     );
@@ -78,7 +79,7 @@ pub async fn accept(
                 ));
             }
             registry.serve_remotely(stored.uuid(), &report.agent_url, &report.agent_key);
-            rows::record_heartbeat(tx, stored.uuid(), store::now(), &report.capacity)?;
+            live.beat(stored.uuid(), store::now(), &report.capacity);
             let target = runner.target_revision;
             if runner.install_status != RunnerInstallStatus::Ready
                 || runner.active_revision < target

@@ -12,14 +12,15 @@ pub mod quotas;
 pub mod runners;
 pub mod sandboxes;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use sandbox_api::error::Code;
 
 use crate::auth::{Caller, TokenHash};
 use crate::error::ApiError;
 use crate::fleet::{AgentRegistry, FleetConfig, Installer};
-use crate::read_model::{self, Liveness, RunnerCache, RunnerState};
+use crate::read_model::{self, LiveRunners, Liveness, Parts, ReservationCache, RunnerCache, View};
 use crate::store::{Store, StoreError, organizations};
 
 use self::quotas::ExecSlots;
@@ -32,16 +33,23 @@ pub use sandboxes::SandboxPolicy;
 pub struct Platform {
     pub store: Store,
     pub runners: Arc<RunnerCache>,
+    pub reservations: Arc<ReservationCache>,
+    /// Heartbeats and reported capacity, by runner UUID.
+    pub live: LiveRunners,
     pub liveness: Liveness,
     pub agents: AgentRegistry,
     pub installer: Installer,
     pub policy: SandboxPolicy,
     /// Execs running now, within the policy's limits.
     pub execs: ExecSlots,
+    /// Callers by token hash, as found: the accepted tokens are fixed at start-up.
+    callers: Arc<RwLock<HashMap<String, Caller>>>,
 }
 
 impl Platform {
-    pub fn new(
+    /// The platform over `store`, with the live state it last persisted; heartbeats are
+    /// persisted every heartbeat interval from then on.
+    pub async fn new(
         store: Store,
         config: FleetConfig,
         policy: SandboxPolicy,
@@ -49,11 +57,19 @@ impl Platform {
         let liveness = Liveness {
             heartbeat_timeout: config.heartbeat_timeout,
         };
+        let live = store
+            .read(LiveRunners::load)
+            .await
+            .map_err(|e| e.context("reading the runners' last heartbeats"))?;
+        read_model::persist_periodically(live.clone(), store.clone(), config.heartbeat_interval);
         let agents = AgentRegistry::new(config.heartbeat_timeout)?;
-        let installer = Installer::new(store.clone(), agents.clone(), config);
+        let installer = Installer::new(store.clone(), agents.clone(), live.clone(), config);
         Ok(Platform {
             store,
             runners: Arc::default(),
+            reservations: Arc::default(),
+            live,
+            callers: Arc::default(),
             liveness,
             agents,
             installer,
@@ -66,20 +82,16 @@ impl Platform {
         self.installer.config()
     }
 
-    /// Every runner of `organization` as the read model sees it now.
-    pub async fn runner_states(&self, organization: &str) -> Result<Vec<RunnerState>, ApiError> {
-        let (cache, liveness) = (Arc::clone(&self.runners), self.liveness);
-        let organization = organization.to_owned();
-        self.store
-            .run(move |connection| {
-                Ok(read_model::load(
-                    connection,
-                    &cache,
-                    &organization,
-                    liveness,
-                )?)
-            })
-            .await
+    /// The runners of `organization` as discovery sees them now (see `read_model`).
+    pub async fn discovery_view(&self, organization: &str) -> Result<View, ApiError> {
+        let parts = Parts {
+            store: &self.store,
+            runners: &self.runners,
+            reservations: &self.reservations,
+            live: &self.live,
+            liveness: self.liveness,
+        };
+        Ok(read_model::view(parts, organization).await?)
     }
 }
 
@@ -91,12 +103,30 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Who presents the bearer token `secret`.
+/// Who presents the bearer token `secret`. A token found once is remembered: the set of
+/// accepted tokens only changes at start-up. Unknown ones are looked up each time (on a
+/// reading connection), so that guessing cannot fill memory.
 pub async fn authenticate(platform: &Platform, secret: &str) -> Result<Caller, ApiError> {
     let hash = TokenHash::of(secret);
-    platform
+    let known = platform
+        .callers
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(hash.as_hex())
+        .cloned();
+    if let Some(caller) = known {
+        return Ok(caller);
+    }
+    let key = hash.as_hex().to_owned();
+    let caller = platform
         .store
-        .run(move |connection| organizations::caller(connection, &hash))
+        .read(move |connection| organizations::caller(connection, &hash))
         .await?
-        .ok_or_else(|| ApiError::new(Code::Unauthenticated, "the token is not valid"))
+        .ok_or_else(|| ApiError::new(Code::Unauthenticated, "the token is not valid"))?;
+    platform
+        .callers
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, caller.clone());
+    Ok(caller)
 }

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use super::{Platform, page_token};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::read_model::Liveness;
+use crate::read_model::{LiveRunners, Liveness};
 use crate::store::runners::{self as rows, InsertError, StoredRunner};
 use crate::store::{self, profile_templates};
 
@@ -90,14 +90,14 @@ pub async fn create(
         })
         .await?;
     platform.installer.install(created.uuid());
-    Ok(to_wire(created, platform.liveness))
+    Ok(to_wire(created, &platform.live, platform.liveness))
 }
 
 pub async fn get(platform: &Platform, caller: &Caller, key: &str) -> Result<Runner, ApiError> {
     caller.require(Role::User)?;
     find(platform, &caller.organization, key)
         .await
-        .map(|stored| to_wire(stored, platform.liveness))
+        .map(|stored| to_wire(stored, &platform.live, platform.liveness))
 }
 
 pub async fn list(
@@ -124,11 +124,11 @@ pub async fn list(
     let liveness = platform.liveness;
     let all = platform
         .store
-        .run(move |connection| rows::list(connection, Some(&organization), &after, u32::MAX))
+        .read(move |connection| rows::list(connection, Some(&organization), &after, u32::MAX))
         .await?;
     let mut runners: Vec<Runner> = all
         .into_iter()
-        .map(|stored| to_wire(stored, liveness))
+        .map(|stored| to_wire(stored, &platform.live, liveness))
         .filter(|r| {
             query.zone.is_empty() || r.identity.as_ref().is_some_and(|i| i.zone == query.zone)
         })
@@ -207,7 +207,7 @@ pub async fn update(
             })
         })
         .await?;
-    Ok(to_wire(updated, platform.liveness))
+    Ok(to_wire(updated, &platform.live, platform.liveness))
 }
 
 /// Moves the runner to the newest release of its channel: `targetRevision` goes up and
@@ -251,7 +251,7 @@ pub async fn apply_update(
             Ok(stored)
         })
         .await?;
-    Ok(to_wire(updated, platform.liveness))
+    Ok(to_wire(updated, &platform.live, platform.liveness))
 }
 
 /// Starts the delete: the runner shows DELETING while its sandboxes stop, then is gone.
@@ -281,7 +281,7 @@ pub async fn delete(platform: &Platform, caller: &Caller, key: &str) -> Result<R
         })
         .await?;
     platform.installer.tear_down(deleting.uuid());
-    Ok(to_wire(deleting, platform.liveness))
+    Ok(to_wire(deleting, &platform.live, platform.liveness))
 }
 
 async fn find(
@@ -298,9 +298,12 @@ async fn find(
         .await
 }
 
-/// The wire form, with the connection status computed from the last heartbeat.
-pub fn to_wire(stored: StoredRunner, liveness: Liveness) -> Runner {
+/// The wire form, with the last heartbeat kept in memory and the connection status
+/// computed from it.
+pub fn to_wire(stored: StoredRunner, live: &LiveRunners, liveness: Liveness) -> Runner {
+    let beat = live.get(stored.uuid()).last_heartbeat_at;
     let mut runner = stored.runner;
+    runner.last_heartbeat_at = beat.or(runner.last_heartbeat_at);
     runner.connection_status =
         liveness.connection(runner.last_heartbeat_at, OffsetDateTime::now_utc());
     runner.rollout_in_progress = runner.target_revision > runner.active_revision;

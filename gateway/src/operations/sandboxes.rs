@@ -154,9 +154,13 @@ pub async fn start(
     }
     let organization = caller.organization.clone();
     let policy = platform.policy.clone();
-    let (cache, liveness) = (Arc::clone(&platform.runners), platform.liveness);
-    // Placement and the reservation happen under the store's one connection, so two
-    // starts can never both take the last free capacity.
+    let (cache, live, liveness) = (
+        Arc::clone(&platform.runners),
+        platform.live.clone(),
+        platform.liveness,
+    );
+    // Placement and the reservation happen under the store's one writing connection, so
+    // two starts can never both take the last free capacity.
     let record = platform
         .store
         .run(move |connection| {
@@ -168,7 +172,7 @@ pub async fn start(
                      stop or delete one first",
                 ));
             }
-            let states = read_model::load(connection, &cache, &organization, liveness)?;
+            let states = read_model::load(connection, &cache, &live, &organization, liveness)?;
             let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
             let placed = place(&request, &candidates, &policy.ceiling)
                 .map_err(|failure| ApiError(failure.to_status()))?;

@@ -1,10 +1,21 @@
 //! The read model: a runner as discovery and placement see it: installed state,
 //! connection, capacity minus what active sandboxes reserve, and bindings resolved to
-//! their profiles. Built from the store; the resolved part is cached per organization
-//! until the store's read-model generation changes.
+//! their profiles. Three parts, each kept in memory:
+//!
+//! - the resolved runners of each organization, sorted by runner ID, rebuilt when the
+//!   store's read-model generation moves ([`RunnerCache`]);
+//! - what active sandboxes reserve on each runner, recomputed when the store's sandbox
+//!   generation moves ([`ReservationCache`]);
+//! - heartbeats and reported capacity ([`LiveRunners`]).
+//!
+//! Discovery reads them without SQLite once they are built ([`view`]); placement reads
+//! them on the store's writing connection, inside the critical section in which it
+//! reserves ([`load`]), so that two starts never take the same last capacity.
 
+mod live;
 mod liveness;
 
+pub use live::{LiveRunner, LiveRunners, persist_periodically};
 pub use liveness::{HEARTBEAT_TIMEOUT_MS, Liveness};
 
 use std::collections::HashMap;
@@ -27,7 +38,8 @@ use crate::capacity::Capacity;
 use crate::mutex::lock;
 use crate::store::migrations::read_model_generation;
 use crate::store::runners::{self as runner_rows, StoredRunner};
-use crate::store::{self, profile_templates, sandboxes};
+use crate::store::sandboxes::Reservations;
+use crate::store::{self, Store, profile_templates, sandboxes};
 
 /// Tag on discovery results whose capacity was declared by configuration, not measured.
 pub const DECLARED_CAPACITY_TAG: &str = "capacity:declared";
@@ -36,32 +48,89 @@ pub const DECLARED_CAPACITY_TAG: &str = "capacity:declared";
 /// installer changes something: kept between requests (see `RunnerCache`).
 pub struct CachedRunner {
     pub stored: StoredRunner,
-    pub bindings: Vec<CandidateBinding>,
+    pub bindings: Arc<Vec<CandidateBinding>>,
     /// The modes each binding's effective spec offers, in binding order.
     modes: Vec<OfferedModes>,
 }
 
-/// Every organization's cached runners, with the read-model generation they were built
-/// at. Discovery over thousands of runners would otherwise parse every row again on
-/// every request.
+/// Every organization's resolved runners, with the read-model generation they were
+/// built at. Discovery over thousands of runners would otherwise parse every row again
+/// on every request.
 #[derive(Default)]
 pub struct RunnerCache {
-    entries: Mutex<HashMap<String, (i64, CachedRunners)>>,
+    entries: Mutex<HashMap<String, (i64, Arc<OrgRunners>)>>,
+    /// Held while building, so that concurrent requests after a change build once.
+    building: tokio::sync::Mutex<()>,
 }
 
-/// One organization's cached runners, shared by the requests that read them.
-type CachedRunners = Arc<Vec<Arc<CachedRunner>>>;
+/// One organization's resolved runners, sorted by runner ID (the order discovery pages
+/// in), shared by the requests that read them.
+#[derive(Default)]
+pub struct OrgRunners {
+    sorted: Vec<Arc<CachedRunner>>,
+    by_uuid: HashMap<String, usize>,
+}
+
+impl OrgRunners {
+    fn new(runners: Vec<Arc<CachedRunner>>) -> OrgRunners {
+        let mut sorted = runners;
+        sorted.sort_by(|a, b| a.stored.runner_id().cmp(b.stored.runner_id()));
+        let by_uuid = sorted
+            .iter()
+            .enumerate()
+            .map(|(index, runner)| (runner.stored.uuid().to_owned(), index))
+            .collect();
+        OrgRunners { sorted, by_uuid }
+    }
+
+    /// Runners from the first whose ID sorts after `after` (or, `inclusive`, is
+    /// `after` itself), in order.
+    fn from(&self, after: &str, inclusive: bool) -> std::slice::Iter<'_, Arc<CachedRunner>> {
+        let start = self.sorted.partition_point(|runner| {
+            let id = runner.stored.runner_id();
+            id < after || (!inclusive && id == after)
+        });
+        self.sorted[start..].iter()
+    }
+
+    /// A runner by runner ID or UUID.
+    fn find(&self, key: &str) -> Option<&Arc<CachedRunner>> {
+        let by_id = self
+            .sorted
+            .binary_search_by(|runner| runner.stored.runner_id().cmp(key))
+            .ok();
+        by_id
+            .or_else(|| self.by_uuid.get(key).copied())
+            .map(|index| &self.sorted[index])
+    }
+}
 
 impl RunnerCache {
-    fn get(&self, organization: &str, generation: i64) -> Option<CachedRunners> {
+    fn get(&self, organization: &str, generation: i64) -> Option<Arc<OrgRunners>> {
         lock(&self.entries)
             .get(organization)
             .filter(|(built_at, _)| *built_at == generation)
             .map(|(_, runners)| Arc::clone(runners))
     }
 
-    fn put(&self, organization: &str, generation: i64, runners: CachedRunners) {
+    fn put(&self, organization: &str, generation: i64, runners: Arc<OrgRunners>) {
         lock(&self.entries).insert(organization.to_owned(), (generation, runners));
+    }
+}
+
+/// What active sandboxes reserve on each runner, as of a sandbox generation.
+#[derive(Default)]
+pub struct ReservationCache {
+    entry: Mutex<Option<(i64, Arc<Reservations>)>>,
+    building: tokio::sync::Mutex<()>,
+}
+
+impl ReservationCache {
+    fn get(&self, generation: i64) -> Option<Arc<Reservations>> {
+        lock(&self.entry)
+            .as_ref()
+            .filter(|(built_at, _)| *built_at == generation)
+            .map(|(_, reserved)| Arc::clone(reserved))
     }
 }
 
@@ -69,7 +138,7 @@ impl RunnerCache {
 pub struct RunnerState {
     cached: Arc<CachedRunner>,
     pub connection: RunnerConnectionStatus,
-    pub capacity: Capacity,
+    pub capacity: Arc<Capacity>,
     pub last_heartbeat_at: Option<OffsetDateTime>,
     pub reserved_cpu_millicores: i64,
     pub reserved_memory_bytes: i64,
@@ -77,11 +146,38 @@ pub struct RunnerState {
     pub running_sandboxes: i32,
 }
 
-/// Every runner of `organization` with its live state; `liveness` says which are
-/// connected. The slow part comes from `cache` while nothing it depends on changed.
+impl RunnerState {
+    fn new(
+        cached: &Arc<CachedRunner>,
+        live: LiveRunner,
+        reserved: &Reservations,
+        liveness: Liveness,
+        now: OffsetDateTime,
+    ) -> RunnerState {
+        let (cpu, memory, gpus, count) = reserved
+            .get(cached.stored.uuid())
+            .copied()
+            .unwrap_or_default();
+        RunnerState {
+            connection: liveness.connection(live.last_heartbeat_at, now),
+            capacity: live.capacity.unwrap_or_default(),
+            last_heartbeat_at: live.last_heartbeat_at,
+            reserved_cpu_millicores: cpu,
+            reserved_memory_bytes: memory,
+            reserved_gpus: gpus,
+            running_sandboxes: count,
+            cached: Arc::clone(cached),
+        }
+    }
+}
+
+/// Every runner of `organization` with its live state, for placement: read on the
+/// store's writing connection (`connection`), so it sees every reservation made before
+/// it, and the caller reserves in the same critical section.
 pub fn load(
     connection: &Connection,
     cache: &RunnerCache,
+    live: &LiveRunners,
     organization: &str,
     liveness: Liveness,
 ) -> store::Result<Vec<RunnerState>> {
@@ -89,35 +185,125 @@ pub fn load(
     let runners = match cache.get(organization, generation) {
         Some(runners) => runners,
         None => {
-            let built = Arc::new(build(connection, organization)?);
+            let built = Arc::new(OrgRunners::new(build(connection, organization)?));
             cache.put(organization, generation, Arc::clone(&built));
             built
         }
     };
-    let live = runner_rows::live_state(connection, organization)?;
-    let reservations = sandboxes::reservations(connection)?;
+    let reserved = sandboxes::reservations(connection)?;
     let now = OffsetDateTime::now_utc();
     Ok(runners
+        .sorted
         .iter()
         .map(|cached| {
-            let (last_heartbeat_at, capacity) =
-                live.get(cached.stored.uuid()).cloned().unwrap_or_default();
-            let (cpu, memory, gpus, count) = reservations
-                .get(cached.stored.uuid())
-                .copied()
-                .unwrap_or_default();
-            RunnerState {
-                connection: liveness.connection(last_heartbeat_at, now),
-                capacity: capacity.unwrap_or_default(),
-                last_heartbeat_at,
-                reserved_cpu_millicores: cpu,
-                reserved_memory_bytes: memory,
-                reserved_gpus: gpus,
-                running_sandboxes: count,
-                cached: Arc::clone(cached),
-            }
+            let live = live.get(cached.stored.uuid());
+            RunnerState::new(cached, live, &reserved, liveness, now)
         })
         .collect())
+}
+
+/// What discovery reads: one organization's runners with the reservations and liveness
+/// of the moment it was taken; live state is read as runners are looked at.
+pub struct View {
+    runners: Arc<OrgRunners>,
+    reserved: Arc<Reservations>,
+    live: LiveRunners,
+    liveness: Liveness,
+    now: OffsetDateTime,
+}
+
+/// Where the parts of the read model are kept (see the module's documentation).
+#[derive(Clone, Copy)]
+pub struct Parts<'a> {
+    pub store: &'a Store,
+    pub runners: &'a RunnerCache,
+    pub reservations: &'a ReservationCache,
+    pub live: &'a LiveRunners,
+    pub liveness: Liveness,
+}
+
+/// The view of `organization` for discovery: from memory, reading the store only to
+/// rebuild what a write made stale.
+pub async fn view(parts: Parts<'_>, organization: &str) -> store::Result<View> {
+    let (read_model, sandbox_generation) = parts.store.generations();
+    let runners = match parts.runners.get(organization, read_model) {
+        Some(runners) => runners,
+        None => {
+            let _building = parts.runners.building.lock().await;
+            match parts.runners.get(organization, read_model) {
+                Some(runners) => runners,
+                None => {
+                    let org = organization.to_owned();
+                    let built = parts
+                        .store
+                        .read(move |connection| build(connection, &org))
+                        .await?;
+                    let built = Arc::new(OrgRunners::new(built));
+                    parts
+                        .runners
+                        .put(organization, read_model, Arc::clone(&built));
+                    built
+                }
+            }
+        }
+    };
+    let reserved = match parts.reservations.get(sandbox_generation) {
+        Some(reserved) => reserved,
+        None => {
+            let _building = parts.reservations.building.lock().await;
+            match parts.reservations.get(sandbox_generation) {
+                Some(reserved) => reserved,
+                None => {
+                    let reserved = Arc::new(parts.store.read(sandboxes::reservations).await?);
+                    *lock(&parts.reservations.entry) =
+                        Some((sandbox_generation, Arc::clone(&reserved)));
+                    reserved
+                }
+            }
+        }
+    };
+    Ok(View {
+        runners,
+        reserved,
+        live: parts.live.clone(),
+        liveness: parts.liveness,
+        now: OffsetDateTime::now_utc(),
+    })
+}
+
+impl View {
+    fn state(&self, cached: &Arc<CachedRunner>) -> RunnerState {
+        let live = self.live.get(cached.stored.uuid());
+        RunnerState::new(cached, live, &self.reserved, self.liveness, self.now)
+    }
+
+    /// Installed runners whose ID sorts after `after`, in runner ID order, built as
+    /// they are asked for (a page stops early).
+    pub fn installed_after<'a>(&'a self, after: &str) -> impl Iterator<Item = RunnerState> + 'a {
+        self.installed(self.runners.from(after, false))
+    }
+
+    /// Installed runners from `first` (by runner ID) on, in order.
+    pub fn installed_from<'a>(&'a self, first: &str) -> impl Iterator<Item = RunnerState> + 'a {
+        self.installed(self.runners.from(first, true))
+    }
+
+    fn installed<'a>(
+        &'a self,
+        runners: impl Iterator<Item = &'a Arc<CachedRunner>> + 'a,
+    ) -> impl Iterator<Item = RunnerState> + 'a {
+        runners
+            .filter(|cached| cached.stored.runner.install_status == RunnerInstallStatus::Ready)
+            .map(|cached| self.state(cached))
+    }
+
+    /// An installed runner by runner ID or UUID.
+    pub fn find_installed(&self, key: &str) -> Option<RunnerState> {
+        self.runners
+            .find(key)
+            .filter(|cached| cached.stored.runner.install_status == RunnerInstallStatus::Ready)
+            .map(|cached| self.state(cached))
+    }
 }
 
 /// Reads and resolves every runner of `organization` from the store.
@@ -146,7 +332,7 @@ fn build(connection: &Connection, organization: &str) -> store::Result<Vec<Arc<C
                 .collect();
             Arc::new(CachedRunner {
                 stored,
-                bindings,
+                bindings: Arc::new(bindings),
                 modes,
             })
         })
@@ -192,7 +378,7 @@ impl RunnerState {
             available_gpus: gpus,
             gpu_types: self.capacity.gpu_types.clone(),
             zone_defaults: ProfileSpec::default(),
-            bindings: self.cached.bindings.clone(),
+            bindings: Arc::clone(&self.cached.bindings),
         }
     }
 
@@ -264,5 +450,77 @@ impl RunnerState {
                     .collect(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sandbox_api::runner::{Runner, RunnerIdentity};
+
+    use super::*;
+
+    fn cached(runner_id: &str, installed: bool) -> Arc<CachedRunner> {
+        Arc::new(CachedRunner {
+            stored: StoredRunner {
+                organization: "acme".into(),
+                runner: Runner {
+                    id: format!("uuid-{runner_id}"),
+                    identity: Some(RunnerIdentity {
+                        runner_id: runner_id.into(),
+                        ..RunnerIdentity::default()
+                    }),
+                    install_status: if installed {
+                        RunnerInstallStatus::Ready
+                    } else {
+                        RunnerInstallStatus::Provisioning
+                    },
+                    ..Runner::default()
+                },
+                capacity: None,
+            },
+            bindings: Arc::default(),
+            modes: Vec::new(),
+        })
+    }
+
+    fn view(runners: Vec<Arc<CachedRunner>>) -> View {
+        View {
+            runners: Arc::new(OrgRunners::new(runners)),
+            reserved: Arc::default(),
+            live: LiveRunners::default(),
+            liveness: Liveness {
+                heartbeat_timeout: std::time::Duration::from_secs(30),
+            },
+            now: OffsetDateTime::now_utc(),
+        }
+    }
+
+    fn ids(states: impl Iterator<Item = RunnerState>) -> Vec<String> {
+        states.map(|s| s.runner_id().to_owned()).collect()
+    }
+
+    #[test]
+    fn runners_page_in_id_order_from_any_key_skipping_uninstalled_ones() {
+        let view = view(vec![
+            cached("c", true),
+            cached("a", true),
+            cached("b", false),
+            cached("d", true),
+        ]);
+        assert_eq!(ids(view.installed_after("")), ["a", "c", "d"]);
+        assert_eq!(ids(view.installed_after("a")), ["c", "d"]);
+        // A key between runners (one deleted since the page was served) still works.
+        assert_eq!(ids(view.installed_after("bb")), ["c", "d"]);
+        assert_eq!(ids(view.installed_from("c")), ["c", "d"]);
+        assert!(ids(view.installed_after("d")).is_empty());
+    }
+
+    #[test]
+    fn a_runner_is_found_by_id_or_uuid_if_installed() {
+        let view = view(vec![cached("a", true), cached("b", false)]);
+        assert_eq!(view.find_installed("a").unwrap().runner_id(), "a");
+        assert_eq!(view.find_installed("uuid-a").unwrap().runner_id(), "a");
+        assert!(view.find_installed("b").is_none());
+        assert!(view.find_installed("z").is_none());
     }
 }

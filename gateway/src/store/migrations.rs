@@ -125,6 +125,22 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
     // A sandbox that ran as a plain host process (`--isolation none`).
     M::up("ALTER TABLE sandboxes ADD COLUMN unisolated INTEGER NOT NULL DEFAULT 0;"),
+    // A counter every change to the set of active sandboxes bumps (a sandbox inserted,
+    // deleted, or changing status), so that what they reserve on each runner can be
+    // cached in memory and known stale without reading SQLite.
+    M::up(
+        "CREATE TABLE sandbox_generation (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        value  INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO sandbox_generation (id, value) VALUES (1, 0);
+    CREATE TRIGGER sandboxes_inserted AFTER INSERT ON sandboxes
+        BEGIN UPDATE sandbox_generation SET value = value + 1; END;
+    CREATE TRIGGER sandboxes_deleted AFTER DELETE ON sandboxes
+        BEGIN UPDATE sandbox_generation SET value = value + 1; END;
+    CREATE TRIGGER sandboxes_status_changed AFTER UPDATE OF status ON sandboxes
+        BEGIN UPDATE sandbox_generation SET value = value + 1; END;",
+    ),
 ];
 
 /// The current read-model generation (see the migration that creates it).
@@ -134,6 +150,15 @@ pub fn read_model_generation(connection: &Connection) -> Result<i64> {
             row.get(0)
         })?,
     )
+}
+
+/// Both generations: the read model's and the active sandboxes'.
+pub fn generations(connection: &Connection) -> Result<(i64, i64)> {
+    Ok(connection.query_row(
+        "SELECT (SELECT value FROM read_model_generation), (SELECT value FROM sandbox_generation)",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?)
 }
 
 pub fn apply(connection: &mut Connection) -> Result<(), rusqlite_migration::Error> {

@@ -178,13 +178,12 @@ fn replace_bindings(
 /// A runner's last heartbeat and reported capacity, by runner UUID.
 pub type LiveStates = std::collections::HashMap<String, (Option<OffsetDateTime>, Option<Capacity>)>;
 
-/// What changes with every heartbeat, for every runner of `organization`: when it last
-/// beat and the capacity it reported, by runner UUID.
-pub fn live_state(connection: &Connection, organization: &str) -> Result<LiveStates> {
-    let mut statement = connection.prepare_cached(
-        "SELECT id, last_heartbeat_at, capacity_json FROM runners WHERE organization_id = ?1",
-    )?;
-    let rows = statement.query_map(params![organization], |row| {
+/// What changes with every heartbeat, for every runner: when it last beat and the
+/// capacity it reported, by runner UUID (what the gateway last persisted of it).
+pub fn live_state(connection: &Connection) -> Result<LiveStates> {
+    let mut statement =
+        connection.prepare_cached("SELECT id, last_heartbeat_at, capacity_json FROM runners")?;
+    let rows = statement.query_map([], |row| {
         Ok((
             row.get::<_, String>(0)?,
             row.get::<_, Option<String>>(1)?,
@@ -203,18 +202,25 @@ pub fn live_state(connection: &Connection, organization: &str) -> Result<LiveSta
     Ok(live)
 }
 
-/// Agent bookkeeping that does not count as a change by an administrator: no new etag.
-pub fn record_heartbeat(
-    connection: &Connection,
-    uuid: &str,
-    at: OffsetDateTime,
-    capacity: &Capacity,
+/// Agent bookkeeping that does not count as a change by an administrator (no new etag):
+/// the heartbeats kept in memory since the last call, in one transaction. A runner
+/// deleted meanwhile is skipped.
+pub fn record_heartbeats(
+    connection: &mut Connection,
+    beats: &[(String, OffsetDateTime, Option<Capacity>)],
 ) -> Result<()> {
-    connection.execute(
-        "UPDATE runners SET last_heartbeat_at = ?1, capacity_json = ?2 WHERE id = ?3",
-        params![at.format(&Rfc3339)?, serde_json::to_string(capacity)?, uuid],
-    )?;
-    Ok(())
+    let tx = connection.transaction()?;
+    {
+        let mut statement = tx.prepare_cached(
+            "UPDATE runners SET last_heartbeat_at = ?1, capacity_json = coalesce(?2, capacity_json)
+             WHERE id = ?3",
+        )?;
+        for (uuid, at, capacity) in beats {
+            let capacity = capacity.as_ref().map(serde_json::to_string).transpose()?;
+            statement.execute(params![at.format(&Rfc3339)?, capacity, uuid])?;
+        }
+    }
+    Ok(tx.commit()?)
 }
 
 /// Records the capacity a runner's agent will report, declared by configuration.

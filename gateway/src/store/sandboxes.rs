@@ -134,7 +134,10 @@ pub fn delete(connection: &Connection, id: &str) -> Result<()> {
 
 /// What active sandboxes hold on each runner: (CPU millicores, memory bytes, GPUs,
 /// count), by runner UUID.
-pub fn reservations(connection: &Connection) -> Result<HashMap<String, (i64, i64, i64, i32)>> {
+pub type Reservations = HashMap<String, (i64, i64, i64, i32)>;
+
+/// What active sandboxes hold on each runner now.
+pub fn reservations(connection: &Connection) -> Result<Reservations> {
     let mut statement = connection.prepare_cached(&format!(
         "SELECT runner_uuid, SUM(cpu_millicores), SUM(memory_bytes), SUM(gpus), COUNT(*)
          FROM sandboxes WHERE status IN ({ACTIVE}) GROUP BY runner_uuid"
