@@ -246,3 +246,56 @@ async fn discovery_reflects_every_change_at_once() {
             .clone();
     assert_ne!(before, during);
 }
+
+#[tokio::test]
+async fn page_tokens_stay_valid_while_runners_come_and_go() {
+    let gateway = gateway(&[]).await;
+    let template = create_template(&gateway, ADMIN, profile("p", serde_json::json!({}))).await;
+    let bindings = serde_json::json!([{"profileTemplateId": template, "isDefault": true}]);
+    for id in ["r-a", "r-b", "r-c", "r-d", "r-e"] {
+        create_runner(&gateway, ADMIN, id, bindings.clone()).await;
+    }
+    for id in ["r-a", "r-b", "r-c", "r-d", "r-e"] {
+        wait_until_ready(&gateway, id).await;
+    }
+    let page = |token: String| {
+        let gateway = &gateway;
+        async move {
+            let answer = get(
+                gateway,
+                &format!("/v1beta2/runners?pageSize=2&pageToken={token}"),
+                USER,
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            let next = answer.body["nextPageToken"].as_str().unwrap().to_owned();
+            (runner_ids(&answer.body), next)
+        }
+    };
+    let (first, token) = page(String::new()).await;
+    assert_eq!(first, ["r-a", "r-b"]);
+
+    // The last runner served is deleted, one sorting before the token and one after
+    // it are created: the next page goes on after the token as if nothing happened.
+    let deleted = call(
+        &gateway,
+        reqwest::Method::DELETE,
+        "/v1beta2/sandbox/managed-runners/r-b",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    for id in ["r-aa", "r-bb"] {
+        create_runner(&gateway, ADMIN, id, bindings.clone()).await;
+        wait_until_ready(&gateway, id).await;
+    }
+    let mut rest = Vec::new();
+    let mut token = token;
+    while !token.is_empty() {
+        let (ids, next) = page(token).await;
+        rest.extend(ids);
+        token = next;
+    }
+    assert_eq!(rest, ["r-bb", "r-c", "r-d", "r-e"]);
+}
