@@ -444,3 +444,84 @@ async fn quotas_refuse_with_resource_exhausted_naming_the_flag_and_the_limit() {
     );
     assert!(!log.contains("after"), "nothing past the limit");
 }
+
+#[tokio::test]
+async fn out_of_open_files_the_gateway_refuses_new_sandboxes_and_keeps_answering() {
+    // The gateway under a hard limit of 400 open files, as a service manager may set it.
+    let wrapper_dir = tempfile::tempdir().unwrap();
+    let wrapper = wrapper_dir.path().join("limited-gateway");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nulimit -S -n 400 && ulimit -H -n 400 && exec {} \"$@\"\n",
+            binary().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let gateway = Gateway::start(
+        &wrapper,
+        &[
+            "--token",
+            &format!("acme:SANDBOX_ADMIN:{ADMIN}"),
+            "--token",
+            &format!("acme:SANDBOX_USER:{USER}"),
+            "--install-step-ms",
+            "50",
+            "--heartbeat-interval-ms",
+            "200",
+        ],
+    )
+    .await
+    .unwrap();
+    runner_with_profiles(&gateway, "local", &[("offline", offline_network())]).await;
+    wait_until_ready(&gateway, "local").await;
+
+    let mut started = 0;
+    let refused = loop {
+        let answer = post(
+            &gateway,
+            "/v1beta2/sandboxes",
+            USER,
+            with(
+                shell("sleep 600"),
+                json!({"resources": {"cpu": "10m", "memory": "64Mi"}}),
+            ),
+        )
+        .await;
+        if answer.status != StatusCode::OK {
+            break answer;
+        }
+        started += 1;
+        if started >= 64 {
+            let listed = get(&gateway, "/v1beta2/sandboxes", USER).await;
+            panic!("no refusal before the sandbox quota: {}", listed.body);
+        }
+    };
+    assert!(
+        started >= 5,
+        "only {started} sandboxes started under 400 files: {}",
+        refused.body
+    );
+    let message = refused.body.to_string();
+    assert!(message.contains("out of open files"), "{message}");
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{message}");
+    assert_eq!(refused.body["code"], 8, "RESOURCE_EXHAUSTED");
+    println!("{started} sandboxes started under a limit of 400 open files");
+    // The gateway still answers everyone.
+    let listed = get(&gateway, "/v1beta2/sandboxes", USER).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(
+        listed.body["sandboxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["sandboxStatus"] == "SANDBOX_STATUS_RUNNING")
+            .count(),
+        started
+    );
+    let health = reqwest::get(format!("{}/healthz", gateway.url))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}

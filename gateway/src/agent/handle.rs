@@ -31,6 +31,9 @@ pub enum AgentHandle {
 pub enum LaunchFailure {
     /// The agent could not start the command; says why, for the user.
     Refused(String),
+    /// The agent has no room for another sandbox now (RESOURCE_EXHAUSTED: out of open
+    /// files); the caller is refused rather than handed a failed sandbox.
+    Exhausted(ApiError),
     /// The agent could not be reached.
     Unreachable(ApiError),
 }
@@ -39,11 +42,17 @@ impl AgentHandle {
     /// Starts the sandbox; the pid of its main process, if known.
     pub async fn launch(&self, request: LaunchRequest) -> Result<Option<u32>, LaunchFailure> {
         match self {
-            AgentHandle::Local(host) => host
-                .launch(request)
-                .await
-                .map_err(|e| LaunchFailure::Refused(e.0.message)),
+            AgentHandle::Local(host) => host.launch(request).await.map_err(|e| {
+                if e.0.code == Code::ResourceExhausted {
+                    LaunchFailure::Exhausted(e)
+                } else {
+                    LaunchFailure::Refused(e.0.message)
+                }
+            }),
             AgentHandle::Remote(agent) => agent.launch(&request).await.map_err(|e| match e {
+                CallError::Refused(status) if status.code == Code::ResourceExhausted => {
+                    LaunchFailure::Exhausted(ApiError(status))
+                }
                 CallError::Refused(status) => LaunchFailure::Refused(status.message),
                 unanswered => LaunchFailure::Unreachable(unanswered.into_api_error()),
             }),

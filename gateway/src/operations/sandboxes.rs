@@ -303,7 +303,7 @@ async fn launch(
             record.status_reason = reason;
             Ok(record)
         }
-        Err(LaunchFailure::Unreachable(refusal)) => {
+        Err(LaunchFailure::Unreachable(refusal) | LaunchFailure::Exhausted(refusal)) => {
             set_status(
                 &platform.store,
                 &record.id,

@@ -172,6 +172,7 @@ pub(super) fn container_command(
         data_dir: runtime.data_dir(),
         cgroup: super::container::cgroup_path(id),
         user_mode_network,
+        open_files: super::open_files::for_a_sandbox(),
     };
     bundle::write(bundle_dir, &process)
         .map_err(failed("could not write the sandbox's container bundle"))?;

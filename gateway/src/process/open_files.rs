@@ -32,6 +32,16 @@ pub fn raise_limit() -> u64 {
     }
 }
 
+/// The open-file limit a sandbox gets: the kernel's default of 1,024, or this
+/// process's own hard limit if that is lower (the runtime could not raise it).
+pub fn for_a_sandbox() -> u64 {
+    const SANDBOX_OPEN_FILES: u64 = 1024;
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((_, hard)) => hard.min(SANDBOX_OPEN_FILES),
+        Err(_) => SANDBOX_OPEN_FILES,
+    }
+}
+
 /// Whether another sandbox may start: `Err` says why not, for the user.
 pub fn room_for_a_sandbox() -> Result<(), String> {
     let Ok((limit, _)) = getrlimit(Resource::RLIMIT_NOFILE) else {

@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::{
     HookBuilder, HooksBuilder, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
     LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespaceBuilder, LinuxNamespaceType,
-    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
-    Spec, SpecBuilder, UserBuilder, get_default_maskedpaths, get_default_readonly_paths,
+    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimitBuilder,
+    PosixRlimitType, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+    get_default_maskedpaths, get_default_readonly_paths,
 };
 
 use super::ResourceLimits;
@@ -121,6 +122,8 @@ pub struct ContainerProcess<'a> {
     pub cgroup: String,
     /// Set exactly when `network` is [`NetworkIsolation::Outbound`].
     pub user_mode_network: Option<UserModeNetwork<'a>>,
+    /// The sandbox's limit on open files (`open_files::for_a_sandbox`).
+    pub open_files: u64,
 }
 
 /// Writes `bundle/config.json` and the empty `bundle/rootfs` for `process`.
@@ -175,6 +178,13 @@ pub fn spec(process: &ContainerProcess<'_>) -> Result<Spec, oci_spec::OciSpecErr
         .cwd(WORK_DIR)
         .capabilities(no_capabilities)
         .no_new_privileges(true)
+        .rlimits(vec![
+            PosixRlimitBuilder::default()
+                .typ(PosixRlimitType::RlimitNofile)
+                .soft(process.open_files)
+                .hard(process.open_files)
+                .build()?,
+        ])
         .build()?;
     let mut namespaces = vec![
         LinuxNamespaceType::Pid,
@@ -389,6 +399,7 @@ mod tests {
             data_dir: Path::new("/usr/local/lib/gateway-data"),
             cgroup: "sandbox-gateway/x".into(),
             user_mode_network: None,
+            open_files: crate::process::open_files::for_a_sandbox(),
         }
     }
 

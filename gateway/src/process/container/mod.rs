@@ -308,6 +308,7 @@ impl ContainerRuntime {
             data_dir: &self.data_dir,
             cgroup: cgroup_path(&id),
             user_mode_network: None,
+            open_files: crate::process::open_files::for_a_sandbox(),
         };
         let bundle_dir = dir.join("bundle");
         bundle::write(&bundle_dir, &process).map_err(|e| format!("writing a trial bundle: {e}"))?;
