@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod error;
 mod fleet;
+mod grpc;
 mod http;
 mod mutex;
 mod operations;

@@ -45,7 +45,7 @@ const API_PREFIX: &str = "/v1beta2/";
 pub fn router(state: AppState) -> Router {
     let content_security_policy = state.console.content_security_policy();
     let hosts = state.hosts.clone();
-    Router::new()
+    let router = Router::new()
         .route(
             "/v1beta2/sandbox/profile-templates",
             get(profile_templates::list).post(profile_templates::create),
@@ -87,7 +87,9 @@ pub fn router(state: AppState) -> Router {
             post(agents::runner_method),
         )
         .route("/healthz", get(|| async { "ok" }))
-        .route("/config.json", get(config_json))
+        .route("/config.json", get(config_json));
+    // The same API over gRPC, for the platform's own clients (HTTP/2 cleartext).
+    crate::grpc::mount(router, &state.platform)
         .fallback(console_or_not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,79 @@
+//! The platform's real Python client (`cwsandbox` 0.26.2, from the package registry into
+//! `.venv` by scripts/bootstrap) against a real gateway over gRPC:
+//! `tests/python/client_basics.py` does what a developer would, and checks each answer.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_cwsandbox_client_discovers_starts_and_stops_sandboxes() {
+    let gateway = gateway(&["--external-agents"]).await;
+    let web = create_template(&gateway, ADMIN, profile("web", internet_network())).await;
+    let offline = create_template(&gateway, ADMIN, profile("offline", offline_network())).await;
+    create_runner(
+        &gateway,
+        ADMIN,
+        "local",
+        json!([{"profileTemplateId": web, "isDefault": true}, {"profileTemplateId": offline}]),
+    )
+    .await;
+    create_runner(
+        &gateway,
+        ADMIN,
+        "gpu",
+        json!([{"profileTemplateId": web, "isDefault": true}]),
+    )
+    .await;
+    let _local = Agent::start(&gateway, "local", ADMIN, &[]).await;
+    let _gpu = Agent::start(
+        &gateway,
+        "gpu",
+        ADMIN,
+        &["--gpus", "1", "--gpu-type", "H100"],
+    )
+    .await;
+    wait_until_ready(&gateway, "local").await;
+    wait_until_ready(&gateway, "gpu").await;
+
+    let root = sandbox_e2e::workspace_root();
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: scripts/bootstrap makes the virtual environment",
+        python.display()
+    );
+    let run = tokio::process::Command::new(&python)
+        .arg(root.join("tests/python/client_basics.py"))
+        .env("CWSANDBOX_BASE_URL", &gateway.url)
+        .env("CWSANDBOX_API_KEY", USER)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the script ends within 2 minutes")
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+
+    // What the client started is there for the console too, stopped.
+    let id = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("sandbox "))
+        .expect("the script names its sandbox")
+        .to_owned();
+    let seen = get(&gateway, &format!("/v1beta2/sandboxes/{id}"), USER).await;
+    assert_eq!(
+        seen.body["sandboxStatus"], "SANDBOX_STATUS_TERMINATED",
+        "{}",
+        seen.body
+    );
+}

@@ -1,0 +1,72 @@
+"""The real `cwsandbox` client against a local gateway, as a developer would use it.
+
+Run by gateway/tests/python_client_api.rs with CWSANDBOX_BASE_URL and CWSANDBOX_API_KEY
+set, against a gateway with runners `local` (profiles `web`, the default, and
+`offline`) and `gpu` (declared with an H100). Every check raises on failure; the
+script prints what it saw.
+"""
+
+import sys
+
+import cwsandbox
+from cwsandbox import Sandbox
+
+
+def check(condition, message):
+    if not condition:
+        print(f"FAILED: {message}", file=sys.stderr)
+        sys.exit(1)
+    print(f"ok: {message}")
+
+
+# Discovery, with filters, paging and views.
+runners = cwsandbox.list_runners(include_resources=True)
+ids = sorted(r.runner_id for r in runners)
+check(ids == ["gpu", "local"], f"every runner is listed: {ids}")
+gpu = cwsandbox.list_runners(gpu_type="H100")
+check([r.runner_id for r in gpu] == ["gpu"], "a GPU filter narrows the runners")
+check(cwsandbox.list_runners(gpu_type="B200") == [], "a filter nothing matches lists none")
+offline = cwsandbox.list_runners(profile_name="offline")
+check([r.runner_id for r in offline] == ["local"], "a profile filter narrows the runners")
+profiles = sorted((p.profile_name, p.runner_id) for p in cwsandbox.list_profiles())
+check(("offline", "local") in profiles and ("web", "local") in profiles, f"profiles: {profiles}")
+runner = cwsandbox.get_runner("local")
+check(runner.runner_id == "local" and runner.healthy, f"one runner: {runner}")
+profile = cwsandbox.get_profile("offline", runner_id="local")
+check(profile.profile_name == "offline", f"one profile: {profile}")
+
+# Not-found errors come as the client's own exceptions.
+try:
+    cwsandbox.get_runner("no-such-runner")
+    check(False, "an unknown runner raises")
+except cwsandbox.RunnerNotFoundError as error:
+    check(True, f"an unknown runner raises RunnerNotFoundError: {error}")
+try:
+    cwsandbox.get_profile("no-such-profile")
+    check(False, "an unknown profile raises")
+except cwsandbox.ProfileNotFoundError as error:
+    check(True, f"an unknown profile raises ProfileNotFoundError: {error}")
+try:
+    Sandbox.from_id("00000000-0000-0000-0000-000000000000").result()
+    check(False, "an unknown sandbox raises")
+except cwsandbox.SandboxNotFoundError as error:
+    check(True, f"an unknown sandbox raises SandboxNotFoundError: {error}")
+
+# A start no runner can take is refused with the client's exception and the reason.
+try:
+    Sandbox.run("true", container_image="debian:12", profile_names=["no-such-profile"]).wait()
+    check(False, "a start on an unknown profile is refused")
+except cwsandbox.SandboxError as error:
+    check("does not offer profile no-such-profile" in str(error), f"refused: {error}")
+
+# Run, wait, list, stop.
+sandbox = Sandbox.run(
+    "sh", "-c", "echo booted; sleep 600", container_image="debian:12", tags=["python-client"]
+)
+sandbox.wait()
+check(sandbox.status == "running", f"the sandbox runs: {sandbox.status}")
+listed = Sandbox.list(tags=["python-client"]).result()
+check([s.sandbox_id for s in listed] == [sandbox.sandbox_id], "it is listed by its tag")
+print(f"sandbox {sandbox.sandbox_id}")
+sandbox.stop().result()
+check(sandbox.status in ("terminated", "completed"), f"stopped: {sandbox.status}")
