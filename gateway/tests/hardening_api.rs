@@ -212,14 +212,7 @@ async fn short_secrets_are_refused_and_secrets_on_the_command_line_are_warned_ab
 #[tokio::test]
 async fn an_agent_takes_its_token_from_a_private_file() {
     let gateway = gateway(&["--external-agents"]).await;
-    let template = create_template(&gateway, ADMIN, profile("p", json!({}))).await;
-    create_runner(
-        &gateway,
-        ADMIN,
-        "edge",
-        json!([{"profileTemplateId": template, "isDefault": true}]),
-    )
-    .await;
+    runner_with_profiles(&gateway, "edge", &[("p", json!({}))]).await;
     let secrets = tempfile::tempdir().unwrap();
     let open = private_file(secrets.path(), "open", ADMIN, 0o640);
     let refused = refused_start(

@@ -13,14 +13,7 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn two_hundred_concurrent_starts_on_room_for_one_hundred_start_exactly_one_hundred() {
     let gateway = gateway(&["--external-agents", "--max-sandboxes-per-org", "1000"]).await;
-    let template = create_template(&gateway, ADMIN, profile("offline", offline_network())).await;
-    create_runner(
-        &gateway,
-        ADMIN,
-        "edge",
-        json!([{"profileTemplateId": template, "isDefault": true}]),
-    )
-    .await;
+    runner_with_profiles(&gateway, "edge", &[("offline", offline_network())]).await;
     // Room for exactly 100 sandboxes of 100 millicores; memory is no constraint.
     let _agent = Agent::start(
         &gateway,

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use sandbox_e2e::browser::{Page, with_browser};
+use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
 use sandbox_e2e::eventually;
 use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
 use sandbox_e2e::host_page::serve;
@@ -154,6 +154,7 @@ async fn the_demo_host_page_fetches_the_token_and_signs_both_frames_in() -> anyh
             page.text_containing("body", "gpu-east").await?;
             client.enter_parent_frame().await?;
         }
+        save_screenshot(&client, "embed-demo").await?;
         Ok(())
     })
     .await

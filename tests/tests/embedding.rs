@@ -6,34 +6,16 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
+use sandbox_e2e::demo::{USER, demo_gateway_with};
 use sandbox_e2e::eventually;
-use sandbox_e2e::gateway::{Gateway, built_binary, built_console};
 use sandbox_e2e::host_page::serve;
-
-const ADMIN: &str = "e2e-admin-secret-0001-0123456789abcdef";
-const USER: &str = "e2e-user-secret-0001-0123456789abcdef";
 
 #[tokio::test]
 async fn an_allowlisted_host_signs_the_embedded_console_in_and_hears_back() -> anyhow::Result<()> {
     // The host's origin must be known before the gateway starts, to be allowlisted.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let host_origin = format!("http://{}", listener.local_addr()?);
-    let console = built_console()?;
-    let gateway = Gateway::start(
-        &built_binary()?,
-        &[
-            "--console-dir",
-            &console.to_string_lossy(),
-            "--demo",
-            "--token",
-            &format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
-            "--token",
-            &format!("e2e:SANDBOX_USER:{USER}"),
-            "--embed-allowed-origin",
-            &host_origin,
-        ],
-    )
-    .await?;
+    let gateway = demo_gateway_with(&["--embed-allowed-origin", &host_origin]).await?;
     // Serve the host page on exactly the allowlisted port.
     let host_page = format!(
         r#"<!DOCTYPE html><title>Host console</title>
@@ -102,22 +84,7 @@ async fn an_allowlisted_host_signs_the_embedded_console_in_and_hears_back() -> a
 
 #[tokio::test]
 async fn auth_from_an_origin_not_on_the_list_is_ignored() -> anyhow::Result<()> {
-    let console = built_console()?;
-    let gateway = Gateway::start(
-        &built_binary()?,
-        &[
-            "--console-dir",
-            &console.to_string_lossy(),
-            "--demo",
-            "--token",
-            &format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
-            "--token",
-            &format!("e2e:SANDBOX_USER:{USER}"),
-            "--embed-allowed-origin",
-            "https://host.example",
-        ],
-    )
-    .await?;
+    let gateway = demo_gateway_with(&["--embed-allowed-origin", "https://host.example"]).await?;
     with_browser("embed-refused", |client| async move {
         let page = Page(&client);
         client.goto(&format!("{}/runners?embed=1", gateway.url)).await?;
@@ -143,22 +110,7 @@ async fn auth_from_an_origin_not_on_the_list_is_ignored() -> anyhow::Result<()> 
 async fn auth_from_another_frame_of_the_allowlisted_origin_is_ignored() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let host_origin = format!("http://{}", listener.local_addr()?);
-    let console = built_console()?;
-    let gateway = Gateway::start(
-        &built_binary()?,
-        &[
-            "--console-dir",
-            &console.to_string_lossy(),
-            "--demo",
-            "--token",
-            &format!("e2e:SANDBOX_ADMIN:{ADMIN}"),
-            "--token",
-            &format!("e2e:SANDBOX_USER:{USER}"),
-            "--embed-allowed-origin",
-            &host_origin,
-        ],
-    )
-    .await?;
+    let gateway = demo_gateway_with(&["--embed-allowed-origin", &host_origin]).await?;
     // The host page frames the console and, beside it, a widget of its own: a `srcdoc`
     // frame has the host's origin, the allowlisted one, but it is not the console's
     // parent. The host signs the console in only when the test says so.
