@@ -11,7 +11,7 @@ use common::*;
 use serde_json::json;
 
 #[tokio::test]
-async fn the_cwsandbox_client_discovers_starts_and_stops_sandboxes() {
+async fn the_cwsandbox_client_discovers_runs_execs_reads_logs_and_stops_sandboxes() {
     let gateway = gateway(&["--external-agents"]).await;
     let web = create_template(&gateway, ADMIN, profile("web", internet_network())).await;
     let offline = create_template(&gateway, ADMIN, profile("offline", offline_network())).await;

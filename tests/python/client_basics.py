@@ -59,14 +59,34 @@ try:
 except cwsandbox.SandboxError as error:
     check("does not offer profile no-such-profile" in str(error), f"refused: {error}")
 
-# Run, wait, list, stop.
+# Run, wait, list, exec, logs, stop.
 sandbox = Sandbox.run(
-    "sh", "-c", "echo booted; sleep 600", container_image="debian:12", tags=["python-client"]
+    "sh",
+    "-c",
+    "echo booted; echo ready; sleep 600",
+    container_image="debian:12",
+    tags=["python-client"],
 )
 sandbox.wait()
 check(sandbox.status == "running", f"the sandbox runs: {sandbox.status}")
 listed = Sandbox.list(tags=["python-client"]).result()
 check([s.sandbox_id for s in listed] == [sandbox.sandbox_id], "it is listed by its tag")
 print(f"sandbox {sandbox.sandbox_id}")
+
+result = sandbox.exec(["sh", "-c", "echo out; echo err >&2; exit 3"]).result()
+check(
+    (result.returncode, result.stdout, result.stderr) == (3, "out\n", "err\n"),
+    f"exec runs in the sandbox and reports output and exit: {result}",
+)
+lines = list(sandbox.stream_logs(tail_lines=10))
+check(lines == ["booted\n", "ready\n"], f"the log: {lines}")
+check(list(sandbox.stream_logs(tail_lines=1)) == ["ready\n"], "the log's tail")
+stamped = list(sandbox.stream_logs(timestamps=True))
+check(
+    len(stamped) == 2 and stamped[0].endswith(" booted\n") and stamped[0][:4].isdigit(),
+    f"each line starts with its time: {stamped}",
+)
+followed = sandbox.stream_logs(follow=True)
+check([next(followed), next(followed)] == ["booted\n", "ready\n"], "a followed log")
 sandbox.stop().result()
 check(sandbox.status in ("terminated", "completed"), f"stopped: {sandbox.status}")

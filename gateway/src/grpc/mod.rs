@@ -8,6 +8,7 @@ mod discovery;
 mod gateway;
 pub mod proto;
 mod status;
+mod streaming;
 
 use axum::Router;
 use tonic::Status;
@@ -15,6 +16,7 @@ use tonic::server::NamedService;
 
 use self::proto::discovery_service_server::DiscoveryServiceServer;
 use self::proto::gateway_service_server::GatewayServiceServer;
+use self::proto::gateway_streaming_service_server::GatewayStreamingServiceServer;
 use crate::auth::Caller;
 use crate::operations::{self, Platform};
 
@@ -24,9 +26,11 @@ const MAX_MESSAGE_BYTES: usize = 100 * 1024 * 1024;
 
 /// The gRPC services, mounted on `router` by their paths
 /// (`/coreweave.sandbox.v1beta2.GatewayService/Start`, …), which no JSON route shares.
+/// `stopping` becomes true when the gateway starts to stop: log follows end then.
 pub fn mount<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     platform: &Platform,
+    stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Router<S> {
     let discovery = DiscoveryServiceServer::new(discovery::Discovery::new(platform.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -34,9 +38,16 @@ pub fn mount<S: Clone + Send + Sync + 'static>(
     let gateway = GatewayServiceServer::new(gateway::Gateway::new(platform.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let streaming = GatewayStreamingServiceServer::new(streaming::StreamingService::new(
+        platform.clone(),
+        stopping,
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES)
+    .max_encoding_message_size(MAX_MESSAGE_BYTES);
     router
         .route_service(&service_path(&discovery), discovery)
         .route_service(&service_path(&gateway), gateway)
+        .route_service(&service_path(&streaming), streaming)
 }
 
 fn service_path<T: NamedService>(_: &T) -> String {

@@ -89,7 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/config.json", get(config_json));
     // The same API over gRPC, for the platform's own clients (HTTP/2 cleartext).
-    crate::grpc::mount(router, &state.platform)
+    crate::grpc::mount(router, &state.platform, state.stopping.clone())
         .fallback(console_or_not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -3,20 +3,17 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use futures_util::stream::{self, BoxStream};
-use futures_util::{Stream, StreamExt};
-use sandbox_api::logs::{LogStreamError, LogStreamResponse};
 use sandbox_api::sandbox::{
     DeleteSandboxResponse, ExecSandboxRequest, ExecSandboxResponse, GetSandboxResponse,
     ListSandboxesResponse, StartSandboxRequest, StartSandboxResponse, StopSandboxRequest,
     StopSandboxResponse,
 };
-use tokio::sync::watch;
 
 use super::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::operations::sandboxes::{self, SandboxListQuery};
+use crate::shutdown::until_stopping;
 use crate::web::extract::{ApiJson, OptionalJson, QueryPairs, log_request};
 use crate::web::ndjson::ndjson_response;
 
@@ -102,32 +99,4 @@ pub async fn logs(
         frames,
         state.stopping.clone(),
     )))
-}
-
-/// `frames` until the gateway starts to stop; then one last error frame, so that a
-/// follower knows to resume from its last offset once the gateway is back, and the
-/// gateway does not wait for a stream that would never end.
-fn until_stopping(
-    frames: BoxStream<'static, LogStreamResponse>,
-    stopping: watch::Receiver<bool>,
-) -> impl Stream<Item = LogStreamResponse> + Send + 'static {
-    stream::unfold(Some((frames, stopping)), |state| async move {
-        let (mut frames, mut stopping) = state?;
-        let stopped = tokio::select! {
-            frame = frames.next() => Err(frame),
-            // Stopping, or the sender gone with the server: either way, the end.
-            _ = stopping.wait_for(|stop| *stop) => Ok(()),
-        };
-        match stopped {
-            Err(frame) => frame.map(|frame| (frame, Some((frames, stopping)))),
-            Ok(()) => Some((
-                LogStreamResponse::Error(LogStreamError {
-                    message: "the gateway is stopping; resume from the last offset once it is back"
-                        .to_owned(),
-                    code: String::new(),
-                }),
-                None,
-            )),
-        }
-    })
 }
