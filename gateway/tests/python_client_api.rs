@@ -77,3 +77,63 @@ async fn the_cwsandbox_client_discovers_runs_execs_reads_logs_and_stops_sandboxe
         seen.body
     );
 }
+
+#[tokio::test]
+async fn the_launch_pages_python_snippet_runs_as_shown() {
+    let gateway = gateway(&[]).await;
+    runner_with_profiles(&gateway, "local", &[("web", internet_network())]).await;
+    wait_until_ready(&gateway, "local").await;
+    let request: sandbox_api::sandbox::StartSandboxRequest = serde_json::from_value(json!({
+        "command": "sh",
+        "args": ["-c", "echo \"snippet $MODE\"; sleep 60"],
+        "containerImage": "debian:12",
+        "profileNames": ["web"],
+        "tags": ["snippet"],
+        "resources": {"cpu": "500m", "memory": "256Mi"},
+        "network": {"egressMode": "web"},
+        "environmentVariables": {"MODE": "fast"},
+        "maxLifetimeSeconds": 120
+    }))
+    .unwrap();
+    let snippet = sandbox_api::sdk_snippet::python_snippet(&request, &gateway.url);
+
+    let python = sandbox_e2e::workspace_root().join(".venv/bin/python");
+    let run = tokio::process::Command::new(&python)
+        .args(["-c", &snippet])
+        .env("CWSANDBOX_API_KEY", USER)
+        .env_remove("CWSANDBOX_BASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the snippet ends within 2 minutes")
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(
+        output.status.success(),
+        "{snippet}\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let started = wait_status(&gateway, &stdout, false).await;
+    assert_eq!(started["appliedEgressMode"], "web", "{started}");
+    let tagged = get(&gateway, "/v1beta2/sandboxes?tags=snippet", USER)
+        .await
+        .body;
+    assert_eq!(
+        tagged["sandboxes"][0]["sandboxId"],
+        stdout.as_str(),
+        "{tagged}"
+    );
+    // The log is written as the command runs; give its first line a moment.
+    let mut log = String::new();
+    for _ in 0..50 {
+        log = log_text(&gateway, &stdout).await;
+        if log.contains("snippet fast") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(log.contains("snippet fast"), "{log}");
+}

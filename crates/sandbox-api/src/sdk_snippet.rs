@@ -1,6 +1,8 @@
 //! A start request written as a call to the `cwsandbox` Python client
 //! (`Sandbox.run(command, *args, **options)`), for the launch form's "copy as Python".
-//! The API key is left to the client, which reads it from `CWSANDBOX_API_KEY`.
+//! The API key is left to the client, which reads it from `CWSANDBOX_API_KEY`; so is
+//! the address, from `CWSANDBOX_BASE_URL` (`Sandbox.run` takes no `base_url`), which
+//! the snippet sets only if the environment does not.
 
 use std::fmt::Write;
 
@@ -17,9 +19,6 @@ pub fn python_snippet(request: &StartSandboxRequest, base_url: &str) -> String {
     let mut keyword = |name: &str, value: String| arguments.push(format!("{name}={value}"));
     if !request.container_image.is_empty() {
         keyword("container_image", python_str(&request.container_image));
-    }
-    if !base_url.is_empty() {
-        keyword("base_url", python_str(base_url));
     }
     for (name, values) in [
         ("profile_names", &request.profile_names),
@@ -95,10 +94,21 @@ pub fn python_snippet(request: &StartSandboxRequest, base_url: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# pip install cwsandbox; the API key is read from CWSANDBOX_API_KEY"
+        "# pip install cwsandbox==0.26.2; the API key is read from CWSANDBOX_API_KEY"
     );
+    if !base_url.is_empty() {
+        let _ = writeln!(out, "import os");
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "from cwsandbox import {imports}");
     let _ = writeln!(out);
+    if !base_url.is_empty() {
+        let _ = writeln!(
+            out,
+            "os.environ.setdefault(\"CWSANDBOX_BASE_URL\", {})",
+            python_str(base_url)
+        );
+    }
     let _ = writeln!(out, "sandbox = Sandbox.run(");
     for argument in &arguments {
         let _ = writeln!(out, "    {argument},");
@@ -228,15 +238,17 @@ mod tests {
         let snippet = python_snippet(&request, "https://api.example.com");
         assert_eq!(
             snippet,
-            r#"# pip install cwsandbox; the API key is read from CWSANDBOX_API_KEY
+            r#"# pip install cwsandbox==0.26.2; the API key is read from CWSANDBOX_API_KEY
+import os
+
 from cwsandbox import NetworkOptions, ResourceOptions, Sandbox
 
+os.environ.setdefault("CWSANDBOX_BASE_URL", "https://api.example.com")
 sandbox = Sandbox.run(
     "python",
     "-c",
     "print(\"hi\")\n",
     container_image="python:3.11",
-    base_url="https://api.example.com",
     profile_names=["gpu-large"],
     tags=["demo"],
     resources=ResourceOptions(requests={"cpu": "2", "memory": "4Gi"}, gpu={"count": 1, "type": "A100"}),
@@ -259,7 +271,7 @@ print(sandbox.sandbox_id)
         };
         let snippet = python_snippet(&request, "");
         assert!(snippet.contains("from cwsandbox import Sandbox\n"));
-        assert!(!snippet.contains("base_url"));
+        assert!(!snippet.contains("CWSANDBOX_BASE_URL\","));
         assert!(snippet.contains("    \"sleep\",\n    \"60\",\n"));
     }
 
