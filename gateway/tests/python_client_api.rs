@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
+use sandbox_e2e::python;
 use serde_json::json;
 
 #[tokio::test]
@@ -40,25 +40,10 @@ async fn the_cwsandbox_client_discovers_runs_execs_reads_logs_and_stops_sandboxe
     wait_until_ready(&gateway, "local").await;
     wait_until_ready(&gateway, "gpu").await;
 
-    let root = sandbox_e2e::workspace_root();
-    let python = root.join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: scripts/bootstrap makes the virtual environment",
-        python.display()
-    );
-    let run = tokio::process::Command::new(&python)
-        .arg(root.join("tests/python/client_basics.py"))
-        .env("CWSANDBOX_BASE_URL", &gateway.url)
-        .env("CWSANDBOX_API_KEY", USER)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(120), run)
+    let script = sandbox_e2e::workspace_root().join("tests/python/client_basics.py");
+    let output = python::run(&gateway, USER, true, &[&script.to_string_lossy()])
         .await
-        .expect("the script ends within 2 minutes")
-        .expect("python runs");
+        .expect("the script runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
@@ -97,19 +82,10 @@ async fn the_launch_pages_python_snippet_runs_as_shown() {
     .unwrap();
     let snippet = sandbox_api::sdk_snippet::python_snippet(&request, &gateway.url);
 
-    let python = sandbox_e2e::workspace_root().join(".venv/bin/python");
-    let run = tokio::process::Command::new(&python)
-        .args(["-c", &snippet])
-        .env("CWSANDBOX_API_KEY", USER)
-        .env_remove("CWSANDBOX_BASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(120), run)
+    // As the page shows it: the address comes from the snippet itself.
+    let output = python::run(&gateway, USER, false, &["-c", &snippet])
         .await
-        .expect("the snippet ends within 2 minutes")
-        .expect("python runs");
+        .expect("the snippet runs");
     let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     assert!(
         output.status.success(),

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod fleet;
 pub mod gateway;
 pub mod host_page;
+pub mod python;
 pub mod transfer;
 
 use std::future::Future;

@@ -1,12 +1,9 @@
 //! A sandbox that a developer's own code started with the platform's Python client
 //! (`cwsandbox`, over gRPC) is in the console like any other, with its log.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use sandbox_e2e::browser::{Page, save_screenshot, with_browser};
 use sandbox_e2e::demo::{USER, demo_gateway, sign_in};
-use sandbox_e2e::workspace_root;
+use sandbox_e2e::python;
 
 /// Starts a sandbox with the Python client, as a script of a developer's would.
 const SCRIPT: &str = r#"
@@ -23,21 +20,7 @@ print(sandbox.sandbox_id)
 async fn a_sandbox_the_python_client_started_shows_in_the_console_with_its_log()
 -> anyhow::Result<()> {
     let gateway = demo_gateway().await?;
-    let python = workspace_root().join(".venv/bin/python");
-    anyhow::ensure!(
-        python.is_file(),
-        "{} is missing: scripts/bootstrap makes the virtual environment",
-        python.display()
-    );
-    let run = tokio::process::Command::new(&python)
-        .args(["-c", SCRIPT])
-        .env("CWSANDBOX_BASE_URL", &gateway.url)
-        .env("CWSANDBOX_API_KEY", USER)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(120), run).await??;
+    let output = python::run(&gateway, USER, true, &["-c", SCRIPT]).await?;
     anyhow::ensure!(
         output.status.success(),
         "the script failed: {}",
