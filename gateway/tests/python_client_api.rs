@@ -113,3 +113,53 @@ async fn the_launch_pages_python_snippet_runs_as_shown() {
     }
     assert!(log.contains("snippet fast"), "{log}");
 }
+
+#[tokio::test]
+async fn sigterm_ends_an_exec_stream_with_a_last_frame_at_once() {
+    let gateway = gateway(&[]).await;
+    runner_with_profiles(&gateway, "local", &[("web", internet_network())]).await;
+    wait_until_ready(&gateway, "local").await;
+    let started = post(&gateway, "/v1beta2/sandboxes", USER, shell("sleep 600")).await;
+    let id = started.body["sandboxId"].as_str().unwrap().to_owned();
+    wait_status(&gateway, &id, false).await;
+    let script = format!(
+        "from cwsandbox import Sandbox\n\
+         sandbox = Sandbox.from_id({id:?}).result()\n\
+         try:\n\
+         \x20   print('exit', sandbox.exec(['sleep', '60']).result().returncode)\n\
+         except Exception as error:\n\
+         \x20   print('ended:', error)\n"
+    );
+    let client = {
+        let (url, script) = (gateway.url.clone(), script.clone());
+        tokio::spawn(async move {
+            tokio::process::Command::new(sandbox_e2e::workspace_root().join(".venv/bin/python"))
+                .args(["-c", &script])
+                .env("CWSANDBOX_BASE_URL", url)
+                .env("CWSANDBOX_API_KEY", USER)
+                .kill_on_drop(true)
+                .output()
+                .await
+        })
+    };
+    // Give the exec time to start (the client waits for the sandbox, then streams).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let asked = std::time::Instant::now();
+    gateway.stop().await.expect("a clean exit after SIGTERM");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "stopped after {:?}: the exec stream held it up",
+        asked.elapsed()
+    );
+    let output = tokio::time::timeout(Duration::from_secs(30), client)
+        .await
+        .expect("the client ends")
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("ended:") && stdout.contains("stopping"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -3,7 +3,8 @@
 //!
 //! `StreamExec` runs a command to its end through the same exec operation as the JSON
 //! route, then sends its output and exit; stdin and terminals (`tty`) are not served yet
-//! and are refused, saying so.
+//! and are refused, saying so. When the gateway stops, both end with a last frame that
+//! says so.
 
 use std::pin::Pin;
 
@@ -15,8 +16,8 @@ use tonic::{Request, Response, Status, Streaming};
 use super::convert::to_proto;
 use super::proto::gateway_streaming_service_server::GatewayStreamingService;
 use super::proto::{
-    ExecStreamExit, ExecStreamOutput, ExecStreamRequest, ExecStreamResponse, LogStreamInit,
-    LogStreamRequest, StreamingExecReady, exec_stream_output, exec_stream_request,
+    ExecStreamError, ExecStreamExit, ExecStreamOutput, ExecStreamRequest, ExecStreamResponse,
+    LogStreamInit, LogStreamRequest, StreamingExecReady, exec_stream_output, exec_stream_request,
     exec_stream_response, log_stream_request,
 };
 use super::{caller, status::to_status};
@@ -122,6 +123,7 @@ impl GatewayStreamingService for StreamingService {
             ..Default::default()
         };
         let platform = self.platform.clone();
+        let mut stopping = self.stopping.clone();
         let (frames, answer) = mpsc::channel(4);
         tokio::spawn(async move {
             let ready = exec_stream_response::Response::Ready(StreamingExecReady {
@@ -137,12 +139,12 @@ impl GatewayStreamingService for StreamingService {
             // served yet, so any arrives as a refusal rather than being dropped.
             let outcome = loop {
                 tokio::select! {
-                    outcome = &mut run => break Ok(outcome),
+                    outcome = &mut run => break Ending::Ran(outcome),
                     message = inbound.message() => match message {
                         Ok(Some(ExecStreamRequest {
                             request: Some(exec_stream_request::Request::Stdin(data)),
                         })) if !data.data.is_empty() => {
-                            break Err(Status::unimplemented(
+                            break Ending::Refused(Status::unimplemented(
                                 "input (stdin) to a command is not served by the local gateway yet",
                             ));
                         }
@@ -150,12 +152,32 @@ impl GatewayStreamingService for StreamingService {
                         Ok(Some(_)) => {}
                         // The client is done sending, or gone: the command goes on, and
                         // a gone client is noticed when the answer cannot be sent.
-                        Ok(None) | Err(_) => break Ok(run.await),
+                        Ok(None) | Err(_) => {
+                            tokio::select! {
+                                outcome = &mut run => break Ending::Ran(outcome),
+                                () = stopped(&mut stopping) => break Ending::Stopping,
+                                () = frames.closed() => return,
+                            }
+                        }
                     },
                     () = frames.closed() => return,
+                    () = stopped(&mut stopping) => break Ending::Stopping,
                 }
             };
-            for message in exec_frames(outcome) {
+            // The gateway is stopping: a last frame says so, and the command ends with
+            // its sandbox.
+            let messages = match outcome {
+                Ending::Ran(outcome) => exec_frames(Ok(outcome)),
+                Ending::Refused(status) => vec![Err(status)],
+                Ending::Stopping => vec![Ok(frame(exec_stream_response::Response::Error(
+                    ExecStreamError {
+                        message: "the gateway is stopping; run the command again once it is back"
+                            .to_owned(),
+                        code: "UNAVAILABLE".to_owned(),
+                    },
+                )))],
+            };
+            for message in messages {
                 if frames.send(message).await.is_err() {
                     return;
                 }
@@ -163,6 +185,19 @@ impl GatewayStreamingService for StreamingService {
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(answer))))
     }
+}
+
+/// Resolves once the gateway starts to stop (or the sender is gone with the server).
+/// The guard `wait_for` returns is dropped here: it must not live across an await.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// How an exec's stream ends.
+enum Ending {
+    Ran(Result<sandbox_api::sandbox::ExecSandboxResponse, crate::error::ApiError>),
+    Refused(Status),
+    Stopping,
 }
 
 /// The frames that report how an exec ended: its output, then its exit, or its error.
