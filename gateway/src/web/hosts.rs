@@ -74,19 +74,26 @@ pub async fn check_host(
                 .get(header::HOST)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         });
+    let is_grpc = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
     match named {
+        // A gRPC client reads a gRPC status, not an HTTP one.
+        Some(host) if !allowed.allows(&host) && is_grpc => {
+            tonic::Status::permission_denied(MISDIRECTED).into_http::<axum::body::Body>()
+        }
         Some(host) if !allowed.allows(&host) => ApiError(
-            Status::new(
-                Code::PermissionDenied,
-                "this gateway does not serve that host name; start it with --allowed-host \
-                 NAME to serve it",
-            )
-            .with_reason(Reason::MisdirectedRequest, Default::default()),
+            Status::new(Code::PermissionDenied, MISDIRECTED)
+                .with_reason(Reason::MisdirectedRequest, Default::default()),
         )
         .into_response(),
         _ => next.run(request).await,
     }
 }
+
+const MISDIRECTED: &str =
+    "this gateway does not serve that host name; start it with --allowed-host NAME to serve it";
 
 #[cfg(test)]
 mod tests {
@@ -113,6 +120,31 @@ mod tests {
         ] {
             assert!(!allowed.allows(host), "{host}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_grpc_request_for_another_host_gets_a_grpc_status() {
+        use tower::ServiceExt;
+        let allowed = AllowedHosts::new("127.0.0.1:8080".parse().unwrap(), &[]);
+        let app = axum::Router::new()
+            .route("/x", axum::routing::post(|| async { "served" }))
+            .layer(axum::middleware::from_fn_with_state(allowed, check_host));
+        let request = |content_type: &'static str| {
+            axum::http::Request::post("/x")
+                .header(header::HOST, "attacker.example:8080")
+                .header(header::CONTENT_TYPE, content_type)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let grpc = app
+            .clone()
+            .oneshot(request("application/grpc"))
+            .await
+            .unwrap();
+        assert_eq!(grpc.status(), 200, "gRPC carries its status in headers");
+        assert_eq!(grpc.headers()["grpc-status"], "7");
+        let json = app.oneshot(request("application/json")).await.unwrap();
+        assert_eq!(json.status(), 421);
     }
 
     #[test]
