@@ -201,8 +201,16 @@ async fn short_secrets_are_refused_and_secrets_on_the_command_line_are_warned_ab
     assert!(refused.contains("line 2"), "{refused}");
     assert!(!refused.contains("only-31"), "{refused}");
 
-    let gateway = gateway(&[]).await;
-    let log = std::fs::read_to_string(gateway.data_dir().join("gateway.log")).unwrap();
+    let quiet = gateway(&[]).await;
+    let log = std::fs::read_to_string(quiet.data_dir().join("gateway.log")).unwrap();
+    assert!(!log.contains("--token puts secrets"), "{log}");
+    let flagged = Gateway::start(
+        binary(),
+        &["--token", &format!("acme:SANDBOX_ADMIN:{ADMIN}")],
+    )
+    .await
+    .unwrap();
+    let log = std::fs::read_to_string(flagged.data_dir().join("gateway.log")).unwrap();
     assert!(
         log.contains("--token puts secrets where every process"),
         "{log}"
@@ -388,6 +396,7 @@ async fn quotas_refuse_with_resource_exhausted_naming_the_flag_and_the_limit() {
                 .status()
         })
     };
+    // Time for the slow exec to take the sandbox's one slot.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let second = post(&gateway, &exec_path, USER, json!({"command": ["true"]})).await;
     assert_eq!(
@@ -452,18 +461,11 @@ async fn out_of_open_files_the_gateway_refuses_new_sandboxes_and_keeps_answering
     )
     .unwrap();
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let gateway = Gateway::start(
+    let tokens = format!("acme:SANDBOX_ADMIN:{ADMIN}\nacme:SANDBOX_USER:{USER}");
+    let gateway = Gateway::start_with_env(
         &wrapper,
-        &[
-            "--token",
-            &format!("acme:SANDBOX_ADMIN:{ADMIN}"),
-            "--token",
-            &format!("acme:SANDBOX_USER:{USER}"),
-            "--install-step-ms",
-            "50",
-            "--heartbeat-interval-ms",
-            "200",
-        ],
+        &["--install-step-ms", "50", "--heartbeat-interval-ms", "200"],
+        &[("SANDBOX_GATEWAY_TOKENS", &tokens)],
     )
     .await
     .unwrap();

@@ -142,8 +142,8 @@ async fn sigterm_ends_an_exec_stream_with_a_last_frame_at_once() {
                 .await
         })
     };
-    // Give the exec time to start (the client waits for the sandbox, then streams).
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Until the exec runs: its `sleep 60` is a process of this machine's.
+    wait_for_process(b"sleep\x0060\x00").await;
     let asked = std::time::Instant::now();
     gateway.stop().await.expect("a clean exit after SIGTERM");
     assert!(

@@ -21,13 +21,11 @@ pub const OTHER_ADMIN: &str = "other-admin-secret-0123456789abcdef";
 /// A gateway with two organizations (acme: admin + user; other: admin) and quick
 /// runner installs and heartbeats.
 pub async fn gateway(extra: &[&str]) -> Gateway {
+    // As an operator should give them: not on the command line.
+    let tokens = format!(
+        "acme:SANDBOX_ADMIN:{ADMIN}\nacme:SANDBOX_USER:{USER}\nother:SANDBOX_ADMIN:{OTHER_ADMIN}"
+    );
     let mut args = vec![
-        "--token".to_owned(),
-        format!("acme:SANDBOX_ADMIN:{ADMIN}"),
-        "--token".to_owned(),
-        format!("acme:SANDBOX_USER:{USER}"),
-        "--token".to_owned(),
-        format!("other:SANDBOX_ADMIN:{OTHER_ADMIN}"),
         "--install-step-ms".to_owned(),
         "50".to_owned(),
         "--heartbeat-interval-ms".to_owned(),
@@ -35,9 +33,13 @@ pub async fn gateway(extra: &[&str]) -> Gateway {
     ];
     args.extend(extra.iter().map(|a| a.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    Gateway::start(Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")), &args)
-        .await
-        .expect("gateway starts")
+    Gateway::start_with_env(
+        Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
+        &args,
+        &[("SANDBOX_GATEWAY_TOKENS", &tokens)],
+    )
+    .await
+    .expect("gateway starts")
 }
 
 #[derive(Debug)]
@@ -396,4 +398,26 @@ pub async fn log_text(gateway: &Gateway, id: &str) -> String {
         }
     }
     String::from_utf8(bytes).unwrap()
+}
+
+/// Waits (at most 20 s) until a process with exactly this command line
+/// (`/proc/PID/cmdline`, NUL-separated) runs on this machine: a sandbox's processes
+/// are the machine's, seen from outside its namespaces.
+pub async fn wait_for_process(cmdline: &[u8]) {
+    let runs = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| c == cmdline))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !runs() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no process {:?} within 20 s",
+            String::from_utf8_lossy(cmdline)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
