@@ -359,7 +359,13 @@ async fn quotas_refuse_with_resource_exhausted_naming_the_flag_and_the_limit() {
     wait_until_ready(&gateway, "local").await;
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let started = post(&gateway, "/v1beta2/sandboxes", USER, shell("sleep 60")).await;
+        let started = post(
+            &gateway,
+            "/v1beta2/sandboxes",
+            USER,
+            shell(WAITS_FOR_AN_EXEC),
+        )
+        .await;
         assert_eq!(started.status, StatusCode::OK, "{}", started.body);
         ids.push(started.body["sandboxId"].as_str().unwrap().to_owned());
     }
@@ -389,15 +395,15 @@ async fn quotas_refuse_with_resource_exhausted_naming_the_flag_and_the_limit() {
             reqwest::Client::new()
                 .post(format!("{gateway_url}{path}"))
                 .bearer_auth(USER)
-                .json(&json!({"command": ["sleep", "3"]}))
+                .json(&json!({"command": exec_beginning("sleep 2")}))
                 .send()
                 .await
                 .unwrap()
                 .status()
         })
     };
-    // Time for the slow exec to take the sandbox's one slot.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The slow exec holds the sandbox's one slot once it runs.
+    wait_for_log(&gateway, &ids[0], "exec began").await;
     let second = post(&gateway, &exec_path, USER, json!({"command": ["true"]})).await;
     assert_eq!(
         second.status,

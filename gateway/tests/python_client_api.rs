@@ -119,14 +119,21 @@ async fn sigterm_ends_an_exec_stream_with_a_last_frame_at_once() {
     let gateway = gateway(&[]).await;
     runner_with_profiles(&gateway, "local", &[("web", internet_network())]).await;
     wait_until_ready(&gateway, "local").await;
-    let started = post(&gateway, "/v1beta2/sandboxes", USER, shell("sleep 600")).await;
+    let started = post(
+        &gateway,
+        "/v1beta2/sandboxes",
+        USER,
+        shell(WAITS_FOR_AN_EXEC),
+    )
+    .await;
     let id = started.body["sandboxId"].as_str().unwrap().to_owned();
     wait_status(&gateway, &id, false).await;
+    let command = serde_json::to_string(&exec_beginning("sleep 60")).unwrap();
     let script = format!(
         "from cwsandbox import Sandbox\n\
          sandbox = Sandbox.from_id({id:?}).result()\n\
          try:\n\
-         \x20   print('exit', sandbox.exec(['sleep', '60']).result().returncode)\n\
+         \x20   print('exit', sandbox.exec({command}).result().returncode)\n\
          except Exception as error:\n\
          \x20   print('ended:', error)\n"
     );
@@ -142,8 +149,7 @@ async fn sigterm_ends_an_exec_stream_with_a_last_frame_at_once() {
                 .await
         })
     };
-    // Until the exec runs: its `sleep 60` is a process of this machine's.
-    wait_for_process(b"sleep\x0060\x00").await;
+    wait_for_log(&gateway, &id, "exec began").await;
     let asked = std::time::Instant::now();
     gateway.stop().await.expect("a clean exit after SIGTERM");
     assert!(

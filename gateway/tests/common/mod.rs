@@ -400,24 +400,35 @@ pub async fn log_text(gateway: &Gateway, id: &str) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
-/// Waits (at most 20 s) until a process with exactly this command line
-/// (`/proc/PID/cmdline`, NUL-separated) runs on this machine: a sandbox's processes
-/// are the machine's, seen from outside its namespaces.
-pub async fn wait_for_process(cmdline: &[u8]) {
-    let runs = || {
-        std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|entry| std::fs::read(entry.path().join("cmdline")).is_ok_and(|c| c == cmdline))
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !runs() {
+/// A sandbox's main command that waits for an exec to begin (see [`exec_beginning`])
+/// and then says so in its log: a test knows an exec runs without looking at the
+/// machine's processes (what they are called depends on the isolation).
+pub const WAITS_FOR_AN_EXEC: &str =
+    "while [ ! -e exec-began ]; do sleep 0.1; done; echo exec began; sleep 600";
+
+/// An exec command that first tells a [`WAITS_FOR_AN_EXEC`] sandbox it has begun, then
+/// runs `script`.
+pub fn exec_beginning(script: &str) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!("touch exec-began && {script}"),
+    ]
+}
+
+/// Waits (at most 60 s: a client may be slow to start on a loaded machine) until
+/// sandbox `id`'s log contains `needle`.
+pub async fn wait_for_log(gateway: &Gateway, id: &str, needle: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = log_text(gateway, id).await;
+        if log.contains(needle) {
+            return;
+        }
         assert!(
             std::time::Instant::now() < deadline,
-            "no process {:?} within 20 s",
-            String::from_utf8_lossy(cmdline)
+            "{needle:?} not in the log within 60 s: {log}"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
