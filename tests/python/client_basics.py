@@ -88,5 +88,59 @@ check(
 )
 followed = sandbox.stream_logs(follow=True)
 check([next(followed), next(followed)] == ["booted\n", "ready\n"], "a followed log")
+
+# Input streamed to a command, its output streamed back before the input ends.
+process = sandbox.exec(
+    ["sh", "-c", 'while read line; do echo "got $line"; done; echo eof'], stdin=True
+)
+process.stdin.write(b"one\n").result()
+first = next(iter(process.stdout))
+check("got one" in first, f"output comes while input is still open: {first!r}")
+process.stdin.write(b"two\n").result()
+process.stdin.close().result()
+result = process.result()
+check(
+    (result.returncode, result.stdout) == (0, "got one\ngot two\neof\n"),
+    f"closing stdin ends the command's input: {result}",
+)
+
+# Files in the sandbox's own tree: written, read back, seen by commands; errors as the
+# client's own exception.
+contents = bytes(range(256)) * 1000
+sandbox.write_file("notes/data.bin", contents).result()
+check(sandbox.read_file("notes/data.bin").result() == contents, "a file reads back as written")
+listed = sandbox.exec(["wc", "-c", "notes/data.bin"]).result().stdout
+check(listed.split()[0] == "256000", f"commands see the written file: {listed!r}")
+for path, words in [("missing.txt", "does not exist"), ("notes", "is a directory")]:
+    try:
+        sandbox.read_file(path).result()
+        check(False, f"reading {path} is refused")
+    except cwsandbox.SandboxFileError as error:
+        check(words in str(error), f"reading {path}: {error}")
+big = b"x" * (40 * 1024 * 1024)
+sandbox.write_file("big.bin", big).result()
+check(sandbox.read_file("big.bin").result() == big, "a file over one call's 32 MiB streams")
+
+# A shell on a terminal of the asked size, which follows resizes.
+def read_until(chunks, needle, seen=b""):
+    for chunk in chunks:
+        seen += chunk
+        if needle in seen:
+            return seen
+    raise AssertionError(f"{needle!r} never came: {seen!r}")
+
+
+session = sandbox.shell(["/bin/sh"], width=100, height=30)
+output = iter(session.output)
+session.stdin.writeline("tty; stty size").result()
+seen = read_until(output, b"30 100")
+check(b"/dev/pts/" in seen, f"the shell has a terminal: {seen!r}")
+session.resize(120, 40)
+session.stdin.writeline("stty size; exit 4").result()
+seen = read_until(output, b"40 120")
+for chunk in output:
+    seen += chunk
+check(session.wait() == 4, f"the shell's exit code: {session.returncode}")
+
 sandbox.stop().result()
 check(sandbox.status in ("terminated", "completed"), f"stopped: {sandbox.status}")

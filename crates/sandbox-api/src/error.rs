@@ -116,6 +116,17 @@ pub enum Reason {
     /// Local: one of the gateway's quotas is used up; `metadata.quota` names its flag and
     /// `metadata.limit` its value (RESOURCE_EXHAUSTED, HTTP 429).
     QuotaExceeded,
+    /// A file operation's path names nothing (NOT_FOUND).
+    FileNotFound,
+    /// A file operation's path names a directory.
+    FileIsDirectory,
+    /// A file over the per-call limit: `metadata.max_size_bytes`, and for a read the
+    /// file's `metadata.size_bytes` (the client then falls back to a streamed exec).
+    FileTooLarge,
+    /// The sandbox's user may not read or write the path.
+    FilePermissionDenied,
+    /// Reading or writing the file failed in the sandbox; the message says why.
+    FileIoFailed,
 }
 
 impl Reason {
@@ -135,6 +146,11 @@ impl Reason {
             Reason::BodyTooLarge => "CWSANDBOX_BODY_TOO_LARGE",
             Reason::MisdirectedRequest => "CWSANDBOX_MISDIRECTED_REQUEST",
             Reason::QuotaExceeded => "CWSANDBOX_QUOTA_EXCEEDED",
+            Reason::FileNotFound => "CWSANDBOX_FILE_NOT_FOUND",
+            Reason::FileIsDirectory => "CWSANDBOX_FILE_IS_DIRECTORY",
+            Reason::FileTooLarge => "CWSANDBOX_FILE_TOO_LARGE",
+            Reason::FilePermissionDenied => "CWSANDBOX_FILE_PERMISSION_DENIED",
+            Reason::FileIoFailed => "CWSANDBOX_FILE_IO_FAILED",
         }
     }
 }
@@ -261,15 +277,15 @@ impl Status {
     }
 
     /// The HTTP status of this error: its code's, except that FAILED_PRECONDITION is 409
-    /// when it is a conflict (a stale etag, a profile still bound) and 400 otherwise
-    /// (SPEC §2, local decision).
+    /// when it is a conflict (a stale etag, a profile still bound) and 400 otherwise, and
+    /// anything too large is 413 (SPEC §2, local decision).
     pub fn http_status(&self) -> u16 {
         let has = |reason: Reason| self.reason() == Some(reason.as_str());
         if self.code == Code::FailedPrecondition
             && (has(Reason::StaleEtag) || has(Reason::ProfileInUse))
         {
             409
-        } else if has(Reason::BodyTooLarge) {
+        } else if has(Reason::BodyTooLarge) || has(Reason::FileTooLarge) {
             413
         } else if has(Reason::MisdirectedRequest) {
             421

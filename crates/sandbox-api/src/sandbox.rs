@@ -516,6 +516,48 @@ pub struct ExecResponse {
     pub stderr_bytes_produced: i64,
 }
 
+/// Body of `POST /v1beta2/sandboxes/{id}/files`: write a file in the sandbox's own tree
+/// (SPEC §4 "Files"). A relative path is under the sandbox's working directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AddFileSandboxRequest {
+    /// Taken from the path; a body need not repeat it.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sandbox_id: String,
+    /// Raw bytes; base64 on the wire.
+    #[serde(
+        with = "crate::json::base64_bytes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub file_contents: Vec<u8>,
+    pub filepath: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_timeout_seconds: i32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AddFileSandboxResponse {
+    pub success: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error_message: String,
+}
+
+/// Answer of `GET /v1beta2/sandboxes/{id}/files/{filepath}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RetrieveFileSandboxResponse {
+    /// Raw bytes; base64 on the wire.
+    #[serde(
+        with = "crate::json::base64_bytes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub file_contents: Vec<u8>,
+    pub success: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error_message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

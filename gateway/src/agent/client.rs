@@ -14,18 +14,25 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream};
-use futures_util::{Stream, StreamExt};
+use futures_util::{SinkExt, Stream, StreamExt};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, RequestBuilder};
 use sandbox_api::error::{Code, Reason, Status};
 use sandbox_api::logs::{LogStreamError, LogStreamResponse, parse_line};
 use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::error_frame;
 use super::wire::{
-    Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, StopRequest, log_query,
+    Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, SessionMessage,
+    StopRequest, log_query,
 };
 use crate::error::ApiError;
-use crate::process::{ExecOutput, ExitOutcome, LogRequest};
+use crate::process::{
+    ExecOutput, ExecSession, ExitOutcome, LogRequest, SessionInput, SessionOutput, SessionRequest,
+};
 
 /// How long the agent holds one outcome poll before answering "still running".
 const OUTCOME_POLL: Duration = Duration::from_secs(20);
@@ -170,6 +177,60 @@ impl RemoteAgent {
             .json(&body)
             .timeout(timeout + CALL_MARGIN);
         call(sent).await
+    }
+
+    /// Starts an interactive exec on the agent, over a WebSocket that a task relays to
+    /// and from the session's channels (see `wire::SessionMessage`).
+    pub async fn exec_session(
+        &self,
+        id: &str,
+        request: &SessionRequest,
+    ) -> Result<ExecSession, CallError> {
+        let url = match self.url.strip_prefix("http://") {
+            Some(rest) => format!("ws://{rest}/agent/v1/sandboxes/{id}/session"),
+            None => {
+                return Err(CallError::Unanswered(format!(
+                    "sessions reach agents over plain HTTP only, not {}",
+                    self.url
+                )));
+            }
+        };
+        let mut handshake = url
+            .into_client_request()
+            .map_err(|e| CallError::Unanswered(e.to_string()))?;
+        let bearer = format!("Bearer {}", self.key)
+            .parse()
+            .map_err(|_| CallError::Unanswered("the agent key is not a header value".into()))?;
+        handshake.headers_mut().insert(AUTHORIZATION, bearer);
+        let opening = async {
+            let (mut socket, _) = tokio_tungstenite::connect_async(handshake)
+                .await
+                .map_err(|e| CallError::Unanswered(e.to_string()))?;
+            let first = serde_json::to_string(request).expect("session requests serialize");
+            socket
+                .send(WsMessage::text(first))
+                .await
+                .map_err(|e| CallError::Unanswered(e.to_string()))?;
+            match next_session_message(&mut socket).await {
+                Some(SessionMessage::Started) => Ok(socket),
+                Some(SessionMessage::Refused(status)) => Err(CallError::Refused(status)),
+                _ => Err(CallError::Unanswered(
+                    "the agent closed the session before it started".into(),
+                )),
+            }
+        };
+        let socket = tokio::time::timeout(CALL_MARGIN, opening)
+            .await
+            .map_err(|_| CallError::Unanswered("the session did not start in time".into()))??;
+        let (input, inputs) = mpsc::channel(16);
+        let (outputs, output) = mpsc::channel(16);
+        tokio::spawn(relay_session(
+            socket,
+            inputs,
+            outputs,
+            request.terminal.is_none(),
+        ));
+        Ok(ExecSession { input, output })
     }
 
     /// Stops the sandbox if it runs and removes its files on the agent.
@@ -328,6 +389,65 @@ impl<E: fmt::Display + Send + 'static> Relay<E> {
                 }
                 None => return cut_off("the runner's agent ended the log early".to_owned()),
             }
+        }
+    }
+}
+
+type SessionSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next [`SessionMessage`] from the agent; `None` once the socket is closed or sends
+/// something else.
+async fn next_session_message(socket: &mut SessionSocket) -> Option<SessionMessage> {
+    loop {
+        match socket.next().await? {
+            Ok(WsMessage::Text(text)) => return serde_json::from_str(&text).ok(),
+            Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Relays a started session: input to the agent, output from it, until the session has
+/// ended or either side has gone (dropping the socket ends the session on the agent).
+/// The gateway's input ending closes a piped stdin (`piped`); a terminal's stays.
+async fn relay_session(
+    mut socket: SessionSocket,
+    mut inputs: mpsc::Receiver<SessionInput>,
+    outputs: mpsc::Sender<SessionOutput>,
+    piped: bool,
+) {
+    let mut input_open = true;
+    loop {
+        tokio::select! {
+            input = inputs.recv(), if input_open => {
+                let message = match input {
+                    Some(input) => input,
+                    None => {
+                        input_open = false;
+                        if !piped {
+                            continue;
+                        }
+                        SessionInput::CloseStdin
+                    }
+                };
+                let text = serde_json::to_string(&message).expect("session input serializes");
+                if socket.send(WsMessage::text(text)).await.is_err() {
+                    return;
+                }
+            }
+            message = next_session_message(&mut socket) => match message {
+                Some(SessionMessage::Output(output)) => {
+                    let last = matches!(output, SessionOutput::Ended { .. });
+                    if outputs.send(output).await.is_err() || last {
+                        return;
+                    }
+                }
+                // Cut off without an end: the output channel closes without `Ended`,
+                // which its reader reports as lost contact.
+                _ => return,
+            },
+            () = outputs.closed() => return,
         }
     }
 }

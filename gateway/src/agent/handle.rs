@@ -15,7 +15,7 @@ use super::error_frame;
 use super::host::SandboxHost;
 use super::wire::LaunchRequest;
 use crate::error::ApiError;
-use crate::process::{ExecOutput, ExitOutcome, LogRequest};
+use crate::process::{ExecOutput, ExecSession, ExitOutcome, LogRequest, SessionRequest};
 
 /// A runner's agent. Clones share it.
 #[derive(Clone)]
@@ -89,6 +89,21 @@ impl AgentHandle {
             AgentHandle::Local(host) => host.exec(id, command, timeout).await,
             AgentHandle::Remote(agent) => agent
                 .exec(id, command, timeout)
+                .await
+                .map_err(CallError::into_api_error),
+        }
+    }
+
+    /// Starts an interactive exec in the sandbox (see `process::start_session`).
+    pub async fn exec_session(
+        &self,
+        id: &str,
+        request: &SessionRequest,
+    ) -> Result<ExecSession, ApiError> {
+        match self {
+            AgentHandle::Local(host) => host.exec_session(id, request),
+            AgentHandle::Remote(agent) => agent
+                .exec_session(id, request)
                 .await
                 .map_err(CallError::into_api_error),
         }

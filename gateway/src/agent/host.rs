@@ -18,8 +18,8 @@ use super::wire::{LaunchRequest, SandboxIsolation};
 use crate::error::ApiError;
 use crate::mutex::lock;
 use crate::process::{
-    self, ExecOutput, ExecTarget, ExitOutcome, Isolation, LaunchSpec, LogRequest, NetworkIsolation,
-    SandboxProcess,
+    self, ExecOutput, ExecSession, ExecTarget, ExitOutcome, Isolation, LaunchSpec, LogRequest,
+    NetworkIsolation, SandboxProcess, SessionRequest,
 };
 
 /// How long a deleted sandbox that still runs gets between SIGTERM and SIGKILL.
@@ -189,13 +189,7 @@ impl SandboxHost {
         command: &[String],
         timeout: Duration,
     ) -> Result<ExecOutput, ApiError> {
-        let hosted = self.hosted(id)?;
-        if hosted.process.outcome().is_some() {
-            return Err(ApiError::new(
-                Code::FailedPrecondition,
-                format!("sandbox {id:?} has ended and cannot run commands"),
-            ));
-        }
+        let hosted = self.running(id)?;
         let work_dir = sandbox_dir(&self.data_dir, id).join("work");
         let target = ExecTarget {
             id,
@@ -206,6 +200,39 @@ impl SandboxHost {
         process::exec(target, command, &hosted.env, timeout)
             .await
             .map_err(|e| ApiError::invalid(&[Violation::error("command", e.to_string())]))
+    }
+
+    /// Starts an interactive exec in a running sandbox, as [`SandboxHost::exec`] runs a
+    /// command.
+    pub fn exec_session(
+        &self,
+        id: &str,
+        request: &SessionRequest,
+    ) -> Result<ExecSession, ApiError> {
+        let hosted = self.running(id)?;
+        let work_dir = sandbox_dir(&self.data_dir, id).join("work");
+        let target = ExecTarget {
+            id,
+            work_dir: &work_dir,
+            network: hosted.network,
+            isolation: self.ready_isolation()?,
+        };
+        let mut env = hosted.env;
+        env.extend(request.env.clone());
+        process::start_session(target, request, &env)
+            .map_err(|e| ApiError::invalid(&[Violation::error("command", e.to_string())]))
+    }
+
+    /// The sandbox `id`, which must still run.
+    fn running(&self, id: &str) -> Result<Hosted, ApiError> {
+        let hosted = self.hosted(id)?;
+        if hosted.process.outcome().is_some() {
+            return Err(ApiError::new(
+                Code::FailedPrecondition,
+                format!("sandbox {id:?} has ended and cannot run commands"),
+            ));
+        }
+        Ok(hosted)
     }
 
     /// The sandbox's log as NDJSON frames (see `process::stream_log`). It is read from

@@ -9,11 +9,13 @@
 //! | `GET /agent/v1/sandboxes/{id}/outcome?waitMs=N` | → `OutcomeResponse` (long poll) |
 //! | `POST /agent/v1/sandboxes/{id}/exec` | `ExecRequest` → `ExecOutput` |
 //! | `GET /agent/v1/sandboxes/{id}/logs?follow=&tailLines=&timestamps=&resumeSessionId=&resumeOffset=` | → NDJSON log frames |
+//! | `GET /agent/v1/sandboxes/{id}/session` | WebSocket: an interactive exec (`wire::SessionMessage`) |
 //! | `DELETE /agent/v1/sandboxes/{id}` | → `{}` (stops it, removes its files) |
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
@@ -26,10 +28,10 @@ use sha2::{Digest, Sha256};
 
 use super::host::SandboxHost;
 use super::wire::{
-    Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, StopRequest,
+    Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, SessionMessage, StopRequest,
 };
 use crate::error::ApiError;
-use crate::process::ExecOutput;
+use crate::process::{ExecOutput, SessionInput, SessionOutput, SessionRequest};
 use crate::web::extract::{ApiJson, QueryPairs, log_request};
 use crate::web::ndjson::ndjson_response;
 
@@ -73,6 +75,7 @@ pub fn router(host: Arc<SandboxHost>, key: AgentKey) -> Router {
         .route("/agent/v1/sandboxes/{id}/outcome", get(outcome))
         .route("/agent/v1/sandboxes/{id}/exec", post(exec))
         .route("/agent/v1/sandboxes/{id}/logs", get(logs))
+        .route("/agent/v1/sandboxes/{id}/session", get(session))
         .fallback(|request: Request| async move {
             ApiError::new(
                 Code::NotFound,
@@ -164,6 +167,68 @@ async fn remove(
 ) -> Result<Json<Empty>, ApiError> {
     host.delete(&id).await?;
     Ok(Json(Empty {}))
+}
+
+async fn session(
+    State(host): State<Arc<SandboxHost>>,
+    Path(id): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| serve_session(host, id, socket))
+}
+
+/// Runs one interactive exec for the gateway over `socket` (see `wire::SessionMessage`).
+/// A socket that closes ends the session, and so its command.
+async fn serve_session(host: Arc<SandboxHost>, id: String, mut socket: WebSocket) {
+    let request = match socket.recv().await {
+        Some(Ok(Message::Text(text))) => serde_json::from_str::<SessionRequest>(&text),
+        _ => return,
+    };
+    let started = request
+        .map_err(|e| {
+            ApiError::invalid(&[Violation::error("session", format!("cannot be read: {e}"))])
+        })
+        .and_then(|request| host.exec_session(&id, &request));
+    let mut session = match started {
+        Ok(session) => session,
+        Err(refused) => {
+            let _ = send(&mut socket, &SessionMessage::Refused(refused.0)).await;
+            return;
+        }
+    };
+    if send(&mut socket, &SessionMessage::Started).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            output = session.output.recv() => {
+                let Some(output) = output else { return };
+                let last = matches!(output, SessionOutput::Ended { .. });
+                if send(&mut socket, &SessionMessage::Output(output)).await.is_err() || last {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            }
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    let Ok(input) = serde_json::from_str::<SessionInput>(&text) else {
+                        tracing::warn!("a session's input could not be read; the session ends");
+                        return;
+                    };
+                    if session.input.send(input).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => return,
+            },
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, message: &SessionMessage) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(message).expect("session messages serialize");
+    socket.send(Message::Text(text.into())).await
 }
 
 #[cfg(test)]

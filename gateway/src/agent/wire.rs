@@ -83,6 +83,18 @@ pub struct ExecRequest {
     pub timeout_ms: u64,
 }
 
+/// What the agent sends on a session's WebSocket
+/// (`GET /agent/v1/sandboxes/{id}/session`): after the gateway's first message, a
+/// `process::SessionRequest`, either `started` and then the session's output, or
+/// `refused` and the socket closes. The gateway then sends `process::SessionInput`s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionMessage {
+    Started,
+    Refused(sandbox_api::error::Status),
+    Output(crate::process::SessionOutput),
+}
+
 /// What answers that only succeed carry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Empty {}

@@ -1,10 +1,9 @@
 //! `GatewayStreamingService`: a sandbox's log (`StreamLogs`, the NDJSON route's frames
 //! and semantics) and commands run in it (`StreamExec`).
 //!
-//! `StreamExec` runs a command to its end through the same exec operation as the JSON
-//! route, then sends its output and exit; stdin and terminals (`tty`) are not served yet
-//! and are refused, saying so. When the gateway stops, both end with a last frame that
-//! says so.
+//! `StreamExec` runs an interactive exec session (`operations::execs`): input in,
+//! output out as it comes, on a terminal with `tty`. When the gateway stops, both end
+//! with a last frame that says so.
 
 use std::pin::Pin;
 
@@ -22,7 +21,8 @@ use super::proto::{
 };
 use super::{caller, status::to_status};
 use crate::operations::Platform;
-use crate::operations::sandboxes;
+use crate::operations::{execs, sandboxes};
+use crate::process::{SessionInput, SessionOutput, SessionRequest, TerminalSize};
 use crate::shutdown::until_stopping;
 use crate::web::extract::{QueryPairs, log_request};
 
@@ -111,80 +111,138 @@ impl GatewayStreamingService for StreamingService {
                 ));
             }
         };
-        if init.tty {
+        if !init.resume_session_id.is_empty() {
             return Err(Status::unimplemented(
-                "terminals (tty) are not served by the local gateway yet",
+                "resuming an exec session is not served by the local gateway; run the command again",
             ));
         }
-        let exec = sandbox_api::sandbox::ExecSandboxRequest {
-            sandbox_id: init.sandbox_id.clone(),
-            command: init.command.clone(),
-            max_timeout_seconds: timeout_seconds,
-            ..Default::default()
+        let session_request = SessionRequest {
+            command: init.command,
+            env: init.env.into_iter().collect(),
+            terminal: init
+                .tty
+                .then(|| TerminalSize::from_client(init.tty_width, init.tty_height)),
+            timeout_seconds: u64::try_from(timeout_seconds).ok().filter(|s| *s > 0),
         };
-        let platform = self.platform.clone();
-        let mut stopping = self.stopping.clone();
+        let running =
+            execs::exec_session(&self.platform, &caller, &init.sandbox_id, &session_request)
+                .await
+                .map_err(to_status)?;
         let (frames, answer) = mpsc::channel(4);
-        tokio::spawn(async move {
-            let ready = exec_stream_response::Response::Ready(StreamingExecReady {
-                ready_at: Some(timestamp(time::OffsetDateTime::now_utc())),
-                session_id: String::new(),
-            });
-            if frames.send(Ok(frame(ready))).await.is_err() {
-                return;
-            }
-            let run = sandboxes::exec(&platform, &caller, &init.sandbox_id, exec);
-            tokio::pin!(run);
-            // The client half-closes after `init` when it has no input; input is not
-            // served yet, so any arrives as a refusal rather than being dropped.
-            let outcome = loop {
-                tokio::select! {
-                    outcome = &mut run => break Ending::Ran(outcome),
-                    message = inbound.message() => match message {
-                        Ok(Some(ExecStreamRequest {
-                            request: Some(exec_stream_request::Request::Stdin(data)),
-                        })) if !data.data.is_empty() => {
-                            break Ending::Refused(Status::unimplemented(
-                                "input (stdin) to a command is not served by the local gateway yet",
-                            ));
-                        }
-                        // Closing, resizing (no terminal) or an empty write change nothing.
-                        Ok(Some(_)) => {}
-                        // The client is done sending, or gone: the command goes on, and
-                        // a gone client is noticed when the answer cannot be sent.
-                        Ok(None) | Err(_) => {
-                            tokio::select! {
-                                outcome = &mut run => break Ending::Ran(outcome),
-                                () = stopped(&mut stopping) => break Ending::Stopping,
-                                () = frames.closed() => return,
-                            }
-                        }
-                    },
-                    () = frames.closed() => return,
-                    () = stopped(&mut stopping) => break Ending::Stopping,
-                }
-            };
-            // The gateway is stopping: a last frame says so, and the command ends with
-            // its sandbox.
-            let messages = match outcome {
-                Ending::Ran(outcome) => exec_frames(Ok(outcome)),
-                Ending::Refused(status) => vec![Err(status)],
-                Ending::Stopping => vec![Ok(frame(exec_stream_response::Response::Error(
-                    ExecStreamError {
-                        message: "the gateway is stopping; run the command again once it is back"
-                            .to_owned(),
-                        code: "UNAVAILABLE".to_owned(),
-                    },
-                )))],
-            };
-            for message in messages {
-                if frames.send(message).await.is_err() {
-                    return;
-                }
-            }
-        });
+        tokio::spawn(relay_exec(running, inbound, frames, self.stopping.clone()));
         Ok(Response::new(Box::pin(ReceiverStream::new(answer))))
     }
+}
+
+/// Relays a started exec session: `ready` first, then the client's input to the command
+/// and the command's output back, until its `exit` (or the client goes, which ends the
+/// command). The client half-closes right after `init` when it sends no input; that
+/// closes the command's stdin and nothing else. When the gateway stops, a last frame
+/// says so.
+async fn relay_exec(
+    running: execs::RunningSession,
+    mut inbound: Streaming<ExecStreamRequest>,
+    frames: mpsc::Sender<Result<ExecStreamResponse, Status>>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let execs::RunningSession {
+        session,
+        slot: _slot,
+    } = running;
+    let (input, mut output) = (session.input, session.output);
+    let mut input = Some(input);
+    let ready = exec_stream_response::Response::Ready(StreamingExecReady {
+        ready_at: Some(now()),
+        session_id: String::new(),
+    });
+    if frames.send(Ok(frame(ready))).await.is_err() {
+        return;
+    }
+    loop {
+        let last = tokio::select! {
+            message = inbound.message(), if input.is_some() => {
+                match message {
+                    Ok(Some(ExecStreamRequest { request: Some(request) })) => {
+                        if let (Some(sender), Some(message)) = (&input, session_input(request)) {
+                            // A command that has ended takes no input; its end follows.
+                            let _ = sender.send(message).await;
+                        }
+                    }
+                    Ok(Some(ExecStreamRequest { request: None })) => {}
+                    // Done sending, or gone (then the answer cannot be sent either).
+                    Ok(None) | Err(_) => input = None,
+                }
+                continue;
+            }
+            output = output.recv() => match output {
+                Some(SessionOutput::Stdout { data }) => {
+                    let output = output_frame(exec_stream_output::StreamType::Stdout, data);
+                    if frames.send(Ok(output)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Some(SessionOutput::Stderr { data }) => {
+                    let output = output_frame(exec_stream_output::StreamType::Stderr, data);
+                    if frames.send(Ok(output)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Some(SessionOutput::Ended { exit_code, timed_out: false }) => Some(Ok(frame(
+                    exec_stream_response::Response::Exit(ExecStreamExit {
+                        // Killed by a signal: no code of its own (as the unary exec says).
+                        exit_code: exit_code.unwrap_or(-1),
+                        completed_at: Some(now()),
+                    }),
+                ))),
+                Some(SessionOutput::Ended { timed_out: true, .. }) => Some(Err(Status::deadline_exceeded(
+                    "the command did not finish within the call's deadline",
+                ))),
+                None => Some(Ok(error_frame(
+                    "lost contact with the sandbox's runner; the command's end is unknown",
+                    "UNAVAILABLE",
+                ))),
+            },
+            () = frames.closed() => return,
+            () = stopped(&mut stopping) => Some(Ok(error_frame(
+                "the gateway is stopping; run the command again once it is back",
+                "UNAVAILABLE",
+            ))),
+        };
+        if let Some(last) = last {
+            let _ = frames.send(last).await;
+            return;
+        }
+    }
+}
+
+/// A client message as a session's input; `None` for what changes nothing (a second
+/// `init`).
+fn session_input(request: exec_stream_request::Request) -> Option<SessionInput> {
+    match request {
+        exec_stream_request::Request::Stdin(data) => Some(SessionInput::Stdin { data: data.data }),
+        exec_stream_request::Request::Close(_) => Some(SessionInput::CloseStdin),
+        exec_stream_request::Request::Resize(size) => Some(SessionInput::Resize {
+            size: TerminalSize::from_client(size.width, size.height),
+        }),
+        exec_stream_request::Request::Init(_) => None,
+    }
+}
+
+fn output_frame(stream_type: exec_stream_output::StreamType, data: Vec<u8>) -> ExecStreamResponse {
+    frame(exec_stream_response::Response::Output(ExecStreamOutput {
+        stream_type: stream_type as i32,
+        data,
+        timestamp: Some(now()),
+    }))
+}
+
+fn error_frame(message: &str, code: &str) -> ExecStreamResponse {
+    frame(exec_stream_response::Response::Error(ExecStreamError {
+        message: message.to_owned(),
+        code: code.to_owned(),
+    }))
 }
 
 /// Resolves once the gateway starts to stop (or the sender is gone with the server).
@@ -193,57 +251,14 @@ async fn stopped(stopping: &mut watch::Receiver<bool>) {
     let _ = stopping.wait_for(|stop| *stop).await;
 }
 
-/// How an exec's stream ends.
-enum Ending {
-    Ran(Result<sandbox_api::sandbox::ExecSandboxResponse, crate::error::ApiError>),
-    Refused(Status),
-    Stopping,
-}
-
-/// The frames that report how an exec ended: its output, then its exit, or its error.
-fn exec_frames(
-    outcome: Result<
-        Result<sandbox_api::sandbox::ExecSandboxResponse, crate::error::ApiError>,
-        Status,
-    >,
-) -> Vec<Result<ExecStreamResponse, Status>> {
-    let result = match outcome {
-        Err(refused) => return vec![Err(refused)],
-        Ok(Err(error)) => return vec![Err(to_status(error))],
-        Ok(Ok(answer)) => answer.result.unwrap_or_default(),
-    };
-    let now = timestamp(time::OffsetDateTime::now_utc());
-    let mut messages = Vec::new();
-    for (stream_type, data) in [
-        (exec_stream_output::StreamType::Stdout, result.stdout),
-        (exec_stream_output::StreamType::Stderr, result.stderr),
-    ] {
-        if !data.is_empty() {
-            messages.push(Ok(frame(exec_stream_response::Response::Output(
-                ExecStreamOutput {
-                    stream_type: stream_type as i32,
-                    data,
-                    timestamp: Some(now),
-                },
-            ))));
-        }
-    }
-    messages.push(Ok(frame(exec_stream_response::Response::Exit(
-        ExecStreamExit {
-            exit_code: result.exit_code,
-            completed_at: Some(now),
-        },
-    ))));
-    messages
-}
-
 fn frame(response: exec_stream_response::Response) -> ExecStreamResponse {
     ExecStreamResponse {
         response: Some(response),
     }
 }
 
-fn timestamp(at: time::OffsetDateTime) -> pbjson_types::Timestamp {
+fn now() -> pbjson_types::Timestamp {
+    let at = time::OffsetDateTime::now_utc();
     pbjson_types::Timestamp {
         seconds: at.unix_timestamp(),
         nanos: i32::try_from(at.nanosecond()).unwrap_or(0),

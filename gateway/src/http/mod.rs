@@ -83,6 +83,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1beta2/sandboxes/{id}/exec", post(sandboxes::exec))
         .route("/v1beta2/sandboxes/{id}/logs", get(sandboxes::logs))
         .route(
+            "/v1beta2/sandboxes/{id}/files",
+            post(sandboxes::add_file).layer(DefaultBodyLimit::max(sandboxes::FILE_BODY_BYTES)),
+        )
+        .route(
+            "/v1beta2/sandboxes/{id}/files/{*filepath}",
+            get(sandboxes::retrieve_file),
+        )
+        .route(
             "/v1beta2/internal/runners/{runner}",
             post(agents::runner_method),
         )

@@ -1,20 +1,23 @@
-//! `/v1beta2/sandboxes` (SPEC §4), including the NDJSON log stream for browsers.
+//! `/v1beta2/sandboxes` (SPEC §4), including the NDJSON log stream for browsers and the
+//! sandbox's files.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use sandbox_api::sandbox::{
-    DeleteSandboxResponse, ExecSandboxRequest, ExecSandboxResponse, GetSandboxResponse,
-    ListSandboxesResponse, StartSandboxRequest, StartSandboxResponse, StopSandboxRequest,
-    StopSandboxResponse,
+    AddFileSandboxRequest, AddFileSandboxResponse, DeleteSandboxResponse, ExecSandboxRequest,
+    ExecSandboxResponse, GetSandboxResponse, ListSandboxesResponse, RetrieveFileSandboxResponse,
+    StartSandboxRequest, StartSandboxResponse, StopSandboxRequest, StopSandboxResponse,
 };
+use sandbox_api::violation::Violation;
 
 use super::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::operations::sandboxes::{self, SandboxListQuery};
+use crate::operations::{execs, files};
 use crate::shutdown::until_stopping;
-use crate::web::extract::{ApiJson, OptionalJson, QueryPairs, log_request};
+use crate::web::extract::{ApiJson, OptionalJson, QueryPairs, json_body_up_to, log_request};
 use crate::web::ndjson::ndjson_response;
 
 pub async fn start(
@@ -81,7 +84,46 @@ pub async fn exec(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<ExecSandboxRequest>,
 ) -> Result<Json<ExecSandboxResponse>, ApiError> {
-    sandboxes::exec(&state.platform, &caller, &id, request)
+    execs::exec(&state.platform, &caller, &id, request)
+        .await
+        .map(Json)
+}
+
+/// The largest body of `POST /v1beta2/sandboxes/{id}/files`: a file of the most one call
+/// carries, in base64, and the rest of the request.
+pub const FILE_BODY_BYTES: usize = (files::MAX_FILE_BYTES as usize).div_ceil(3) * 4 + 64 * 1024;
+
+/// `POST /v1beta2/sandboxes/{id}/files`: writes a file in the sandbox.
+pub async fn add_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<AddFileSandboxResponse>, ApiError> {
+    let body: AddFileSandboxRequest = json_body_up_to(request, FILE_BODY_BYTES).await?;
+    files::add_file(&state.platform, &caller, &id, body)
+        .await
+        .map(Json)
+}
+
+/// `GET /v1beta2/sandboxes/{id}/files/{filepath}`: reads a file of the sandbox (the rest
+/// of the path, decoded, is the file's path).
+pub async fn retrieve_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, filepath)): Path<(String, String)>,
+    query: QueryPairs,
+) -> Result<Json<RetrieveFileSandboxResponse>, ApiError> {
+    let timeout = match query.get("maxTimeoutSeconds") {
+        None | Some("") => 0,
+        Some(text) => text.parse().map_err(|_| {
+            ApiError::invalid(&[Violation::error(
+                "maxTimeoutSeconds",
+                format!("must be a whole number, not {text:?}"),
+            )])
+        })?,
+    };
+    files::retrieve_file(&state.platform, &caller, &id, &filepath, timeout)
         .await
         .map(Json)
 }

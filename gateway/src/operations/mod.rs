@@ -5,6 +5,8 @@
 //! reach sandboxes through the fleet's agents.
 
 pub mod discovery;
+pub mod execs;
+pub mod files;
 pub mod heartbeats;
 mod page_token;
 pub mod profile_templates;

@@ -15,9 +15,9 @@ use sandbox_api::placement::{SandboxCeiling, place, sandbox_limits};
 use sandbox_api::profile::ProfileSpec;
 use sandbox_api::role::Role;
 use sandbox_api::sandbox::{
-    DeleteSandboxResponse, ExecResponse, ExecSandboxRequest, ExecSandboxResponse,
-    GetSandboxResponse, ListSandboxesResponse, ResourceRequest, SandboxInfo, SandboxStatus,
-    StartSandboxRequest, StartSandboxResponse, StopSandboxRequest, StopSandboxResponse,
+    DeleteSandboxResponse, GetSandboxResponse, ListSandboxesResponse, ResourceRequest, SandboxInfo,
+    SandboxStatus, StartSandboxRequest, StartSandboxResponse, StopSandboxRequest,
+    StopSandboxResponse,
 };
 use sandbox_api::start_rules::validate_start_request;
 use sandbox_api::violation::Violation;
@@ -36,9 +36,6 @@ use crate::store::{self, Store};
 
 /// How long a stop waits between SIGTERM and SIGKILL when the request names no grace.
 const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
-/// How long an exec may run when the request names no limit, and at most.
-const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_EXEC_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Sandbox settings of this gateway.
 #[derive(Clone, Debug, Default)]
@@ -562,71 +559,6 @@ pub async fn delete(
     })
 }
 
-/// Runs a command in a running sandbox's directory, environment and network, and
-/// returns its output and exit code.
-pub async fn exec(
-    platform: &Platform,
-    caller: &Caller,
-    id: &str,
-    request: ExecSandboxRequest,
-) -> Result<ExecSandboxResponse, ApiError> {
-    let record = find(platform, caller, id).await?;
-    if request.command.is_empty() {
-        return Err(ApiError::invalid(&[Violation::error(
-            "command",
-            "is required",
-        )]));
-    }
-    if record.status != SandboxStatus::Running {
-        return Err(ApiError::new(
-            Code::FailedPrecondition,
-            format!(
-                "sandbox {id:?} is {} and cannot run commands",
-                record.status.as_str()
-            ),
-        ));
-    }
-    let timeout = u64::try_from(request.max_timeout_seconds)
-        .ok()
-        .filter(|s| *s > 0)
-        .map_or(DEFAULT_EXEC_TIMEOUT, Duration::from_secs)
-        .min(MAX_EXEC_TIMEOUT);
-    let argv: Vec<String> = request
-        .command
-        .iter()
-        .chain(&request.args)
-        .cloned()
-        .collect();
-    let agent = platform
-        .agents
-        .agent(&record.runner_uuid)
-        .ok_or_else(|| runner_unavailable(&record.runner_id))?;
-    // Held until the exec ends, whether it answers, fails or its caller goes away.
-    let _slot = platform.execs.take(&caller.organization, &record.id)?;
-    let output = agent.exec(&record.id, &argv, timeout).await?;
-    if output.timed_out {
-        return Err(ApiError(
-            Status::new(
-                Code::DeadlineExceeded,
-                format!("the command did not finish within {} s", timeout.as_secs()),
-            )
-            .with_reason(Reason::CommandTimeout, BTreeMap::new()),
-        ));
-    }
-    let stdout_truncated = output.stdout_bytes_produced > output.stdout.len() as u64;
-    let stderr_truncated = output.stderr_bytes_produced > output.stderr.len() as u64;
-    Ok(ExecSandboxResponse {
-        result: Some(ExecResponse {
-            stdout: output.stdout,
-            stderr: output.stderr,
-            exit_code: output.exit_code.unwrap_or(-1),
-            stdout_truncated,
-            stderr_truncated,
-            ..Default::default()
-        }),
-    })
-}
-
 /// The sandbox's log frames, from its runner's agent.
 pub fn logs(
     platform: &Platform,
@@ -666,7 +598,7 @@ fn refuse_while_orphaned(platform: &Platform, record: &SandboxRecord) -> Result<
     Ok(())
 }
 
-fn runner_unavailable(runner_id: &str) -> ApiError {
+pub(super) fn runner_unavailable(runner_id: &str) -> ApiError {
     ApiError(
         Status::new(
             Code::Unavailable,

@@ -22,7 +22,7 @@ pub(super) const CHUNK_LIMIT: usize = 64 * 1024;
 /// How long output is still read after a command has ended and its process group was
 /// killed (local decision). Only a process that left the group (`setsid`) can still hold
 /// the pipes open by then, and it does not get to keep anyone waiting for the output.
-const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+pub(super) const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
 /// Starts `command` (built by [`super::command::sandbox_command`]) and hands back its
 /// output pipes and its process group. `name` is what the user called the command.
@@ -60,7 +60,7 @@ pub(super) struct ProcessGroup {
 }
 
 impl ProcessGroup {
-    fn led_by(pid: u32) -> ProcessGroup {
+    pub(super) fn led_by(pid: u32) -> ProcessGroup {
         // Linux pids are at most 2^22, so the conversion to pid_t is lossless.
         ProcessGroup {
             id: Pid::from_raw(pid as i32),
@@ -191,7 +191,7 @@ pub(super) struct Pipe<R> {
 }
 
 impl<R: AsyncRead + Unpin> Pipe<R> {
-    fn new(reader: R) -> Pipe<R> {
+    pub(super) fn new(reader: R) -> Pipe<R> {
         Pipe {
             reader: Some(reader),
             buffer: Vec::with_capacity(CHUNK_LIMIT),

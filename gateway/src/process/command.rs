@@ -32,11 +32,13 @@ pub(super) fn sandbox_command(
     env: &BTreeMap<String, String>,
     work_dir: &Path,
     network: NetworkIsolation,
+    attach: Attach,
 ) -> Result<Command, LaunchError> {
     let path = sandbox_path(env);
     let program = resolve_program(program, &path, work_dir)?;
-    let mut command = match network {
-        NetworkIsolation::Host => Command::new(&program),
+    let mut argv: Vec<OsString> = Vec::new();
+    match network {
+        NetworkIsolation::Host => {}
         NetworkIsolation::Outbound => return Err(LaunchError::OutboundNetworkUnavailable),
         NetworkIsolation::None => {
             if !no_network_available() {
@@ -44,11 +46,11 @@ pub(super) fn sandbox_command(
             }
             // `unshare` execs the program once the namespace exists, so the sandbox's
             // pid and process group stay those of the program itself.
-            let mut command = Command::new(UNSHARE);
-            command.arg("--net").arg("--").arg(&program);
-            command
+            argv.extend([UNSHARE.into(), "--net".into(), "--".into()]);
         }
-    };
+    }
+    argv.push(program.into());
+    let mut command = attach.command(argv);
     command
         .args(args)
         .env_clear()
@@ -56,11 +58,46 @@ pub(super) fn sandbox_command(
         .env("HOME", work_dir)
         .envs(env)
         .current_dir(work_dir)
-        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     Ok(command)
+}
+
+/// How a command is attached to whoever runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Attach {
+    /// Its output piped, in a process group of its own.
+    Pipes,
+    /// On a terminal: the caller gives it a pseudo-terminal's follower side as stdin,
+    /// stdout and stderr, and it leads a session of its own with that terminal as its
+    /// controlling terminal (util-linux `setsid --ctty`, so that the terminal's resizes
+    /// and Ctrl-C reach it); its process group is that session's.
+    Terminal,
+}
+
+/// The util-linux tool that starts a program in a new session.
+pub(super) const SETSID: &str = "setsid";
+
+impl Attach {
+    /// A command running `argv` (not empty) attached this way.
+    fn command(self, argv: Vec<OsString>) -> Command {
+        let argv = match self {
+            Attach::Pipes => argv,
+            // Spawned outside any group of its own, `setsid` is no group leader, so it
+            // execs the program at once (same pid) rather than forking.
+            Attach::Terminal => [SETSID.into(), "--ctty".into()]
+                .into_iter()
+                .chain(argv)
+                .collect(),
+        };
+        let mut command = Command::new(&argv[0]);
+        command.args(&argv[1..]);
+        if self == Attach::Pipes {
+            command.process_group(0);
+        }
+        command
+    }
 }
 
 /// The PATH the sandbox will see: the user's, else the gateway's, else [`DEFAULT_PATH`].
@@ -183,15 +220,22 @@ pub(super) fn container_command(
 pub(super) fn container_exec_command(
     runtime: &ContainerRuntime,
     id: &str,
-    program: &str,
-    args: &[String],
+    (program, args): (&str, &[String]),
     env: &BTreeMap<String, String>,
     work_dir: &Path,
     pid_file: &Path,
+    attach: Attach,
 ) -> Result<Command, LaunchError> {
     let mut argv = vec![resolve_in_container(program, env, work_dir)?];
     argv.extend(args.iter().cloned());
-    Ok(runtime.exec(id, sandbox_uid(id), &container_env(env), &argv, pid_file))
+    Ok(runtime.exec(
+        id,
+        sandbox_uid(id),
+        &container_env(env),
+        &argv,
+        pid_file,
+        attach,
+    ))
 }
 
 /// The init's setting that keeps its warnings out of the sandbox's log.

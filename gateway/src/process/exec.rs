@@ -12,7 +12,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use super::child::{self, Pipe, drain_deadline};
-use super::command::{container_exec_command, sandbox_command};
+use super::command::{Attach, container_exec_command, sandbox_command};
 use super::{Isolation, LaunchError, NetworkIsolation};
 
 /// How much of each of stdout and stderr an exec keeps (local decision); the rest is
@@ -73,10 +73,16 @@ pub async fn exec(
         Isolation::Container(runtime) => Some(runtime.exec_pid_file()),
     };
     let command = match (target.isolation, &pid_file) {
-        (Isolation::Container(runtime), Some(pid_file)) => {
-            container_exec_command(runtime, target.id, program, args, env, &work_dir, pid_file)?
-        }
-        _ => sandbox_command(program, args, env, &work_dir, target.network)?,
+        (Isolation::Container(runtime), Some(pid_file)) => container_exec_command(
+            runtime,
+            target.id,
+            (program, args),
+            env,
+            &work_dir,
+            pid_file,
+            Attach::Pipes,
+        )?,
+        _ => sandbox_command(program, args, env, &work_dir, target.network, Attach::Pipes)?,
     };
     let (mut child, group, mut stdout, mut stderr) = child::spawn(command, program)?;
     let contained = pid_file.is_some();

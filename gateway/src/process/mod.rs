@@ -22,7 +22,9 @@ mod exec;
 mod log_files;
 mod log_stream;
 pub mod open_files;
+mod session;
 mod supervisor;
+mod terminal;
 #[cfg(test)]
 mod tests;
 mod work_dir;
@@ -35,7 +37,9 @@ use std::sync::{Arc, OnceLock};
 pub use container::{ContainerRuntime, ResourceLimits};
 pub use exec::{ExecOutput, ExecTarget, exec};
 pub use log_stream::{LogRequest, stream_log};
+pub use session::{ExecSession, SessionInput, SessionOutput, SessionRequest, start_session};
 pub use supervisor::{ExitOutcome, ExitReason, LaunchSpec, SandboxProcess, launch};
+pub use terminal::TerminalSize;
 
 /// How a sandbox is kept apart from the machine it runs on.
 #[derive(Clone, Debug)]

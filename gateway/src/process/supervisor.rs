@@ -17,7 +17,7 @@ use tokio::process::{Child, ChildStderr, ChildStdout};
 use tokio::sync::{oneshot, watch};
 
 use super::child::{self, Container, Pipe, Signalled, drain_deadline};
-use super::command::{ContainerSetup, container_command, sandbox_command};
+use super::command::{Attach, ContainerSetup, container_command, sandbox_command};
 use super::container::{self, ResourceLimits};
 use super::log_files::{LiveLog, LogWriter};
 use super::{Isolation, LaunchError, NetworkIsolation, work_dir};
@@ -216,6 +216,7 @@ pub async fn launch(spec: LaunchSpec) -> Result<SandboxProcess, LaunchError> {
             &spec.env,
             &work_dir,
             spec.network,
+            Attach::Pipes,
         )?,
         Isolation::Container(runtime) => container_command(
             ContainerSetup {

@@ -29,9 +29,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    read_body_up_to(request, state, MAX_BODY_BYTES).await
+}
+
+/// A JSON body of up to `limit` bytes, for the routes whose bodies may be larger than
+/// [`MAX_BODY_BYTES`] (the route sets the same limit with `DefaultBodyLimit`).
+pub async fn json_body_up_to<T: DeserializeOwned>(
+    request: Request,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let bytes = read_body_up_to(request, &(), limit).await?;
+    parse_json(&bytes)
+}
+
+async fn read_body_up_to<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     Bytes::from_request(request, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            body_too_large(MAX_BODY_BYTES)
+            body_too_large(limit)
         } else {
             ApiError::invalid(&[Violation::error("body", format!("could not be read: {e}"))])
         }

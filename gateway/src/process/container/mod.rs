@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use tokio::process::Command;
 
+use super::command::{Attach, SETSID};
+
 /// What a sandbox may use. Every sandbox has each of them (see the operations for where
 /// they come from).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -179,17 +181,40 @@ impl ContainerRuntime {
 
     /// `runc exec` of `argv` in the running container `id`, as `uid` in the sandbox's
     /// working directory with `env`; the exec'd process's host pid goes to `pid_file`.
-    pub fn exec(
+    pub(super) fn exec(
         &self,
         id: &str,
         uid: u32,
         env: &[String],
         argv: &[String],
         pid_file: &Path,
+        attach: Attach,
     ) -> Command {
-        let mut command = self.runc();
+        let mut command = match attach {
+            Attach::Pipes => {
+                let mut command = self.runc();
+                command.process_group(0);
+                command
+            }
+            // runc makes a terminal in the container and copies between it and its
+            // own stdin and stdout, the caller's terminal, which it sets to raw mode;
+            // a resize of that terminal reaches runc as SIGWINCH, which it passes on.
+            Attach::Terminal => {
+                let mut command = Command::new(SETSID);
+                command
+                    .arg("--ctty")
+                    .arg(&self.runc)
+                    .arg("--root")
+                    .arg(&self.state_root)
+                    .kill_on_drop(true);
+                command
+            }
+        };
+        command.arg("exec");
+        if attach == Attach::Terminal {
+            command.arg("--tty");
+        }
         command
-            .arg("exec")
             .arg("--user")
             .arg(format!("{uid}:{uid}"))
             .arg("--cwd")
@@ -204,7 +229,6 @@ impl ContainerRuntime {
             .args(argv)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
             .kill_on_drop(false);
         command
     }

@@ -8,6 +8,7 @@ mod lifecycle;
 mod log_files;
 mod logs;
 mod network;
+mod session;
 
 use std::collections::BTreeMap;
 use std::future::Future;
