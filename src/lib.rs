@@ -17,8 +17,10 @@ mod query;
 mod repeat;
 mod session;
 mod sleep;
+mod theme;
 mod virtual_window;
 mod wrapped_rows;
+mod xterm;
 
 pub use app::{PlacementRoutes, ProfilesRoutes, RunnerAdminRoutes, RunnersRoutes, SandboxesRoutes};
 use leptos::prelude::*;

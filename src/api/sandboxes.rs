@@ -4,11 +4,13 @@
 use std::ops::ControlFlow;
 
 use gloo_net::http::Request;
+use sandbox_api::exec_stream::{ExecStreamInit, ExecStreamRequest, TerminalHello};
 use sandbox_api::logs::{LogStreamResponse, parse_line};
 use sandbox_api::sandbox::{
     GetSandboxResponse, ListSandboxesResponse, SandboxInfo, StopSandboxRequest,
 };
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
 
 use super::{Answer, Api, ApiError, open};
@@ -126,6 +128,30 @@ impl Api {
             ..SandboxQuery::default()
         };
         self.list_sandboxes(&query).await
+    }
+
+    /// Opens sandbox `id`'s terminal (SPEC §4: a WebSocket whose first message carries
+    /// the token, never the URL) and asks it to run `init` once connected. The caller
+    /// reads the socket's messages (`ExecStreamResponse` JSON) and sends its input.
+    pub fn open_terminal(
+        &self,
+        id: &str,
+        init: ExecStreamInit,
+    ) -> Result<web_sys::WebSocket, ApiError> {
+        let token = self.session.token_untracked().ok_or(ApiError::SignedOut)?;
+        let path = format!("sandboxes/{}/terminal", js_sys::encode_uri_component(id));
+        let url = websocket_url(&self.data_plane_absolute(&path));
+        let socket = web_sys::WebSocket::new(&url)
+            .map_err(|_| ApiError::Unreachable(format!("could not open {url}")))?;
+        let hello = serde_json::to_string(&TerminalHello { token }).unwrap_or_default();
+        let init = serde_json::to_string(&ExecStreamRequest::Init(init)).unwrap_or_default();
+        let opened = socket.clone();
+        let on_open = Closure::once_into_js(move || {
+            let _ = opened.send_with_str(&hello);
+            let _ = opened.send_with_str(&init);
+        });
+        socket.set_onopen(Some(on_open.unchecked_ref()));
+        Ok(socket)
     }
 
     pub async fn get_sandbox(&self, id: &str) -> Result<GetSandboxResponse, ApiError> {
@@ -298,5 +324,14 @@ impl Api {
         let body = serde_json::to_string(request).unwrap_or_default();
         self.send(Request::post(&self.data_plane("sandboxes")), body)
             .await
+    }
+}
+
+/// `http(s)://…` as the WebSocket URL of the same place (`ws(s)://…`).
+fn websocket_url(http_url: &str) -> String {
+    match http_url.split_once("://") {
+        Some(("https", rest)) => format!("wss://{rest}"),
+        Some((_, rest)) => format!("ws://{rest}"),
+        None => http_url.to_owned(),
     }
 }

@@ -14,6 +14,7 @@ pub mod placement_preview;
 pub mod profile_form;
 pub mod runner_settings;
 pub mod sort_header;
+pub mod terminal;
 pub mod text_diff;
 pub mod toasts;
 pub mod unreachable_banner;

@@ -9,6 +9,7 @@ pub mod binding;
 pub mod console_pages;
 pub mod discovery;
 pub mod error;
+pub mod exec_stream;
 pub mod field_path;
 pub mod filters;
 pub mod format;

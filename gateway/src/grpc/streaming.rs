@@ -21,10 +21,12 @@ use super::proto::{
 };
 use super::{caller, status::to_status};
 use crate::operations::Platform;
+use crate::operations::execs::{SessionRequest, TerminalSize};
 use crate::operations::{execs, sandboxes};
-use crate::process::{SessionInput, SessionOutput, SessionRequest, TerminalSize};
+
 use crate::shutdown::until_stopping;
 use crate::web::extract::{QueryPairs, log_request};
+use sandbox_api::exec_stream;
 
 type Frames<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -128,127 +130,78 @@ impl GatewayStreamingService for StreamingService {
             execs::exec_session(&self.platform, &caller, &init.sandbox_id, &session_request)
                 .await
                 .map_err(to_status)?;
+        // The client's messages in their domain form; a broken inbound stream ends them
+        // as a half-close would (a gone client is noticed when its answer cannot be sent).
+        let client = inbound
+            .take_while(|message| std::future::ready(message.is_ok()))
+            .filter_map(|message| {
+                std::future::ready(message.ok().and_then(|m| m.request).map(domain_request))
+            });
         let (frames, answer) = mpsc::channel(4);
-        tokio::spawn(relay_exec(running, inbound, frames, self.stopping.clone()));
-        Ok(Response::new(Box::pin(ReceiverStream::new(answer))))
+        let stopping = self.stopping.clone();
+        tokio::spawn(async move {
+            execs::relay(running, Box::pin(client), frames, stopping).await;
+        });
+        Ok(Response::new(Box::pin(
+            ReceiverStream::new(answer).map(proto_response),
+        )))
     }
 }
 
-/// Relays a started exec session: `ready` first, then the client's input to the command
-/// and the command's output back, until its `exit` (or the client goes, which ends the
-/// command). The client half-closes right after `init` when it sends no input; that
-/// closes the command's stdin and nothing else. When the gateway stops, a last frame
-/// says so.
-async fn relay_exec(
-    running: execs::RunningSession,
-    mut inbound: Streaming<ExecStreamRequest>,
-    frames: mpsc::Sender<Result<ExecStreamResponse, Status>>,
-    mut stopping: watch::Receiver<bool>,
-) {
-    let execs::RunningSession {
-        session,
-        slot: _slot,
-    } = running;
-    let (input, mut output) = (session.input, session.output);
-    let mut input = Some(input);
-    let ready = exec_stream_response::Response::Ready(StreamingExecReady {
-        ready_at: Some(now()),
-        session_id: String::new(),
-    });
-    if frames.send(Ok(frame(ready))).await.is_err() {
-        return;
-    }
-    loop {
-        let last = tokio::select! {
-            message = inbound.message(), if input.is_some() => {
-                match message {
-                    Ok(Some(ExecStreamRequest { request: Some(request) })) => {
-                        if let (Some(sender), Some(message)) = (&input, session_input(request)) {
-                            // A command that has ended takes no input; its end follows.
-                            let _ = sender.send(message).await;
-                        }
-                    }
-                    Ok(Some(ExecStreamRequest { request: None })) => {}
-                    // Done sending, or gone (then the answer cannot be sent either).
-                    Ok(None) | Err(_) => input = None,
-                }
-                continue;
-            }
-            output = output.recv() => match output {
-                Some(SessionOutput::Stdout { data }) => {
-                    let output = output_frame(exec_stream_output::StreamType::Stdout, data);
-                    if frames.send(Ok(output)).await.is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                Some(SessionOutput::Stderr { data }) => {
-                    let output = output_frame(exec_stream_output::StreamType::Stderr, data);
-                    if frames.send(Ok(output)).await.is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                Some(SessionOutput::Ended { exit_code, timed_out: false }) => Some(Ok(frame(
-                    exec_stream_response::Response::Exit(ExecStreamExit {
-                        // Killed by a signal: no code of its own (as the unary exec says).
-                        exit_code: exit_code.unwrap_or(-1),
-                        completed_at: Some(now()),
-                    }),
-                ))),
-                Some(SessionOutput::Ended { timed_out: true, .. }) => Some(Err(Status::deadline_exceeded(
-                    "the command did not finish within the call's deadline",
-                ))),
-                None => Some(Ok(error_frame(
-                    "lost contact with the sandbox's runner; the command's end is unknown",
-                    "UNAVAILABLE",
-                ))),
-            },
-            () = frames.closed() => return,
-            () = stopped(&mut stopping) => Some(Ok(error_frame(
-                "the gateway is stopping; run the command again once it is back",
-                "UNAVAILABLE",
-            ))),
-        };
-        if let Some(last) = last {
-            let _ = frames.send(last).await;
-            return;
-        }
-    }
-}
-
-/// A client message as a session's input; `None` for what changes nothing (a second
-/// `init`).
-fn session_input(request: exec_stream_request::Request) -> Option<SessionInput> {
+/// A client message of `StreamExec` as the domain's.
+fn domain_request(request: exec_stream_request::Request) -> exec_stream::ExecStreamRequest {
+    use exec_stream::ExecStreamRequest as Domain;
     match request {
-        exec_stream_request::Request::Stdin(data) => Some(SessionInput::Stdin { data: data.data }),
-        exec_stream_request::Request::Close(_) => Some(SessionInput::CloseStdin),
-        exec_stream_request::Request::Resize(size) => Some(SessionInput::Resize {
-            size: TerminalSize::from_client(size.width, size.height),
+        exec_stream_request::Request::Init(init) => Domain::Init(exec_stream::ExecStreamInit {
+            sandbox_id: init.sandbox_id,
+            command: init.command,
+            tty: init.tty,
+            tty_width: init.tty_width,
+            tty_height: init.tty_height,
         }),
-        exec_stream_request::Request::Init(_) => None,
+        exec_stream_request::Request::Stdin(data) => {
+            Domain::Stdin(exec_stream::ExecStreamData { data: data.data })
+        }
+        exec_stream_request::Request::Resize(size) => {
+            Domain::Resize(exec_stream::ExecStreamResize {
+                width: size.width,
+                height: size.height,
+            })
+        }
+        exec_stream_request::Request::Close(_) => Domain::Close(exec_stream::Empty {}),
     }
 }
 
-fn output_frame(stream_type: exec_stream_output::StreamType, data: Vec<u8>) -> ExecStreamResponse {
-    frame(exec_stream_response::Response::Output(ExecStreamOutput {
-        stream_type: stream_type as i32,
-        data,
-        timestamp: Some(now()),
-    }))
-}
-
-fn error_frame(message: &str, code: &str) -> ExecStreamResponse {
-    frame(exec_stream_response::Response::Error(ExecStreamError {
-        message: message.to_owned(),
-        code: code.to_owned(),
-    }))
-}
-
-/// Resolves once the gateway starts to stop (or the sender is gone with the server).
-/// The guard `wait_for` returns is dropped here: it must not live across an await.
-async fn stopped(stopping: &mut watch::Receiver<bool>) {
-    let _ = stopping.wait_for(|stop| *stop).await;
+/// A domain message of `StreamExec` as the client's; a deadline passed is the gRPC
+/// status the client turns into its timeout error.
+fn proto_response(response: exec_stream::ExecStreamResponse) -> Result<ExecStreamResponse, Status> {
+    use exec_stream::ExecStreamResponse as Domain;
+    let response = match response {
+        Domain::Ready(_) => exec_stream_response::Response::Ready(StreamingExecReady {
+            ready_at: Some(now()),
+            session_id: String::new(),
+        }),
+        Domain::Output(output) => exec_stream_response::Response::Output(ExecStreamOutput {
+            stream_type: match output.stream_type {
+                exec_stream::StreamType::Stderr => exec_stream_output::StreamType::Stderr,
+                _ => exec_stream_output::StreamType::Stdout,
+            } as i32,
+            data: output.data,
+            timestamp: Some(now()),
+        }),
+        Domain::Exit(exit) => exec_stream_response::Response::Exit(ExecStreamExit {
+            exit_code: exit.exit_code,
+            completed_at: Some(now()),
+        }),
+        Domain::Error(error) if error.code == "DEADLINE_EXCEEDED" => {
+            return Err(Status::deadline_exceeded(error.message));
+        }
+        Domain::Error(error) => exec_stream_response::Response::Error(ExecStreamError {
+            message: error.message,
+            code: error.code,
+        }),
+    };
+    Ok(frame(response))
 }
 
 fn frame(response: exec_stream_response::Response) -> ExecStreamResponse {

@@ -9,6 +9,7 @@ mod discovery;
 mod profile_templates;
 mod runners;
 mod sandboxes;
+mod terminal;
 
 use std::sync::Arc;
 
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1beta2/sandboxes/{id}/stop", post(sandboxes::stop))
         .route("/v1beta2/sandboxes/{id}/exec", post(sandboxes::exec))
         .route("/v1beta2/sandboxes/{id}/logs", get(sandboxes::logs))
+        .route("/v1beta2/sandboxes/{id}/terminal", get(terminal::terminal))
         .route(
             "/v1beta2/sandboxes/{id}/files",
             post(sandboxes::add_file).layer(DefaultBodyLimit::max(sandboxes::FILE_BODY_BYTES)),

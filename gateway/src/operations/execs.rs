@@ -6,16 +6,24 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures_util::{Stream, StreamExt};
 use sandbox_api::error::{Code, Reason, Status};
+use sandbox_api::exec_stream::{
+    Empty, ExecStreamError, ExecStreamExit, ExecStreamOutput, ExecStreamRequest,
+    ExecStreamResponse, StreamType,
+};
 use sandbox_api::sandbox::{ExecResponse, ExecSandboxRequest, ExecSandboxResponse, SandboxStatus};
 use sandbox_api::violation::Violation;
+use tokio::sync::{mpsc, watch};
 
 use super::Platform;
 use super::quotas::ExecPermit;
 use super::sandboxes::{self, find};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::process::{ExecSession, SessionRequest};
+use crate::process::{ExecSession, SessionInput, SessionOutput};
+/// What a transport asks an exec session to run (the process layer's own types).
+pub use crate::process::{SessionRequest, TerminalSize};
 use crate::store::sandboxes::SandboxRecord;
 
 /// How long an exec may run when the request names no limit, and at most.
@@ -95,6 +103,104 @@ pub async fn exec_session(
     let slot = platform.execs.take(&caller.organization, &record.id)?;
     let session = agent.exec_session(&record.id, request).await?;
     Ok(RunningSession { session, slot })
+}
+
+/// Relays a running session between its client and its command, whatever carries them
+/// (gRPC `StreamExec`, the browser terminal's WebSocket): `ready` first, then the
+/// client's input to the command and the command's output back as it comes, then
+/// `exit`, or an `error` (the last message either way). The client's stream ending
+/// (it half-closes after `init` when it sends no input) closes the command's stdin and
+/// nothing more; `frames` closing (the client has gone) ends the command. When the
+/// gateway starts to stop, a last `error` says so.
+pub async fn relay(
+    running: RunningSession,
+    mut client: impl Stream<Item = ExecStreamRequest> + Unpin,
+    frames: mpsc::Sender<ExecStreamResponse>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let RunningSession {
+        session,
+        slot: _slot,
+    } = running;
+    let (mut input, mut output) = (Some(session.input), session.output);
+    if frames
+        .send(ExecStreamResponse::Ready(Empty {}))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        let message = tokio::select! {
+            request = client.next(), if input.is_some() => {
+                match (request, &input) {
+                    (Some(request), Some(sender)) => {
+                        if let Some(request) = session_input(request) {
+                            // A command that has ended takes no input; its end follows.
+                            let _ = sender.send(request).await;
+                        }
+                    }
+                    _ => input = None,
+                }
+                continue;
+            }
+            output = output.recv() => match output {
+                Some(SessionOutput::Stdout { data }) => output_message(StreamType::Stdout, data),
+                Some(SessionOutput::Stderr { data }) => output_message(StreamType::Stderr, data),
+                Some(SessionOutput::Ended { exit_code, timed_out: false }) => {
+                    // Killed by a signal: no code of its own (as the one-shot exec says).
+                    ExecStreamResponse::Exit(ExecStreamExit { exit_code: exit_code.unwrap_or(-1) })
+                }
+                Some(SessionOutput::Ended { timed_out: true, .. }) => stream_error(
+                    "the command did not finish within its deadline",
+                    "DEADLINE_EXCEEDED",
+                ),
+                None => stream_error(
+                    "lost contact with the sandbox's runner; the command's end is unknown",
+                    "UNAVAILABLE",
+                ),
+            },
+            () = frames.closed() => return,
+            () = stopped(&mut stopping) => stream_error(
+                "the gateway is stopping; run the command again once it is back",
+                "UNAVAILABLE",
+            ),
+        };
+        let last = message.is_last();
+        if frames.send(message).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Resolves once the gateway starts to stop (or the sender is gone with the server).
+/// The guard `wait_for` returns is dropped here: it must not live across an await.
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// A client message as a session's input; `None` for what changes nothing (a second
+/// `init`).
+fn session_input(request: ExecStreamRequest) -> Option<SessionInput> {
+    match request {
+        ExecStreamRequest::Stdin(data) => Some(SessionInput::Stdin { data: data.data }),
+        ExecStreamRequest::Close(_) => Some(SessionInput::CloseStdin),
+        ExecStreamRequest::Resize(size) => Some(SessionInput::Resize {
+            size: TerminalSize::from_client(size.width, size.height),
+        }),
+        ExecStreamRequest::Init(_) => None,
+    }
+}
+
+fn output_message(stream_type: StreamType, data: Vec<u8>) -> ExecStreamResponse {
+    ExecStreamResponse::Output(ExecStreamOutput { stream_type, data })
+}
+
+fn stream_error(message: &str, code: &str) -> ExecStreamResponse {
+    ExecStreamResponse::Error(ExecStreamError {
+        message: message.to_owned(),
+        code: code.to_owned(),
+    })
 }
 
 /// The caller's sandbox `id`, which must run, for `command`, which must not be empty.

@@ -10,6 +10,7 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
+use super::attach::Attach;
 use super::container::{ContainerRuntime, ResourceLimits, bundle, give_to, sandbox_uid};
 use super::{LaunchError, NetworkIsolation, no_network_available};
 
@@ -62,42 +63,6 @@ pub(super) fn sandbox_command(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     Ok(command)
-}
-
-/// How a command is attached to whoever runs it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Attach {
-    /// Its output piped, in a process group of its own.
-    Pipes,
-    /// On a terminal: the caller gives it a pseudo-terminal's follower side as stdin,
-    /// stdout and stderr, and it leads a session of its own with that terminal as its
-    /// controlling terminal (util-linux `setsid --ctty`, so that the terminal's resizes
-    /// and Ctrl-C reach it); its process group is that session's.
-    Terminal,
-}
-
-/// The util-linux tool that starts a program in a new session.
-pub(super) const SETSID: &str = "setsid";
-
-impl Attach {
-    /// A command running `argv` (not empty) attached this way.
-    fn command(self, argv: Vec<OsString>) -> Command {
-        let argv = match self {
-            Attach::Pipes => argv,
-            // Spawned outside any group of its own, `setsid` is no group leader, so it
-            // execs the program at once (same pid) rather than forking.
-            Attach::Terminal => [SETSID.into(), "--ctty".into()]
-                .into_iter()
-                .chain(argv)
-                .collect(),
-        };
-        let mut command = Command::new(&argv[0]);
-        command.args(&argv[1..]);
-        if self == Attach::Pipes {
-            command.process_group(0);
-        }
-        command
-    }
 }
 
 /// The PATH the sandbox will see: the user's, else the gateway's, else [`DEFAULT_PATH`].

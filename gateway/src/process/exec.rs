@@ -11,8 +11,9 @@ use tokio::sync::oneshot;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
+use super::attach::Attach;
 use super::child::{self, Pipe, drain_deadline};
-use super::command::{Attach, container_exec_command, sandbox_command};
+use super::command::{container_exec_command, sandbox_command};
 use super::{Isolation, LaunchError, NetworkIsolation};
 
 /// How much of each of stdout and stderr an exec keeps (local decision); the rest is

@@ -15,6 +15,7 @@
 //!   [`stream_log`] reads as the NDJSON frames of SPEC §4 "Logs for browsers", while the
 //!   sandbox runs or after the gateway has restarted.
 
+mod attach;
 mod child;
 mod command;
 pub mod container;

@@ -20,8 +20,9 @@ use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::attach::Attach;
 use super::child::{DRAIN_AFTER_EXIT, Pipe, ProcessGroup};
-use super::command::{Attach, container_exec_command, sandbox_command};
+use super::command::{container_exec_command, sandbox_command};
 use super::exec::ExecTarget;
 use super::terminal::{self, TerminalInput, TerminalOutput, TerminalSize};
 use super::{Isolation, LaunchError};

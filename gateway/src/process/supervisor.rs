@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use tokio::process::{Child, ChildStderr, ChildStdout};
 use tokio::sync::{oneshot, watch};
 
+use super::attach::Attach;
 use super::child::{self, Container, Pipe, Signalled, drain_deadline};
-use super::command::{Attach, ContainerSetup, container_command, sandbox_command};
+use super::command::{ContainerSetup, container_command, sandbox_command};
 use super::container::{self, ResourceLimits};
 use super::log_files::{LiveLog, LogWriter};
 use super::{Isolation, LaunchError, NetworkIsolation, work_dir};

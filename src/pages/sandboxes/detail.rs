@@ -13,6 +13,7 @@ use crate::api::use_api;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::exec_panel::ExecPanel;
 use crate::components::log_pane::LogPane;
+use crate::components::terminal::TerminalPanel;
 use crate::connectivity::use_connectivity;
 use crate::repeat;
 
@@ -63,7 +64,7 @@ pub fn SandboxDetailPage() -> impl IntoView {
             }}
             // Kept mounted while the sandbox runs, so refreshes keep the history.
             <Show when=move || sandbox.with(|s| matches!(s, Some(Ok(s)) if s.info.sandbox_status == SandboxStatus::Running))>
-                {move || view! { <ExecPanel sandbox_id=id.get() /> }}
+                {move || view! { <ExecPanel sandbox_id=id.get() /> <TerminalPanel sandbox_id=id.get() /> }}
             </Show>
             // Outside the facts, so their refreshes do not restart the stream.
             {move || view! { <LogPane sandbox_id=id.get() /> }}

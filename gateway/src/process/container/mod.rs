@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use tokio::process::Command;
 
-use super::command::{Attach, SETSID};
+use super::attach::{Attach, SETSID};
 
 /// What a sandbox may use. Every sandbox has each of them (see the operations for where
 /// they come from).

@@ -66,7 +66,7 @@ pub fn TextView(
                 &element,
                 &initial,
                 language(format),
-                is_dark(),
+                crate::theme::is_dark(),
                 &on_change,
                 &on_escape,
             );
@@ -130,24 +130,5 @@ pub fn TextView(
                 view! { <li><button type="button" class="link" on:click=move |_| go_to(&problem)>{label}</button></li> }
             }).collect_view()}
         </ul>
-    }
-}
-
-/// Whether the console shows its dark theme (set by a host, else the system's).
-fn is_dark() -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let forced = window
-        .document()
-        .and_then(|d| d.document_element())
-        .and_then(|e| e.get_attribute("data-theme"));
-    match forced.as_deref() {
-        Some(theme) => theme == "dark",
-        None => window
-            .match_media("(prefers-color-scheme: dark)")
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.matches()),
     }
 }
