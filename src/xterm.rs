@@ -49,8 +49,9 @@ export function create_terminal(element, dark, on_data, on_resize, on_leave) {
 }
 export function columns(handle) { return handle.terminal.cols; }
 export function rows(handle) { return handle.terminal.rows; }
-export function write(handle, bytes) { handle.terminal.write(bytes); }
-export function write_text(handle, text) { handle.terminal.write(text); }
+// A copy: `bytes` is a view of wasm memory, valid only during this call, and xterm
+// parses what it is given later.
+export function write(handle, bytes) { handle.terminal.write(new Uint8Array(bytes)); }
 export function focus(handle) { handle.terminal.focus(); }
 export function dispose(handle) { handle.observer.disconnect(); handle.terminal.dispose(); }
 "#)]
@@ -71,8 +72,6 @@ extern "C" {
     pub fn rows(handle: &JsValue) -> u32;
     /// Shows bytes the command wrote (escape sequences are the terminal's to read).
     pub fn write(handle: &JsValue, bytes: &[u8]);
-    /// Shows a line of the console's own (a status), already with its escapes.
-    pub fn write_text(handle: &JsValue, text: &str);
     pub fn focus(handle: &JsValue);
     pub fn dispose(handle: &JsValue);
 }

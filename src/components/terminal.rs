@@ -219,7 +219,6 @@ pub fn TerminalPanel(sandbox_id: String) -> impl IntoView {
                 class="terminal-host"
                 class:hidden=move || state.get() == State::Closed
                 node_ref=host
-                aria-label="Shell in the sandbox"
             ></div>
         </section>
     }

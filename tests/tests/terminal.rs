@@ -20,11 +20,15 @@ async fn screen(page: &Page<'_>) -> anyhow::Result<String> {
 
 /// Waits until the terminal shows `needle`; the screen then.
 async fn shows(page: &Page<'_>, needle: &str) -> anyhow::Result<String> {
-    eventually(needle, Duration::from_secs(15), || async {
+    let found = eventually(needle, Duration::from_secs(15), || async {
         let text = screen(page).await?;
         Ok(text.contains(needle).then_some(text))
     })
-    .await
+    .await;
+    match found {
+        Ok(text) => Ok(text),
+        Err(error) => Err(error.context(format!("the terminal shows:\n{}", screen(page).await?))),
+    }
 }
 
 /// The rows and columns the last `stty size` printed.

@@ -31,6 +31,10 @@ use super::{Isolation, LaunchError};
 /// longer read (local decision: with 64 KiB chunks, at most 1 MiB per session).
 const OUTPUT_BACKLOG: usize = 16;
 
+/// `TERM` for a session on a terminal when the caller gives none (local decision, as
+/// `docker exec -t` does).
+const TERMINAL_TYPE: &str = "xterm-256color";
+
 /// How many input messages wait for a command that does not read them.
 const INPUT_BACKLOG: usize = 16;
 
@@ -116,6 +120,14 @@ pub fn start_session(
         Isolation::None => None,
         Isolation::Container(runtime) => Some(runtime.exec_pid_file()),
     };
+    let mut env = env.clone();
+    if request.terminal.is_some() {
+        // What the terminal understands, unless the caller says: programs that draw
+        // (less, vi, clear) need it. Every client the gateway has is xterm-like.
+        env.entry("TERM".to_owned())
+            .or_insert_with(|| TERMINAL_TYPE.to_owned());
+    }
+    let env = &env;
     let mut command = match (target.isolation, &pid_file) {
         (Isolation::Container(runtime), Some(pid_file)) => container_exec_command(
             runtime,

@@ -121,10 +121,13 @@ async fn a_terminal_session_is_a_terminal_of_the_asked_size_and_follows_resizes(
     };
     session
         .input
-        .send(typed("test -t 0 && echo is-a-terminal; stty size"))
+        .send(typed(
+            "test -t 0 && echo \"is-a-terminal $TERM\"; stty size",
+        ))
         .await
         .unwrap();
-    read_until(&mut session, "17 91").await;
+    let seen = read_until(&mut session, "17 91").await;
+    assert!(seen.contains("is-a-terminal xterm-256color"), "{seen}");
     session
         .input
         .send(SessionInput::Resize {
