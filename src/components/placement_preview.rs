@@ -10,6 +10,7 @@ use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::format::parse_scaled;
 use sandbox_api::placement::{CandidateRunner, SandboxCeiling, place, resolve_bindings};
 use sandbox_api::profile::ProfileSpec;
+use sandbox_api::quantity::Quantity;
 use sandbox_api::sandbox::{GpuRequest, NetworkOptions, ResourceRequest, StartSandboxRequest};
 
 use crate::api::{ApiError, use_api};
@@ -29,16 +30,40 @@ struct Ask {
 }
 
 impl Ask {
-    fn request(&self) -> StartSandboxRequest {
-        let memory = parse_scaled(&self.memory_gib, 1024).map(|mib| format!("{mib}Mi"));
-        StartSandboxRequest {
+    /// The request the fields describe, or what in them cannot be read: a preview never
+    /// leaves out what was typed and answers as if it were not there.
+    fn read(&self) -> Result<StartSandboxRequest, Vec<String>> {
+        let mut problems = Vec::new();
+        let cpu = self.cpu.trim();
+        if !cpu.is_empty() && !Quantity::parse(cpu).is_ok_and(|q| !q.is_negative()) {
+            problems.push(format!(
+                "CPU: {cpu:?} is not an amount of vCPU (e.g. 2, 0.5 or 500m)."
+            ));
+        }
+        let memory = read_memory(self.memory_gib.trim()).unwrap_or_else(|problem| {
+            problems.push(problem);
+            String::new()
+        });
+        let gpus = self.gpus.trim();
+        let gpu_count = if gpus.is_empty() {
+            0
+        } else {
+            gpus.parse::<u32>().unwrap_or_else(|_| {
+                problems.push(format!("GPUs: {gpus:?} is not a whole number of GPUs (0 or more)."));
+                0
+            })
+        };
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(StartSandboxRequest {
             command: "preview".into(),
             container_image: "preview".into(),
             resources: Some(ResourceRequest {
-                cpu: self.cpu.trim().to_owned(),
-                memory: memory.unwrap_or_default(),
+                cpu: cpu.to_owned(),
+                memory,
                 gpu: Some(GpuRequest {
-                    gpu_count: self.gpus.trim().parse().unwrap_or(0),
+                    gpu_count: i64::from(gpu_count),
                     gpu_type: self.gpu_type.trim().to_owned(),
                     gpu_memory_gb: 0,
                 }),
@@ -53,7 +78,25 @@ impl Ask {
                 .into_iter()
                 .collect(),
             ..StartSandboxRequest::default()
-        }
+        })
+    }
+}
+
+/// Memory as typed: a number of GiB (`8`, `0.5`), or an amount with its own unit
+/// (`512Mi`, `2Ti`), as a Kubernetes quantity; empty for none.
+fn read_memory(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    if let Some(mib) = parse_scaled(text, 1024) {
+        return Ok(format!("{mib}Mi"));
+    }
+    let has_unit = text.ends_with(|c: char| c.is_ascii_alphabetic());
+    match Quantity::parse(text) {
+        Ok(quantity) if has_unit && !quantity.is_negative() => Ok(text.to_owned()),
+        _ => Err(format!(
+            "Memory: {text:?} is neither a number of GiB (e.g. 8) nor an amount with a unit (e.g. 512Mi, 2Ti)."
+        )),
     }
 }
 
@@ -149,10 +192,14 @@ pub fn WillItFit() -> impl IntoView {
             </form>
             {move || match fleet.get() {
                 None => view! { <p class="loading" role="status">"Loading runners…"</p> }.into_any(),
-                Some(Ok(candidates)) => {
-                    let request = ask.get().request();
-                    view! { <Verdict request candidates /> }.into_any()
-                }
+                Some(Ok(candidates)) => match ask.with(Ask::read) {
+                    Ok(request) => view! { <Verdict request candidates /> }.into_any(),
+                    Err(problems) => view! {
+                        <ul class="problems ask-problems" role="status" aria-label="What cannot be read">
+                            {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                },
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load what placement needs" error /> }.into_any(),
             }}
         </div>
@@ -194,5 +241,51 @@ pub fn Verdict(request: StartSandboxRequest, candidates: Vec<CandidateRunner>) -
                     .collect_view()}
             </ul>
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(cpu: &str, memory: &str, gpus: &str) -> Ask {
+        Ask {
+            cpu: cpu.into(),
+            memory_gib: memory.into(),
+            gpus: gpus.into(),
+            ..Ask::default()
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_said_once_and_never_left_out() {
+        for (cpu, memory, gpus, field) in [
+            ("abc", "", "", "CPU"),
+            ("-1", "", "", "CPU"),
+            ("", "abc", "", "Memory"),
+            ("", "-2Gi", "", "Memory"),
+            ("", "", "1.5", "GPUs"),
+            ("", "", "x", "GPUs"),
+            ("", "", "-1", "GPUs"),
+        ] {
+            let problems = ask(cpu, memory, gpus).read().unwrap_err();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].starts_with(field), "{problems:?}");
+        }
+    }
+
+    #[test]
+    fn memory_is_gib_unless_it_has_a_unit_of_its_own() {
+        let memory = |text: &str| {
+            ask("", text, "").read().unwrap().resources.unwrap().memory
+        };
+        assert_eq!(memory("8"), "8192Mi");
+        assert_eq!(memory("0.5"), "512Mi");
+        assert_eq!(memory("2000Gi"), "2000Gi");
+        assert_eq!(memory("2Ti"), "2Ti");
+        assert_eq!(memory("512Mi"), "512Mi");
+        assert_eq!(memory(""), "");
+        let gpus = ask("500m", "", "2").read().unwrap().resources.unwrap();
+        assert_eq!((gpus.cpu.as_str(), gpus.gpu.unwrap().gpu_count), ("500m", 2));
     }
 }

@@ -321,6 +321,34 @@ async fn will_it_fit_agrees_with_what_starting_the_sandbox_does() -> anyhow::Res
 }
 
 #[tokio::test]
+async fn will_it_fit_never_answers_for_values_it_cannot_read() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("will-it-fit-unreadable", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/will-it-fit", gateway.url), USER).await?;
+        page.text_containing(".will-it-fit .verdict", "Fits").await?;
+        // Memory with a unit of its own is read as such: far more than any runner has.
+        let memory = page.field_in("Will it fit", "Memory (GiB)").await?;
+        memory.send_keys("2000Gi").await?;
+        page.text_containing(".will-it-fit .verdict", "Does not fit").await?;
+        // What cannot be read is said once, and no verdict is given.
+        memory.clear().await?;
+        memory.send_keys("abc").await?;
+        page.field_in("Will it fit", "GPUs").await?.send_keys("1.5").await?;
+        let problems = page.text_containing(".ask-problems", "GPUs").await?;
+        assert!(problems.contains("Memory: \"abc\""), "{problems}");
+        assert!(problems.contains("GPUs: \"1.5\""), "{problems}");
+        assert!(
+            client.find_all(Locator::Css(".will-it-fit .verdict")).await?.is_empty(),
+            "a verdict beside unreadable values"
+        );
+        save_screenshot(&client, "will-it-fit-unreadable").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn the_pages_have_no_accessibility_violations() -> anyhow::Result<()> {
     let gateway = demo_gateway().await?;
     with_browser("accessibility", |client| async move {
