@@ -49,7 +49,9 @@ impl Ask {
             0
         } else {
             gpus.parse::<u32>().unwrap_or_else(|_| {
-                problems.push(format!("GPUs: {gpus:?} is not a whole number of GPUs (0 or more)."));
+                problems.push(format!(
+                    "GPUs: {gpus:?} is not a whole number of GPUs (0 or more)."
+                ));
                 0
             })
         };
@@ -276,9 +278,7 @@ mod tests {
 
     #[test]
     fn memory_is_gib_unless_it_has_a_unit_of_its_own() {
-        let memory = |text: &str| {
-            ask("", text, "").read().unwrap().resources.unwrap().memory
-        };
+        let memory = |text: &str| ask("", text, "").read().unwrap().resources.unwrap().memory;
         assert_eq!(memory("8"), "8192Mi");
         assert_eq!(memory("0.5"), "512Mi");
         assert_eq!(memory("2000Gi"), "2000Gi");
@@ -286,6 +286,9 @@ mod tests {
         assert_eq!(memory("512Mi"), "512Mi");
         assert_eq!(memory(""), "");
         let gpus = ask("500m", "", "2").read().unwrap().resources.unwrap();
-        assert_eq!((gpus.cpu.as_str(), gpus.gpu.unwrap().gpu_count), ("500m", 2));
+        assert_eq!(
+            (gpus.cpu.as_str(), gpus.gpu.unwrap().gpu_count),
+            ("500m", 2)
+        );
     }
 }

@@ -326,20 +326,28 @@ async fn will_it_fit_never_answers_for_values_it_cannot_read() -> anyhow::Result
     with_browser("will-it-fit-unreadable", |client| async move {
         let page = Page(&client);
         sign_in(&page, &format!("{}/will-it-fit", gateway.url), USER).await?;
-        page.text_containing(".will-it-fit .verdict", "Fits").await?;
+        page.text_containing(".will-it-fit .verdict", "Fits")
+            .await?;
         // Memory with a unit of its own is read as such: far more than any runner has.
         let memory = page.field_in("Will it fit", "Memory (GiB)").await?;
         memory.send_keys("2000Gi").await?;
-        page.text_containing(".will-it-fit .verdict", "Does not fit").await?;
+        page.text_containing(".will-it-fit .verdict", "Does not fit")
+            .await?;
         // What cannot be read is said once, and no verdict is given.
         memory.clear().await?;
         memory.send_keys("abc").await?;
-        page.field_in("Will it fit", "GPUs").await?.send_keys("1.5").await?;
+        page.field_in("Will it fit", "GPUs")
+            .await?
+            .send_keys("1.5")
+            .await?;
         let problems = page.text_containing(".ask-problems", "GPUs").await?;
         assert!(problems.contains("Memory: \"abc\""), "{problems}");
         assert!(problems.contains("GPUs: \"1.5\""), "{problems}");
         assert!(
-            client.find_all(Locator::Css(".will-it-fit .verdict")).await?.is_empty(),
+            client
+                .find_all(Locator::Css(".will-it-fit .verdict"))
+                .await?
+                .is_empty(),
             "a verdict beside unreadable values"
         );
         save_screenshot(&client, "will-it-fit-unreadable").await?;
