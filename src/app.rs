@@ -178,7 +178,13 @@ fn SignedInShell() -> impl IntoView {
             } else {
                 format!("{}?{}", location.pathname.get_untracked(), query.join("&"))
             };
-            let target = link("/sign-in", &[("next", here)], embedding.embedded);
+            // Signed out with the button: the next user starts afresh, not on this page.
+            let next = if session.has_left_untracked() {
+                Vec::new()
+            } else {
+                vec![("next", here)]
+            };
+            let target = link("/sign-in", &next, embedding.embedded);
             return view! { <Redirect path=target /> }.into_any();
         }
         let content = view! {
@@ -206,10 +212,13 @@ fn SignedInShell() -> impl IntoView {
                         <NavLink href="/will-it-fit">"Will it fit?"</NavLink>
                         <NavLink href="/profiles">"Profiles"</NavLink>
                         <NavLink href="/sandboxes">"Sandboxes"</NavLink>
-                        <NavLink href="/managed-runners">"Administration"</NavLink>
+                        // Administration is for administrators; the gateway refuses the
+                        // rest anyway, and a developer need not see a page of refusals.
+                        {move || (session.role() == Some(sandbox_api::role::Role::Admin))
+                            .then(|| view! { <NavLink href="/managed-runners">"Administration"</NavLink> })}
                     </nav>
                     <span class="role" title="What your token may do">{role}</span>
-                    <button class="button quiet" on:click=move |_| session.sign_out()>"Sign out"</button>
+                    <button class="button quiet" on:click=move |_| session.leave()>"Sign out"</button>
                 </header>
                 {content}
             </div>

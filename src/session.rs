@@ -13,6 +13,9 @@ pub struct Session {
     token: RwSignal<Option<String>>,
     /// What the token may do, learned at sign-in; `None` until known.
     role: RwSignal<Option<Role>>,
+    /// The user signed out with the button (rather than the token being dropped): the
+    /// next sign-in starts afresh instead of returning to where this user was.
+    left: RwSignal<bool>,
 }
 
 impl Session {
@@ -22,6 +25,7 @@ impl Session {
         Session {
             token: RwSignal::new(read(STORAGE_KEY).filter(|t| !t.is_empty())),
             role: RwSignal::new(read(ROLE_KEY).and_then(|r| r.parse().ok())),
+            left: RwSignal::new(false),
         }
     }
 
@@ -45,6 +49,18 @@ impl Session {
         }
         self.role.set(Some(role));
         self.token.set(Some(token));
+        self.left.set(false);
+    }
+
+    /// Signs out for good: whoever signs in next starts on the start page.
+    pub fn leave(&self) {
+        self.left.set(true);
+        self.sign_out();
+    }
+
+    /// Whether the last sign-out was [`Session::leave`].
+    pub fn has_left_untracked(&self) -> bool {
+        self.left.get_untracked()
     }
 
     pub fn sign_out(&self) {

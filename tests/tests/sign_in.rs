@@ -99,9 +99,10 @@ async fn signing_in_shows_the_profiles_created_through_the_api() -> anyhow::Resu
         page.text_containing("table tbody", "agent-allowlist")
             .await?;
 
-        // Signing out forgets the token and returns to sign-in.
+        // Signing out forgets the token and returns to sign-in, without this user's
+        // page as the next one's destination.
         page.button("Sign out").await?.click().await?;
-        page.at("/sign-in?next=%2Fprofiles").await?;
+        page.at("/sign-in").await?;
         let forgotten = page
             .script("return sessionStorage.getItem('sandbox-console.token');")
             .await?;
@@ -238,6 +239,62 @@ async fn the_demo_admin_sees_the_seeded_profiles() -> anyhow::Result<()> {
             assert!(table.contains(name), "{name} missing from {table}");
         }
         save_screenshot(&client, "demo-profiles").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The main navigation's items, in order.
+async fn nav_items(page: &Page<'_>) -> anyhow::Result<Vec<String>> {
+    let mut items = Vec::new();
+    for link in page
+        .0
+        .find_all(fantoccini::Locator::Css("nav[aria-label='Main'] a"))
+        .await?
+    {
+        items.push(link.text().await?);
+    }
+    Ok(items)
+}
+
+#[tokio::test]
+async fn signing_out_starts_the_next_user_afresh_and_only_admins_see_administration()
+-> anyhow::Result<()> {
+    use sandbox_e2e::demo::{ADMIN, USER, demo_gateway, sign_in};
+    let gateway = demo_gateway().await?;
+    with_browser("sign-out", |client| async move {
+        let page = Page(&client);
+        sign_in(
+            &page,
+            &format!("{}/sandboxes?includeStopped=true", gateway.url),
+            USER,
+        )
+        .await?;
+        page.at("/sandboxes?includeStopped=true").await?;
+        page.wait_for(fantoccini::Locator::Css("table.sandboxes"))
+            .await?;
+        let items = nav_items(&page).await?;
+        assert!(items.iter().any(|i| i == "Sandboxes"), "{items:?}");
+        assert!(
+            !items.iter().any(|i| i == "Administration"),
+            "a developer sees {items:?}"
+        );
+        // Signing out with the button forgets where this user was.
+        page.button("Sign out").await?.click().await?;
+        page.at("/sign-in").await?;
+        page.field("Bearer token").await?.send_keys(ADMIN).await?;
+        page.button("Sign in").await?.click().await?;
+        // The console's start page (sandbox_api::next_path::START_PAGE).
+        page.at("/runners").await?;
+        sandbox_e2e::eventually(
+            "the admin's navigation",
+            std::time::Duration::from_secs(10),
+            || async {
+                let items = nav_items(&page).await?;
+                Ok(items.iter().any(|i| i == "Administration").then_some(()))
+            },
+        )
+        .await?;
         Ok(())
     })
     .await
