@@ -13,6 +13,7 @@ pub mod log_pane;
 pub mod placement_preview;
 pub mod profile_form;
 pub mod runner_settings;
+pub mod sandbox_actions;
 pub mod sort_header;
 pub mod terminal;
 pub mod text_diff;

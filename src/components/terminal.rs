@@ -204,14 +204,14 @@ pub fn TerminalPanel(sandbox_id: String) -> impl IntoView {
                 <h2 id="terminal-heading" tabindex="-1" node_ref=leave>"Terminal"</h2>
                 {move || match state.get() {
                     State::Closed => view! {
-                        <button type="button" class="primary" on:click=open.clone()>"Open a shell"</button>
+                        <button type="button" class="button primary" on:click=open.clone()>"Open a shell"</button>
                     }.into_any(),
                     State::Connecting => view! { <span class="hint" role="status">"Connecting…"</span> }.into_any(),
                     State::Open => view! { <span class="hint">"Connected. Ctrl+] leaves the terminal."</span> }.into_any(),
                     State::Ended(why) => view! {
                         <span class="terminal-ended" role="status">{why}</span>
                         " "
-                        <button type="button" on:click=reconnect.clone()>"Reconnect"</button>
+                        <button type="button" class="button" on:click=reconnect.clone()>"Reconnect"</button>
                     }.into_any(),
                 }}
             </header>

@@ -164,6 +164,11 @@ async fn the_list_filters_by_tag_and_stops_a_running_sandbox() -> anyhow::Result
             .await?
             .click()
             .await?;
+        // Nothing happens before the confirmation, which asks for the grace period.
+        let grace = page.field("Grace period (seconds)").await?;
+        grace.clear().await?;
+        grace.send_keys("1").await?;
+        confirm(&page, "Stop").await?;
         page.text_containing(".toast", &format!("Stopping {running}"))
             .await?;
         // Once it has ended it leaves the default list; with stopped ones it is back.
@@ -183,9 +188,90 @@ async fn the_list_filters_by_tag_and_stops_a_running_sandbox() -> anyhow::Result
             .await?
             .click()
             .await?;
+        confirm(&page, "Delete").await?;
         page.text_containing(".toast", &format!("Deleted {running}"))
             .await?;
         page.text_containing(".empty-state", "No sandboxes").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Clicks `action` in the open confirmation.
+async fn confirm(page: &Page<'_>, action: &str) -> anyhow::Result<()> {
+    page.wait_for(Locator::XPath(&format!(
+        "//div[contains(@class,'confirm')]//button[normalize-space()='{action}']"
+    )))
+    .await?
+    .click()
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_sandbox_page_stops_and_deletes_its_sandbox_after_confirming() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let id = start(&gateway, "sleep 300", &["e2e-page-actions"]).await?;
+    with_browser("sandbox-actions", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/sandboxes/{id}", gateway.url), USER).await?;
+        page.text_containing(".facts", "Running").await?;
+        let stop = format!("button[aria-label='Stop {id}']");
+        // Cancel changes nothing.
+        client.find(Locator::Css(&stop)).await?.click().await?;
+        confirm(&page, "Cancel").await?;
+        assert!(client.find_all(Locator::Css(".confirm")).await?.is_empty());
+        // So does Escape.
+        client.find(Locator::Css(&stop)).await?.click().await?;
+        page.field("Grace period (seconds)")
+            .await?
+            .send_keys(&fantoccini::key::Key::Escape.to_string())
+            .await?;
+        eventually(
+            "the confirmation to close",
+            Duration::from_secs(5),
+            || async {
+                Ok(client
+                    .find_all(Locator::Css(".confirm"))
+                    .await?
+                    .is_empty()
+                    .then_some(()))
+            },
+        )
+        .await?;
+        // A grace period that cannot be read is said, and Stop waits for a good one.
+        client.find(Locator::Css(&stop)).await?.click().await?;
+        let grace = page.field("Grace period (seconds)").await?;
+        grace.clear().await?;
+        grace.send_keys("0").await?;
+        page.text_containing(".confirm .field-error", "whole number of seconds")
+            .await?;
+        let button = page
+            .wait_for(Locator::XPath(
+                "//div[contains(@class,'confirm')]//button[normalize-space()='Stop']",
+            ))
+            .await?;
+        assert!(
+            !button.is_enabled().await?,
+            "Stop with an unreadable grace period"
+        );
+        save_screenshot(&client, "sandbox-stop-confirm").await?;
+        grace.clear().await?;
+        grace.send_keys("1").await?;
+        confirm(&page, "Stop").await?;
+        page.text_containing(".toast", &format!("Stopping {id}"))
+            .await?;
+        page.text_containing(".facts", "Terminated").await?;
+        // Delete, confirmed, leaves for the list, where it is gone.
+        client
+            .find(Locator::Css(&format!("button[aria-label='Delete {id}']")))
+            .await?
+            .click()
+            .await?;
+        confirm(&page, "Delete").await?;
+        page.text_containing(".toast", &format!("Deleted {id}"))
+            .await?;
+        page.at("/sandboxes").await?;
         Ok(())
     })
     .await

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 use sandbox_api::format::format_enum;
 use sandbox_api::sandbox::{GetSandboxResponse, SandboxStatus};
 
@@ -13,8 +13,11 @@ use crate::api::use_api;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::exec_panel::ExecPanel;
 use crate::components::log_pane::LogPane;
+use crate::components::sandbox_actions::{Change, SandboxActions, SandboxChanges};
 use crate::components::terminal::TerminalPanel;
 use crate::connectivity::use_connectivity;
+use crate::embed::Embedding;
+use crate::query::link;
 use crate::repeat;
 
 /// How often the facts refresh while the sandbox has not ended.
@@ -47,10 +50,30 @@ pub fn SandboxDetailPage() -> impl IntoView {
             refreshes.update(|n| *n += 1);
         }
     });
+    // Whether it runs, once loaded: the actions are drawn again only when that changes,
+    // not at every refresh (which would take the focus from a confirmation).
+    let running = Memo::new(move |_| {
+        sandbox.with(|s| match s {
+            Some(Ok(s)) => Some(!s.info.sandbox_status.is_terminal()),
+            _ => None,
+        })
+    });
+    // Stopping refreshes the facts; deleting leaves for the list, where it is gone.
+    let navigate = use_navigate();
+    let embedded = expect_context::<Embedding>().embedded;
+    let changes = SandboxChanges::new(move |_, change| match change {
+        Change::Stop => refreshes.update(|n| *n += 1),
+        Change::Delete => navigate(&link("/sandboxes", &[], embedded), Default::default()),
+    });
     view! {
         <section class="page" aria-labelledby="sandbox-heading">
             <header class="page-header">
                 <h1 id="sandbox-heading">{move || format!("Sandbox {}", id.get())}</h1>
+                <div class="header-actions">
+                    {move || running.get().map(|running| view! {
+                        <SandboxActions changes sandbox_id=id.get() running delete_running=true />
+                    })}
+                </div>
             </header>
             {move || match sandbox.get() {
                 None => view! { <p class="loading" role="status">"Loading the sandbox…"</p> }.into_any(),

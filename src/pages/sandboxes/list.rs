@@ -1,6 +1,6 @@
 //! Sandboxes: the organization's sandboxes with their live status, filtered by status
 //! (stopped ones included on request), tags, profile and runner, all in the URL; stop
-//! (with a grace period) and delete from the list.
+//! (with a grace period) and delete from the list, each confirmed first.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,9 +10,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use sandbox_api::format::format_enum;
 use sandbox_api::sandbox::SandboxInfo;
 
-use crate::api::{ApiError, SandboxQuery, use_api};
+use crate::api::{SandboxQuery, use_api};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::toasts::use_toasts;
+use crate::components::sandbox_actions::{SandboxActions, SandboxChanges};
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
 use crate::query::link;
@@ -20,18 +20,6 @@ use crate::repeat;
 
 /// How often the list refreshes itself.
 const REFRESH_EVERY: Duration = Duration::from_secs(3);
-/// What the list's Stop gives a sandbox between the signal and the kill.
-const STOP_GRACE_SECONDS: i32 = 10;
-
-/// What the list can do to a sandbox.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Change {
-    Stop,
-    Delete,
-}
-
-/// A change to one sandbox, and how it went.
-type ChangeAction = Action<(String, Change), (String, Change, Result<(), ApiError>)>;
 
 #[component]
 pub fn SandboxesPage() -> impl IntoView {
@@ -97,27 +85,8 @@ pub fn SandboxesPage() -> impl IntoView {
         }
     };
     let set_stopped = set_query.clone();
-    let toasts = use_toasts();
-    let act: ChangeAction = Action::new_local(move |(id, change): &(String, Change)| {
-        let (api, id, change) = (api.clone(), id.clone(), *change);
-        async move {
-            let result = match change {
-                Change::Stop => api.stop_sandbox(&id, STOP_GRACE_SECONDS).await,
-                Change::Delete => api.delete_sandbox(&id).await,
-            };
-            (id, change, result)
-        }
-    });
-    Effect::new(move |_| {
-        if let Some((id, change, result)) = act.value().get() {
-            match (result, change) {
-                (Ok(()), Change::Stop) => toasts.success(format!("Stopping {id}")),
-                (Ok(()), Change::Delete) => toasts.success(format!("Deleted {id}")),
-                (Err(error), _) => toasts.failure(format!("{id}: {error}")),
-            }
-            refreshes.update(|n| *n += 1);
-        }
-    });
+    // Stop and Delete confirm first; the list refreshes after each.
+    let changes = SandboxChanges::new(move |_, _| refreshes.update(|n| *n += 1));
 
     view! {
         <section class="page" aria-labelledby="sandboxes-heading">
@@ -151,7 +120,7 @@ pub fn SandboxesPage() -> impl IntoView {
                 }.into_any(),
                 Some(Ok(list)) => {
                     let names = profile_names.get().unwrap_or_default();
-                    view! { <SandboxTable sandboxes=list names act embedded /> }.into_any()
+                    view! { <SandboxTable sandboxes=list names changes embedded /> }.into_any()
                 }
             }}
         </section>
@@ -163,7 +132,7 @@ fn SandboxTable(
     sandboxes: Vec<SandboxInfo>,
     /// Profile names by template ID; a sandbox whose profile is not there shows the ID.
     names: HashMap<String, String>,
-    act: ChangeAction,
+    changes: SandboxChanges,
     embedded: bool,
 ) -> impl IntoView {
     view! {
@@ -186,7 +155,7 @@ fn SandboxTable(
                         let status = s.sandbox_status;
                         let ended = status.is_terminal();
                         let href = link(&format!("/sandboxes/{}", js_sys::encode_uri_component(&s.sandbox_id)), &[], embedded);
-                        let (stop_id, delete_id) = (s.sandbox_id.clone(), s.sandbox_id.clone());
+                        let id = s.sandbox_id.clone();
                         view! {
                             <tr>
                                 <th scope="row" class="name"><a href=href>{s.sandbox_id.clone()}</a></th>
@@ -202,14 +171,7 @@ fn SandboxTable(
                                 </td>
                                 <td>{s.applied_ingress_mode}</td>
                                 <td class="actions">
-                                    {(!ended).then(|| view! {
-                                        <button type="button" class="button" aria-label=format!("Stop {stop_id}") title=format!("Stop, with {STOP_GRACE_SECONDS} s to shut down")
-                                            on:click=move |_| { act.dispatch((stop_id.clone(), Change::Stop)); }>"Stop"</button>
-                                    })}
-                                    {ended.then(|| view! {
-                                        <button type="button" class="button quiet" aria-label=format!("Delete {delete_id}")
-                                            on:click=move |_| { act.dispatch((delete_id.clone(), Change::Delete)); }>"Delete"</button>
-                                    })}
+                                    <SandboxActions changes sandbox_id=id running=!ended />
                                 </td>
                             </tr>
                         }
