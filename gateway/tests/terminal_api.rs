@@ -46,13 +46,23 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next message from the gateway, or `None` once the socket is closed.
 async fn next(socket: &mut Socket) -> Option<Value> {
+    within(socket, Duration::from_secs(30))
+        .await
+        .expect("an answer within 30 s")
+}
+
+/// The next message, `Ok(None)` once the socket is closed, `Err` if none came in `wait`.
+async fn within(socket: &mut Socket, wait: Duration) -> Result<Option<Value>, ()> {
     loop {
-        match tokio::time::timeout(Duration::from_secs(20), socket.next())
+        let Some(message) = tokio::time::timeout(wait, socket.next())
             .await
-            .expect("an answer within 20 s")?
-        {
-            Ok(Message::Text(text)) => return Some(serde_json::from_str(&text).unwrap()),
-            Ok(Message::Close(_)) | Err(_) => return None,
+            .map_err(drop)?
+        else {
+            return Ok(None);
+        };
+        match message {
+            Ok(Message::Text(text)) => return Ok(Some(serde_json::from_str(&text).unwrap())),
+            Ok(Message::Close(_)) | Err(_) => return Ok(None),
             Ok(_) => {}
         }
     }
@@ -66,12 +76,12 @@ fn typed(text: &str) -> Value {
 async fn read_until(socket: &mut Socket, needle: &str) -> String {
     let mut seen = Vec::new();
     while !String::from_utf8_lossy(&seen).contains(needle) {
-        let message = next(socket).await.unwrap_or_else(|| {
-            panic!(
-                "closed before {needle:?}: {}",
-                String::from_utf8_lossy(&seen)
-            )
-        });
+        let seen_text = || String::from_utf8_lossy(&seen).into_owned();
+        let message = match within(socket, Duration::from_secs(30)).await {
+            Ok(Some(message)) => message,
+            Ok(None) => panic!("closed before {needle:?}: {:?}", seen_text()),
+            Err(()) => panic!("no {needle:?} within 30 s; the output: {:?}", seen_text()),
+        };
         if let Some(data) = message["output"]["data"].as_str() {
             seen.extend(
                 base64::engine::general_purpose::STANDARD

@@ -189,14 +189,8 @@ impl SandboxHost {
         command: &[String],
         timeout: Duration,
     ) -> Result<ExecOutput, ApiError> {
-        let hosted = self.running(id)?;
-        let work_dir = sandbox_dir(&self.data_dir, id).join("work");
-        let target = ExecTarget {
-            id,
-            work_dir: &work_dir,
-            network: hosted.network,
-            isolation: self.ready_isolation()?,
-        };
+        let (hosted, work_dir) = self.running(id)?;
+        let target = self.exec_target(id, &hosted, &work_dir)?;
         process::exec(target, command, &hosted.env, timeout)
             .await
             .map_err(|e| ApiError::invalid(&[Violation::error("command", e.to_string())]))
@@ -209,22 +203,16 @@ impl SandboxHost {
         id: &str,
         request: &SessionRequest,
     ) -> Result<ExecSession, ApiError> {
-        let hosted = self.running(id)?;
-        let work_dir = sandbox_dir(&self.data_dir, id).join("work");
-        let target = ExecTarget {
-            id,
-            work_dir: &work_dir,
-            network: hosted.network,
-            isolation: self.ready_isolation()?,
-        };
-        let mut env = hosted.env;
+        let (hosted, work_dir) = self.running(id)?;
+        let target = self.exec_target(id, &hosted, &work_dir)?;
+        let mut env = hosted.env.clone();
         env.extend(request.env.clone());
         process::start_session(target, request, &env)
             .map_err(|e| ApiError::invalid(&[Violation::error("command", e.to_string())]))
     }
 
-    /// The sandbox `id`, which must still run.
-    fn running(&self, id: &str) -> Result<Hosted, ApiError> {
+    /// The sandbox `id`, which must still run, and its working directory.
+    fn running(&self, id: &str) -> Result<(Hosted, PathBuf), ApiError> {
         let hosted = self.hosted(id)?;
         if hosted.process.outcome().is_some() {
             return Err(ApiError::new(
@@ -232,7 +220,22 @@ impl SandboxHost {
                 format!("sandbox {id:?} has ended and cannot run commands"),
             ));
         }
-        Ok(hosted)
+        Ok((hosted, sandbox_dir(&self.data_dir, id).join("work")))
+    }
+
+    /// Where an exec in the running sandbox `id` runs.
+    fn exec_target<'a>(
+        &'a self,
+        id: &'a str,
+        hosted: &Hosted,
+        work_dir: &'a Path,
+    ) -> Result<ExecTarget<'a>, ApiError> {
+        Ok(ExecTarget {
+            id,
+            work_dir,
+            network: hosted.network,
+            isolation: self.ready_isolation()?,
+        })
     }
 
     /// The sandbox's log as NDJSON frames (see `process::stream_log`). It is read from

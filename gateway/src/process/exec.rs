@@ -1,18 +1,19 @@
 //! Running a one-off command in a sandbox's directory and collecting what it prints.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncRead;
+use tokio::process::Command;
 use tokio::sync::oneshot;
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use super::attach::Attach;
-use super::child::{self, Pipe, drain_deadline};
+use super::child::{self, Pipe, ProcessGroup, drain_deadline};
 use super::command::{container_exec_command, sandbox_command};
 use super::{Isolation, LaunchError, NetworkIsolation};
 
@@ -64,42 +65,11 @@ pub async fn exec(
     env: &BTreeMap<String, String>,
     timeout: Duration,
 ) -> Result<ExecOutput, LaunchError> {
-    let (program, args) = command.split_first().ok_or(LaunchError::EmptyCommand)?;
-    let work_dir = std::path::absolute(target.work_dir).map_err(LaunchError::io(format!(
-        "could not resolve the working directory {}",
-        target.work_dir.display()
-    )))?;
-    let pid_file = match target.isolation {
-        Isolation::None => None,
-        Isolation::Container(runtime) => Some(runtime.exec_pid_file()),
-    };
-    let command = match (target.isolation, &pid_file) {
-        (Isolation::Container(runtime), Some(pid_file)) => container_exec_command(
-            runtime,
-            target.id,
-            (program, args),
-            env,
-            &work_dir,
-            pid_file,
-            Attach::Pipes,
-        )?,
-        _ => sandbox_command(program, args, env, &work_dir, target.network, Attach::Pipes)?,
-    };
+    let (program, _) = command.split_first().ok_or(LaunchError::EmptyCommand)?;
+    let (command, pid_file) = exec_command(&target, command, env, Attach::Pipes)?;
     let (mut child, group, mut stdout, mut stderr) = child::spawn(command, program)?;
     let contained = pid_file.is_some();
-    let kill_exec = || match &pid_file {
-        // The exec'd process's host pid: runc exec does not pass SIGKILL on.
-        Some(pid_file) => {
-            if let Some(pid) = std::fs::read_to_string(pid_file)
-                .ok()
-                .and_then(|text| text.trim().parse::<i32>().ok())
-            {
-                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            }
-        }
-        None => group.kill_remaining(),
-    };
+    let kill = || kill_exec(pid_file.as_deref(), &group);
 
     let (mut kept_stdout, mut kept_stderr) = (Captured::default(), Captured::default());
     let (announce_end, end_announced) = oneshot::channel();
@@ -113,7 +83,7 @@ pub async fn exec(
         let ending = match tokio::time::timeout(timeout, child.wait()).await {
             Ok(status) => (status, false),
             Err(_timed_out) => {
-                kill_exec();
+                kill();
                 (child.wait().await, true)
             }
         };
@@ -142,6 +112,55 @@ pub async fn exec(
         exit_code,
         timed_out,
     })
+}
+
+/// The command that runs `command` (not empty) in the sandbox `target` with `env`,
+/// attached as `attach`, and in a container the file where runc will write the exec'd
+/// process's host pid. Shared by one-shot execs and sessions.
+pub(super) fn exec_command(
+    target: &ExecTarget<'_>,
+    command: &[String],
+    env: &BTreeMap<String, String>,
+    attach: Attach,
+) -> Result<(Command, Option<PathBuf>), LaunchError> {
+    let (program, args) = command.split_first().ok_or(LaunchError::EmptyCommand)?;
+    let work_dir = std::path::absolute(target.work_dir).map_err(LaunchError::io(format!(
+        "could not resolve the working directory {}",
+        target.work_dir.display()
+    )))?;
+    Ok(match target.isolation {
+        Isolation::Container(runtime) => {
+            let pid_file = runtime.exec_pid_file();
+            let command = container_exec_command(
+                runtime,
+                target.id,
+                (program, args),
+                env,
+                &work_dir,
+                &pid_file,
+                attach,
+            )?;
+            (command, Some(pid_file))
+        }
+        Isolation::None => (
+            sandbox_command(program, args, env, &work_dir, target.network, attach)?,
+            None,
+        ),
+    })
+}
+
+/// Kills an exec and what it started: in a container the exec'd process (runc exec
+/// does not pass SIGKILL on) by the host pid in `pid_file`, and the command's own
+/// process group (or session) on the host.
+pub(super) fn kill_exec(pid_file: Option<&Path>, group: &ProcessGroup) {
+    if let Some(pid) = pid_file
+        .and_then(|file| std::fs::read_to_string(file).ok())
+        .and_then(|text| text.trim().parse::<i32>().ok())
+    {
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    group.kill_remaining();
 }
 
 /// The start of one output stream, up to [`EXEC_OUTPUT_LIMIT`], and its full length.

@@ -12,8 +12,6 @@ use std::os::fd::OwnedFd;
 use std::process::Stdio;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
@@ -22,8 +20,7 @@ use tokio::time::Instant;
 
 use super::attach::Attach;
 use super::child::{DRAIN_AFTER_EXIT, Pipe, ProcessGroup};
-use super::command::{container_exec_command, sandbox_command};
-use super::exec::ExecTarget;
+use super::exec::{ExecTarget, exec_command, kill_exec};
 use super::terminal::{self, TerminalInput, TerminalOutput, TerminalSize};
 use super::{Isolation, LaunchError};
 
@@ -34,6 +31,21 @@ const OUTPUT_BACKLOG: usize = 16;
 /// `TERM` for a session on a terminal when the caller gives none (local decision, as
 /// `docker exec -t` does).
 const TERMINAL_TYPE: &str = "xterm-256color";
+
+/// runc starts an exec'd process before it copies our terminal's size into the
+/// sandbox's terminal (just after), so a command that reads its size at once would see
+/// 0 × 0 (seen with `stty size` typed as the session opened). In a container, a
+/// terminal's command therefore first waits, at most a second, for the size to arrive.
+/// Without `stty` in the sandbox it does not wait.
+const WAIT_FOR_SIZE: &str = r#"i=0; while [ "$(stty size 2>/dev/null)" = "0 0" ] && [ $i -lt 50 ]; do sleep 0.02; i=$((i+1)); done; exec "$@""#;
+
+fn waiting_for_its_size(command: &[String]) -> Vec<String> {
+    ["/bin/sh", "-c", WAIT_FOR_SIZE, "sh"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(command.iter().cloned())
+        .collect()
+}
 
 /// How many input messages wait for a command that does not read them.
 const INPUT_BACKLOG: usize = 16;
@@ -104,21 +116,10 @@ pub fn start_session(
     request: &SessionRequest,
     env: &BTreeMap<String, String>,
 ) -> Result<ExecSession, LaunchError> {
-    let (program, args) = request
-        .command
-        .split_first()
-        .ok_or(LaunchError::EmptyCommand)?;
-    let work_dir = std::path::absolute(target.work_dir).map_err(LaunchError::io(format!(
-        "could not resolve the working directory {}",
-        target.work_dir.display()
-    )))?;
+    let program = request.command.first().ok_or(LaunchError::EmptyCommand)?;
     let attach = match request.terminal {
         Some(_) => Attach::Terminal,
         None => Attach::Pipes,
-    };
-    let pid_file = match target.isolation {
-        Isolation::None => None,
-        Isolation::Container(runtime) => Some(runtime.exec_pid_file()),
     };
     let mut env = env.clone();
     if request.terminal.is_some() {
@@ -127,22 +128,15 @@ pub fn start_session(
         env.entry("TERM".to_owned())
             .or_insert_with(|| TERMINAL_TYPE.to_owned());
     }
-    let env = &env;
-    let mut command = match (target.isolation, &pid_file) {
-        (Isolation::Container(runtime), Some(pid_file)) => container_exec_command(
-            runtime,
-            target.id,
-            (program, args),
-            env,
-            &work_dir,
-            pid_file,
-            attach,
-        )?,
-        _ => sandbox_command(program, args, env, &work_dir, target.network, attach)?,
+    let in_container = matches!(target.isolation, Isolation::Container(_));
+    let argv = match attach {
+        Attach::Terminal if in_container => waiting_for_its_size(&request.command),
+        _ => request.command.clone(),
     };
+    let (mut command, pid_file) = exec_command(&target, &argv, &env, attach)?;
     let terminal = match request.terminal {
         Some(size) => {
-            let (output, input, follower) = terminal::open(size)
+            let (output, input, follower) = terminal::open(size, in_container)
                 .map_err(LaunchError::io("could not open a terminal for the command"))?;
             let stdio = |fd: &OwnedFd| {
                 fd.try_clone()
@@ -208,17 +202,7 @@ struct Running {
 impl Running {
     /// Kills the command and what it started.
     fn kill(&self) {
-        if let Some(pid) = self
-            .pid_file
-            .as_ref()
-            .and_then(|file| std::fs::read_to_string(file).ok())
-            .and_then(|text| text.trim().parse::<i32>().ok())
-        {
-            // runc exec does not pass SIGKILL on: the exec'd process itself.
-            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-        self.group.kill_remaining();
+        kill_exec(self.pid_file.as_deref(), &self.group);
     }
 }
 

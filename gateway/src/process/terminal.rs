@@ -57,7 +57,11 @@ impl TerminalSize {
 /// The leader side is read and written as blocking files on tokio's blocking threads
 /// (a terminal is no socket or pipe, and registering it with tokio's reactor would take
 /// unsafe code): sessions are few, and each holds at most one such thread at a time.
-pub fn open(size: TerminalSize) -> io::Result<(TerminalOutput, TerminalInput, OwnedFd)> {
+///
+/// `raw`: the follower side in raw mode, for a command that is itself a terminal's
+/// copier (`runc exec --tty` makes the sandbox's own terminal, which echoes and edits
+/// lines; ours must pass bytes through untouched, even before runc sets it raw).
+pub fn open(size: TerminalSize, raw: bool) -> io::Result<(TerminalOutput, TerminalInput, OwnedFd)> {
     let leader =
         rustix::pty::openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
     rustix::pty::grantpt(&leader)?;
@@ -69,6 +73,11 @@ pub fn open(size: TerminalSize) -> io::Result<(TerminalOutput, TerminalInput, Ow
         Mode::empty(),
     )?;
     rustix::termios::tcsetwinsize(&leader, size.winsize())?;
+    if raw {
+        let mut modes = rustix::termios::tcgetattr(&follower)?;
+        modes.make_raw();
+        rustix::termios::tcsetattr(&follower, rustix::termios::OptionalActions::Now, &modes)?;
+    }
     let output = TerminalOutput {
         reader: File::from_std(std::fs::File::from(leader.try_clone()?)),
     };
