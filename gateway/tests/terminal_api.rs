@@ -62,7 +62,8 @@ async fn within(socket: &mut Socket, wait: Duration) -> Result<Option<Value>, ()
         };
         match message {
             Ok(Message::Text(text)) => return Ok(Some(serde_json::from_str(&text).unwrap())),
-            Ok(Message::Close(_)) | Err(_) => return Ok(None),
+            Ok(Message::Close(_)) => return Ok(None),
+            Err(error) => panic!("the socket failed: {error}"),
             Ok(_) => {}
         }
     }
@@ -117,8 +118,14 @@ async fn a_terminal_runs_a_shell_on_a_tty_for_the_sandboxes_own_organization_onl
     send(&mut socket, json!({"resize": {"width": 120, "height": 40}})).await;
     send(&mut socket, typed("stty size; exit 7\n")).await;
     read_until(&mut socket, "40 120").await;
+    let mut before_the_exit = Vec::new();
     loop {
-        let message = next(&mut socket).await.expect("an exit");
+        let message = next(&mut socket)
+            .await
+            .unwrap_or_else(|| panic!("closed before an exit, after {before_the_exit:?}"));
+        if message.get("output").is_none() {
+            before_the_exit.push(message.clone());
+        }
         if message.get("exit").is_some() {
             assert_eq!(message, json!({"exit": {"exitCode": 7}}));
             break;

@@ -91,14 +91,10 @@ async fn serve(state: AppState, id: String, socket: WebSocket) {
     };
     let running = match tokio::time::timeout(OPENING_TIMEOUT, opening).await {
         Ok(Ok(running)) => running,
-        Ok(Err(refused)) => {
-            let _ = send(&mut sink, &refusal(&refused)).await;
-            return;
-        }
+        Ok(Err(refused)) => return refuse(sink, &refused).await,
         Err(_) => {
             let late = invalid("say who you are and what to run within 10 s");
-            let _ = send(&mut sink, &refusal(&late)).await;
-            return;
+            return refuse(sink, &late).await;
         }
     };
     // A socket has no half-close: its read side ending means the page has gone, and
@@ -125,6 +121,9 @@ async fn serve(state: AppState, id: String, socket: WebSocket) {
     let relaying = execs::relay(running, Box::pin(client), frames, state.stopping.clone());
     let sending = async move {
         tokio::pin!(page_gone);
+        // A oneshot must not be polled once it has answered, and a `select!` in a loop
+        // forgets between turns that a branch is done: hence the flag.
+        let mut relay_over = false;
         loop {
             tokio::select! {
                 answer = answers.recv() => match answer {
@@ -135,8 +134,12 @@ async fn serve(state: AppState, id: String, socket: WebSocket) {
                     }
                     None => break,
                 },
-                // Only a sent signal: a dropped sender means the relay is over.
-                Ok(()) = &mut page_gone => return,
+                gone = &mut page_gone, if !relay_over => match gone {
+                    Ok(()) => return,
+                    // The relay dropped the page's input: it is over, and its last
+                    // answers are still to be sent.
+                    Err(_) => relay_over = true,
+                },
             }
         }
         let _ = sink.send(Message::Close(None)).await;
@@ -162,6 +165,13 @@ fn read<T: serde::de::DeserializeOwned>(text: Option<String>, what: &str) -> Res
 
 fn invalid(message: &str) -> ApiError {
     ApiError::new(Code::InvalidArgument, message)
+}
+
+/// Says why the session cannot be, and closes the socket.
+async fn refuse(mut sink: SplitSink<WebSocket, Message>, error: &ApiError) {
+    if send(&mut sink, &refusal(error)).await.is_ok() {
+        let _ = sink.send(Message::Close(None)).await;
+    }
 }
 
 /// A refusal as the stream's last message: its reason if it has one, else its code.
