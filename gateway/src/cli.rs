@@ -116,6 +116,9 @@ pub struct ServeArgs {
     /// says once that output was dropped.
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     pub max_log_bytes: u64,
+    /// How many days each object's history is kept (then forgotten, checked hourly).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
+    pub history_retention_days: u32,
     /// How long requests in flight (log follows included) may go on after SIGTERM or
     /// SIGINT before the gateway stops anyway, in milliseconds.
     #[arg(long, default_value_t = 10_000)]

@@ -17,7 +17,7 @@ use crate::demo;
 use crate::fleet::FleetConfig;
 use crate::http::console::{ConsoleConfig, ConsoleSite};
 use crate::http::{AppState, router};
-use crate::operations::{Platform, SandboxPolicy, sandboxes};
+use crate::operations::{Platform, SandboxPolicy, history, sandboxes};
 use crate::private_files;
 use crate::shutdown::shutdown_signal;
 use crate::store::{Store, organizations};
@@ -106,6 +106,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     platform.installer.resume().await?;
+    history::prune_periodically(
+        store.clone(),
+        Duration::from_secs(u64::from(args.history_retention_days) * 86_400),
+    );
     if args.external_agents {
         let waiting = sandboxes::follow_after_restart(&platform).await?;
         if waiting > 0 {

@@ -13,6 +13,7 @@ pub mod exec_stream;
 pub mod field_path;
 pub mod filters;
 pub mod format;
+pub mod history;
 pub mod hostname_template;
 pub mod image;
 pub mod json;

@@ -6,6 +6,7 @@ mod agents;
 mod caller;
 pub mod console;
 mod discovery;
+mod history;
 mod profile_templates;
 mod runners;
 mod sandboxes;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(runners::delete)
                 .post(runners::custom_method),
         )
+        .route("/v1beta2/history", get(history::list))
         .route("/v1beta2/runners", get(discovery::list_runners))
         .route("/v1beta2/runners/{runner}", get(discovery::get_runner))
         .route("/v1beta2/profiles", get(discovery::list_profiles))

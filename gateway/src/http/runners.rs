@@ -25,15 +25,7 @@ pub async fn list(
     caller: Caller,
     query: QueryPairs,
 ) -> Result<Json<ListRunnersResponse>, ApiError> {
-    let page_size = match query.get("pageSize") {
-        None | Some("") => None,
-        Some(text) => Some(text.parse().map_err(|_| {
-            ApiError::invalid(&[sandbox_api::violation::Violation::error(
-                "pageSize",
-                format!("must be a whole number, not {text:?}"),
-            )])
-        })?),
-    };
+    let page_size = query.page_size()?;
     let query = RunnerListQuery {
         zone: query.get("zone").unwrap_or_default().to_owned(),
         connection_status: query.get("connectionStatus").unwrap_or_default().to_owned(),

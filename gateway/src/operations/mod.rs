@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod execs;
 pub mod files;
 pub mod heartbeats;
+pub mod history;
 mod page_token;
 pub mod profile_templates;
 pub mod quotas;

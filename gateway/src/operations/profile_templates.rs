@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use sandbox_api::error::{Code, Reason, Status};
+use sandbox_api::history::{Actor, HistoryAction, ObjectKind};
 use sandbox_api::page::page_size;
 use sandbox_api::profile::{
     CreateProfileTemplateRequest, ListProfileTemplatesResponse, ProfileTemplate,
@@ -16,6 +17,7 @@ use sandbox_api::profile_rules::{
 use sandbox_api::role::Role;
 use sandbox_api::violation::errors;
 
+use super::history::{self, Change};
 use super::{Platform, page_token};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -39,11 +41,15 @@ pub async fn create(
     template.created_at = Some(now);
     template.updated_at = Some(now);
     template.etag = store::new_etag();
+    let actor = history::actor(caller);
     platform
         .store
-        .run(
-            move |connection| match rows::insert(connection, &template) {
-                Ok(()) => Ok(template),
+        .run(move |connection| {
+            store::in_transaction(connection, |tx| match rows::insert(tx, &template) {
+                Ok(()) => {
+                    history::record(tx, &template.organization_id, created(&template, actor))?;
+                    Ok(template)
+                }
                 Err(InsertError::DuplicateName) => Err(ApiError::new(
                     Code::AlreadyExists,
                     format!(
@@ -52,9 +58,22 @@ pub async fn create(
                     ),
                 )),
                 Err(InsertError::Database(e)) => Err(e.into()),
-            },
-        )
+            })
+        })
         .await
+}
+
+/// A template's history entry for its creation.
+fn created(template: &ProfileTemplate, actor: Actor) -> Change<'_> {
+    Change {
+        kind: ObjectKind::ProfileTemplate,
+        id: &template.id,
+        name: &template.display_name,
+        action: HistoryAction::Created,
+        actor,
+        before: None,
+        after: Some(history::snapshot(template, &[])),
+    }
 }
 
 pub async fn get(
@@ -90,29 +109,39 @@ pub async fn update(
         .filter(|e| !e.is_empty())
         .or_else(|| Some(patch.etag.clone()).filter(|e| !e.is_empty()));
     let (organization, key) = (caller.organization.clone(), key.to_owned());
+    let actor = history::actor(caller);
     platform
         .store
         .run(move |connection| {
-            let current =
-                rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))?;
-            if let Some(expected) = &expected_etag
-                && *expected != current.etag
-            {
-                return Err(stale(&current.display_name));
-            }
-            let blocking = errors(&validate_template_update(&current, &patch, &fields));
-            if !blocking.is_empty() {
-                return Err(ApiError::invalid(&blocking));
-            }
-            let mut updated = apply_update(&current, &patch, &fields);
-            updated.updated_at = Some(store::now());
-            updated.etag = store::new_etag();
-            let written = rows::update_if_unchanged(connection, &updated, &current.etag)?;
-            if written {
+            store::in_transaction(connection, |tx| {
+                let current = rows::get(tx, &organization, &key)?.ok_or_else(|| not_found(&key))?;
+                if let Some(expected) = &expected_etag
+                    && *expected != current.etag
+                {
+                    return Err(stale(&current.display_name));
+                }
+                let blocking = errors(&validate_template_update(&current, &patch, &fields));
+                if !blocking.is_empty() {
+                    return Err(ApiError::invalid(&blocking));
+                }
+                let mut updated = apply_update(&current, &patch, &fields);
+                updated.updated_at = Some(store::now());
+                updated.etag = store::new_etag();
+                if !rows::update_if_unchanged(tx, &updated, &current.etag)? {
+                    return Err(stale(&current.display_name));
+                }
+                let change = Change {
+                    kind: ObjectKind::ProfileTemplate,
+                    id: &updated.id,
+                    name: &updated.display_name,
+                    action: HistoryAction::Updated,
+                    actor,
+                    before: Some(history::snapshot(&current, &[])),
+                    after: Some(history::snapshot(&updated, &[])),
+                };
+                history::record(tx, &organization, change)?;
                 Ok(updated)
-            } else {
-                Err(stale(&current.display_name))
-            }
+            })
         })
         .await
 }
@@ -121,6 +150,7 @@ pub async fn update(
 pub async fn delete(platform: &Platform, caller: &Caller, key: &str) -> Result<(), ApiError> {
     caller.require(Role::Admin)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
+    let actor = history::actor(caller);
     platform
         .store
         .run(move |connection| {
@@ -146,6 +176,16 @@ pub async fn delete(platform: &Platform, caller: &Caller, key: &str) -> Result<(
                 ));
             }
             rows::delete(tx, &organization, &template.id)?;
+            let change = Change {
+                kind: ObjectKind::ProfileTemplate,
+                id: &template.id,
+                name: &template.display_name,
+                action: HistoryAction::Deleted,
+                actor,
+                before: None,
+                after: None,
+            };
+            history::record(tx, &organization, change)?;
             Ok(())
             })
         })

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use sandbox_api::error::{Code, Reason, Status};
+use sandbox_api::history::{Actor, HistoryAction, ObjectKind};
 use sandbox_api::page::page_size;
 use sandbox_api::role::Role;
 use sandbox_api::runner::{
@@ -17,6 +18,7 @@ use sandbox_api::runner_rules::{
 use sandbox_api::violation::{Violation, errors};
 use time::OffsetDateTime;
 
+use super::history::{self, Change};
 use super::{Platform, page_token};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -40,6 +42,7 @@ pub async fn create(
 ) -> Result<Runner, ApiError> {
     caller.require(Role::Admin)?;
     let organization = caller.organization.clone();
+    let actor = history::actor(caller);
     let created = platform
         .store
         .run(move |connection| {
@@ -67,7 +70,13 @@ pub async fn create(
                 capacity: None,
             };
             // The runner and its bindings are written together or not at all.
-            match store::in_transaction(connection, |tx| rows::insert(tx, &stored)) {
+            let inserted = store::in_transaction(connection, |tx| {
+                rows::insert(tx, &stored)?;
+                let change = runner_change(&stored, HistoryAction::Created, actor, None, &names);
+                history::record(tx, &stored.organization, change)?;
+                Ok(())
+            });
+            match inserted {
                 Ok(()) => {}
                 Err(InsertError::DuplicateCluster) => {
                     return Err(ApiError::new(
@@ -167,6 +176,7 @@ pub async fn update(
         .filter(|e| !e.is_empty())
         .or_else(|| Some(patch.etag.clone()).filter(|e| !e.is_empty()));
     let (organization, key) = (caller.organization.clone(), key.to_owned());
+    let actor = history::actor(caller);
     let updated = platform
         .store
         .run(move |connection| {
@@ -203,6 +213,14 @@ pub async fn update(
                 if !written {
                     return Err(stale(current.runner_id()));
                 }
+                let change = runner_change(
+                    &stored,
+                    HistoryAction::Updated,
+                    actor,
+                    Some(&current.runner),
+                    &names,
+                );
+                history::record(tx, &organization, change)?;
                 Ok(stored)
             })
         })
@@ -219,36 +237,47 @@ pub async fn apply_update(
 ) -> Result<Runner, ApiError> {
     caller.require(Role::Admin)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
+    let actor = history::actor(caller);
     let updated = platform
         .store
         .run(move |connection| {
-            let current =
-                rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))?;
-            if !current.runner.update_available {
-                return Err(ApiError::new(
-                    Code::FailedPrecondition,
-                    format!("runner {key:?} already runs the newest release of its channel"),
-                ));
-            }
-            if current.runner.install_status != RunnerInstallStatus::Ready {
-                return Err(ApiError::new(
-                    Code::FailedPrecondition,
-                    format!(
-                        "runner {key:?} is {} and cannot be updated now",
-                        current.runner.install_status.as_str()
-                    ),
-                ));
-            }
-            let mut stored = current.clone();
-            stored.runner.update_available = false;
-            stored.runner.target_revision += 1;
-            stored.runner.rollout_in_progress = true;
-            stored.runner.updated_at = Some(store::now());
-            stored.runner.etag = store::new_etag();
-            if !rows::update_if_unchanged(connection, &stored, &current.runner.etag)? {
-                return Err(stale(current.runner_id()));
-            }
-            Ok(stored)
+            store::in_transaction(connection, |tx| {
+                let current = rows::get(tx, &organization, &key)?.ok_or_else(|| not_found(&key))?;
+                if !current.runner.update_available {
+                    return Err(ApiError::new(
+                        Code::FailedPrecondition,
+                        format!("runner {key:?} already runs the newest release of its channel"),
+                    ));
+                }
+                if current.runner.install_status != RunnerInstallStatus::Ready {
+                    return Err(ApiError::new(
+                        Code::FailedPrecondition,
+                        format!(
+                            "runner {key:?} is {} and cannot be updated now",
+                            current.runner.install_status.as_str()
+                        ),
+                    ));
+                }
+                let mut stored = current.clone();
+                stored.runner.update_available = false;
+                stored.runner.target_revision += 1;
+                stored.runner.rollout_in_progress = true;
+                stored.runner.updated_at = Some(store::now());
+                stored.runner.etag = store::new_etag();
+                if !rows::update_if_unchanged(tx, &stored, &current.runner.etag)? {
+                    return Err(stale(current.runner_id()));
+                }
+                let names = template_names(tx, &organization)?;
+                let change = runner_change(
+                    &stored,
+                    HistoryAction::Updated,
+                    actor,
+                    Some(&current.runner),
+                    &names,
+                );
+                history::record(tx, &organization, change)?;
+                Ok(stored)
+            })
         })
         .await?;
     Ok(to_wire(updated, &platform.live, platform.liveness))
@@ -259,29 +288,84 @@ pub async fn apply_update(
 pub async fn delete(platform: &Platform, caller: &Caller, key: &str) -> Result<Runner, ApiError> {
     caller.require(Role::Admin)?;
     let (organization, key) = (caller.organization.clone(), key.to_owned());
+    let actor = history::actor(caller);
     let deleting = platform
         .store
         .run(move |connection| {
-            let current =
-                rows::get(connection, &organization, &key)?.ok_or_else(|| not_found(&key))?;
-            let etag = store::new_etag();
-            rows::set_install_state(
-                connection,
-                current.uuid(),
-                RunnerInstallStatus::Deleting,
-                None,
-                None,
-                &etag,
-            )?;
-            let mut stored = current;
-            stored.runner.install_status = RunnerInstallStatus::Deleting;
-            stored.runner.install_error = None;
-            stored.runner.etag = etag;
-            Ok::<_, ApiError>(stored)
+            store::in_transaction(connection, |tx| {
+                let current = rows::get(tx, &organization, &key)?.ok_or_else(|| not_found(&key))?;
+                let etag = store::new_etag();
+                rows::set_install_state(
+                    tx,
+                    current.uuid(),
+                    RunnerInstallStatus::Deleting,
+                    None,
+                    None,
+                    &etag,
+                )?;
+                let mut stored = current;
+                stored.runner.install_status = RunnerInstallStatus::Deleting;
+                stored.runner.install_error = None;
+                stored.runner.etag = etag;
+                let mut change = runner_change(
+                    &stored,
+                    HistoryAction::Deleted,
+                    actor,
+                    None,
+                    &BTreeMap::new(),
+                );
+                change.after = None;
+                history::record(tx, &organization, change)?;
+                Ok::<_, ApiError>(stored)
+            })
         })
         .await?;
     platform.installer.tear_down(deleting.uuid());
     Ok(to_wire(deleting, &platform.live, platform.liveness))
+}
+
+/// What the platform, not the administrator, changes on a runner: not part of its
+/// history's diffs.
+const RUNNER_STATE: &[&str] = &[
+    "installStatus",
+    "installError",
+    "connectionStatus",
+    "activeRevision",
+    "updateAvailable",
+    "rolloutInProgress",
+    "lastHeartbeatAt",
+];
+
+/// A runner's history entry: `stored` as it is now, against `before`; bindings go by
+/// the name sandboxes ask for (`names`: template display names by UUID).
+fn runner_change<'a>(
+    stored: &'a StoredRunner,
+    action: HistoryAction,
+    actor: Actor,
+    before: Option<&Runner>,
+    names: &BTreeMap<String, String>,
+) -> Change<'a> {
+    let form = |runner: &Runner| {
+        let mut runner = runner.clone();
+        for binding in &mut runner.profile_bindings {
+            if binding.profile_name.is_empty() {
+                binding.profile_name = names
+                    .get(&binding.profile_template_id)
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+        history::snapshot(&runner, RUNNER_STATE)
+    };
+    Change {
+        kind: ObjectKind::Runner,
+        id: stored.uuid(),
+        name: stored.runner_id(),
+        action,
+        actor,
+        before: before.map(form),
+        after: Some(form(&stored.runner)),
+    }
 }
 
 async fn find(

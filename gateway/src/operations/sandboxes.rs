@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use sandbox_api::error::{Code, Reason, Status};
+use sandbox_api::history::{Actor, HistoryAction};
 use sandbox_api::logs::LogStreamResponse;
 use sandbox_api::network::{EgressType, read_network};
 use sandbox_api::placement::{SandboxCeiling, place, sandbox_limits};
@@ -22,7 +23,7 @@ use sandbox_api::sandbox::{
 use sandbox_api::start_rules::validate_start_request;
 use sandbox_api::violation::Violation;
 
-use super::{Platform, quotas};
+use super::{Platform, history, quotas};
 use crate::agent;
 use crate::agent::handle::{AgentHandle, LaunchFailure};
 use crate::agent::host;
@@ -150,6 +151,7 @@ pub async fn start(
         return Err(ApiError::invalid(&violations));
     }
     let organization = caller.organization.clone();
+    let actor = history::actor(caller);
     let policy = platform.policy.clone();
     let (cache, live, liveness) = (
         Arc::clone(&platform.runners),
@@ -225,7 +227,10 @@ pub async fn start(
                 started_at: None,
                 ended_at: None,
             };
-            rows::insert(connection, &record)?;
+            store::in_transaction(connection, |tx| {
+                rows::insert(tx, &record)?;
+                history::sandbox_created(tx, &record, actor)
+            })?;
             Ok::<_, ApiError>((record, egress.isolation, egress.allowlist))
         })
         .await;
@@ -378,6 +383,7 @@ fn ended(outcome: &ExitOutcome) -> (SandboxStatus, String) {
     (status, outcome.describe())
 }
 
+/// Moves the sandbox on as the platform saw it go (its history says the gateway did).
 async fn set_status(
     store: &Store,
     id: &str,
@@ -385,9 +391,50 @@ async fn set_status(
     reason: &str,
     exit_code: Option<i32>,
 ) -> Result<(), ApiError> {
-    let (id, reason) = (id.to_owned(), reason.to_owned());
+    let change = StatusChange {
+        status,
+        reason: reason.to_owned(),
+        exit_code,
+        action: HistoryAction::StatusChanged,
+        actor: Actor::Gateway,
+    };
+    change_status(store, id, change).await
+}
+
+/// A change of a sandbox's status, and who made it.
+struct StatusChange {
+    status: SandboxStatus,
+    reason: String,
+    exit_code: Option<i32>,
+    action: HistoryAction,
+    actor: Actor,
+}
+
+/// Writes `change` and its history entry together; one that changes nothing (a stop
+/// repeated) records nothing.
+async fn change_status(store: &Store, id: &str, change: StatusChange) -> Result<(), ApiError> {
+    let id = id.to_owned();
     Ok(store
-        .run(move |connection| rows::set_status(connection, &id, status, &reason, exit_code))
+        .run(move |connection| {
+            store::in_transaction(connection, |tx| {
+                let Some(before) = rows::by_id(tx, &id)? else {
+                    return Ok(());
+                };
+                rows::set_status(tx, &id, change.status, &change.reason, change.exit_code)?;
+                let after = SandboxRecord {
+                    status: change.status,
+                    status_reason: change.reason.clone(),
+                    exit_code: change.exit_code.or(before.exit_code),
+                    ..before.clone()
+                };
+                if (after.status, &after.status_reason, after.exit_code)
+                    == (before.status, &before.status_reason, before.exit_code)
+                {
+                    return Ok(());
+                }
+                history::sandbox_status(tx, &before, &after, change.action, change.actor)
+            })
+        })
         .await?)
 }
 
@@ -490,14 +537,14 @@ pub async fn stop(
         .map_or(DEFAULT_STOP_GRACE, Duration::from_secs);
     // TERMINATING is written before the stop is sent, so that it cannot overwrite the
     // final status the sandbox's watcher records once it has ended.
-    set_status(
-        &platform.store,
-        &record.id,
-        SandboxStatus::Terminating,
-        "stopping",
-        None,
-    )
-    .await?;
+    let stopping = StatusChange {
+        status: SandboxStatus::Terminating,
+        reason: format!("stopping (grace period {} s)", grace.as_secs()),
+        exit_code: None,
+        action: HistoryAction::StopRequested,
+        actor: history::actor(caller),
+    };
+    change_status(&platform.store, &record.id, stopping).await?;
     let known = match platform.agents.agent(&record.runner_uuid) {
         // If the stop cannot be delivered, the watcher still records the end: the one
         // the agent reports later, or FAILED once the agent counts as gone.
@@ -540,10 +587,15 @@ pub async fn delete(
             e.0.message
         );
     }
-    let sandbox_id = record.id.clone();
+    let (deleted, actor) = (record.clone(), history::actor(caller));
     platform
         .store
-        .run(move |connection| rows::delete(connection, &sandbox_id))
+        .run(move |connection| {
+            store::in_transaction(connection, |tx| {
+                rows::delete(tx, &deleted.id)?;
+                history::sandbox_deleted(tx, &deleted, actor)
+            })
+        })
         .await?;
     // Files an in-process agent left under this gateway's data directory, when no agent
     // serves the runner any more (it was torn down, or the gateway restarted).
@@ -657,15 +709,22 @@ pub fn follow_orphans(platform: &Platform, runner_uuid: &str) {
 
 /// After a restart the processes of active sandboxes are gone: record that.
 pub async fn fail_unfinished(store: &Store) -> anyhow::Result<usize> {
-    store
-        .run(|connection| {
-            rows::fail_unfinished(
-                connection,
-                "the gateway restarted while the sandbox was running",
-            )
-        })
+    let unfinished = store
+        .run(|connection| rows::unfinished(connection))
         .await
-        .map_err(|e| e.context("failing unfinished sandboxes"))
+        .map_err(|e| e.context("reading unfinished sandboxes"))?;
+    for (id, _) in &unfinished {
+        // change_status has logged a failure with its cause.
+        let _ = set_status(
+            store,
+            id,
+            SandboxStatus::Failed,
+            "the gateway restarted while the sandbox was running",
+            None,
+        )
+        .await;
+    }
+    Ok(unfinished.len())
 }
 
 fn info(record: &SandboxRecord) -> SandboxInfo {

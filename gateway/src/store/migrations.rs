@@ -141,6 +141,24 @@ const MIGRATIONS: &[M<'static>] = &[
     CREATE TRIGGER sandboxes_status_changed AFTER UPDATE OF status ON sandboxes
         BEGIN UPDATE sandbox_generation SET value = value + 1; END;",
     ),
+    // Each object's history (`sandbox_api::history`): one row per change, written in
+    // the change's own transaction; `seq` orders them and pages through them.
+    M::up(
+        "CREATE TABLE history (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        organization_id  TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+        object_kind      TEXT NOT NULL,
+        object_id        TEXT NOT NULL,
+        object_name      TEXT NOT NULL,
+        action           TEXT NOT NULL,
+        actor_json       TEXT NOT NULL,
+        at               TEXT NOT NULL,
+        changes_json     TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX history_by_object ON history (organization_id, object_id, seq);
+    CREATE INDEX history_by_organization ON history (organization_id, seq);
+    CREATE INDEX history_by_time ON history (at);",
+    ),
 ];
 
 /// The current read-model generation (see the migration that creates it).

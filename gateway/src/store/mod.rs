@@ -7,6 +7,7 @@
 //! turn into API errors and background work into `anyhow` errors, each once.
 
 pub mod demo_seeds;
+pub mod history;
 pub mod migrations;
 pub mod organizations;
 pub mod profile_templates;

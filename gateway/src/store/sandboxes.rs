@@ -112,6 +112,18 @@ pub fn get(connection: &Connection, organization: &str, id: &str) -> Result<Opti
         .transpose()
 }
 
+/// The sandbox `id`, of whichever organization.
+pub fn by_id(connection: &Connection, id: &str) -> Result<Option<SandboxRecord>> {
+    connection
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM sandboxes WHERE id = ?1"),
+            params![id],
+            read_row,
+        )
+        .optional()?
+        .transpose()
+}
+
 /// The organization's sandboxes, newest first; terminal ones only when asked.
 pub fn list(
     connection: &Connection,
@@ -175,19 +187,6 @@ pub fn unfinished(connection: &Connection) -> Result<Vec<(String, String)>> {
     ))?;
     let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Marks every sandbox that was active as FAILED: after a gateway restart their
-/// processes are gone.
-pub fn fail_unfinished(connection: &Connection, reason: &str) -> Result<usize> {
-    let now = OffsetDateTime::now_utc().format(&Rfc3339)?;
-    Ok(connection.execute(
-        &format!(
-            "UPDATE sandboxes SET status = 'SANDBOX_STATUS_FAILED', status_reason = ?1, ended_at = ?2
-             WHERE status IN ({ACTIVE})"
-        ),
-        params![reason, now],
-    )?)
 }
 
 fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<SandboxRecord>> {

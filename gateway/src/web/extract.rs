@@ -151,6 +151,19 @@ impl QueryPairs {
             .collect()
     }
 
+    /// `pageSize`, when given: a whole number, or a violation.
+    pub fn page_size(&self) -> Result<Option<i64>, ApiError> {
+        match self.get("pageSize") {
+            None | Some("") => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(|_| {
+                ApiError::invalid(&[Violation::error(
+                    "pageSize",
+                    format!("must be a whole number, not {text:?}"),
+                )])
+            }),
+        }
+    }
+
     /// A boolean parameter; anything but `true`/`false`/`1`/`0` is a violation.
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
         match self.get(name) {
