@@ -18,6 +18,7 @@ use crate::pages::administration::managed_runner::ManagedRunnerPage;
 use crate::pages::administration::managed_runners::ManagedRunnersPage;
 use crate::pages::administration::new_runner::NewRunnerPage;
 use crate::pages::administration::rollout::RolloutPage;
+use crate::pages::placement::activity::ActivityPage;
 use crate::pages::placement::availability::AvailabilityPage;
 use crate::pages::placement::runner_detail::RunnerDetailPage;
 use crate::pages::placement::will_it_fit::WillItFitPage;
@@ -80,6 +81,7 @@ pub fn PlacementRoutes() -> impl IntoView {
                     <Route path=path!("runners/:runner") view=RunnerDetailPage />
                     <Route path=path!("availability") view=AvailabilityPage />
                     <Route path=path!("will-it-fit") view=WillItFitPage />
+                    <Route path=path!("activity") view=ActivityPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -212,6 +214,7 @@ fn SignedInShell() -> impl IntoView {
                         <NavLink href="/will-it-fit">"Will it fit?"</NavLink>
                         <NavLink href="/profiles">"Profiles"</NavLink>
                         <NavLink href="/sandboxes">"Sandboxes"</NavLink>
+                        <NavLink href="/activity">"Activity"</NavLink>
                         // Administration is for administrators; the gateway refuses the
                         // rest anyway, and a developer need not see a page of refusals.
                         {move || (session.role() == Some(sandbox_api::role::Role::Admin))

@@ -21,10 +21,12 @@ use crate::config::ConsoleConfig;
 use crate::connectivity::Connectivity;
 use crate::session::Session;
 
+mod history;
 mod profiles;
 mod runners;
 mod sandboxes;
 
+pub use history::HistoryQuery;
 pub use runners::ManagedRunnerQuery;
 pub use sandboxes::{LogCursor, LogEnd, LogRead, SandboxQuery};
 

@@ -12,8 +12,9 @@
 pub enum ConsolePage {
     /// `/runners` and sign-in: the first page, kept small.
     Runners,
-    /// `/runners/{id}`, `/availability` and `/will-it-fit`: a runner's capacity and
-    /// sandboxes, which profiles are offered where, and where a sandbox would be placed.
+    /// `/runners/{id}`, `/availability`, `/will-it-fit` and `/activity`: a runner's
+    /// capacity, sandboxes and history, which profiles are offered where, where a
+    /// sandbox would be placed, and who changed what.
     Placement,
     /// `/profiles…`: the profile list and the profile editor.
     Profiles,
@@ -32,7 +33,7 @@ impl ConsolePage {
             (Some("profiles"), _) => ConsolePage::Profiles,
             (Some("sandboxes"), _) => ConsolePage::Sandboxes,
             (Some("managed-runners" | "rollout"), _) => ConsolePage::RunnerAdmin,
-            (Some("runners"), Some(_)) | (Some("availability" | "will-it-fit"), _) => {
+            (Some("runners"), Some(_)) | (Some("availability" | "will-it-fit" | "activity"), _) => {
                 ConsolePage::Placement
             }
             _ => ConsolePage::Runners,
@@ -65,6 +66,7 @@ mod tests {
             ("/runners/r1", ConsolePage::Placement),
             ("/availability", ConsolePage::Placement),
             ("/will-it-fit", ConsolePage::Placement),
+            ("/activity", ConsolePage::Placement),
             ("/profiles", ConsolePage::Profiles),
             ("/profiles/new", ConsolePage::Profiles),
             ("/profiles/0b8e-42/", ConsolePage::Profiles),

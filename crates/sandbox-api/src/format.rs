@@ -136,8 +136,70 @@ pub fn format_enum(value: &str, prefix: &str) -> String {
     text
 }
 
+/// A span of time as a person says it, to its largest unit or two: `"45 s"`,
+/// `"3 min 20 s"`, `"2 h 5 min"`, `"3 days 4 h"`.
+pub fn format_duration(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let (days, hours, minutes, rest) = (
+        seconds / 86_400,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    let day_word = if days == 1 { "day" } else { "days" };
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{rest} s"),
+        (0, 0, _) if rest == 0 => format!("{minutes} min"),
+        (0, 0, _) => format!("{minutes} min {rest} s"),
+        (0, _, 0) => format!("{hours} h"),
+        (0, _, _) => format!("{hours} h {minutes} min"),
+        (_, 0, _) => format!("{days} {day_word}"),
+        _ => format!("{days} {day_word} {hours} h"),
+    }
+}
+
+/// When something happened, from `now`, as a person says it: `"just now"`,
+/// `"5 min ago"`, `"2 h ago"`, `"3 days ago"` (to the largest unit), or `"in 2 min"` for
+/// a clock ahead of ours.
+pub fn format_ago(seconds_ago: i64) -> String {
+    let (ahead, seconds) = (seconds_ago < 0, seconds_ago.abs());
+    let text = match seconds {
+        0..10 => return "just now".to_owned(),
+        10..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min", seconds / 60),
+        3600..86_400 => format!("{} h", seconds / 3600),
+        _ if seconds < 2 * 86_400 => "1 day".to_owned(),
+        _ => format!("{} days", seconds / 86_400),
+    };
+    if ahead {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn spans_and_moments_read_as_a_person_says_them() {
+        use super::{format_ago, format_duration};
+        assert_eq!(format_duration(45), "45 s");
+        assert_eq!(format_duration(200), "3 min 20 s");
+        assert_eq!(format_duration(180), "3 min");
+        assert_eq!(format_duration(7500), "2 h 5 min");
+        assert_eq!(format_duration(7200), "2 h");
+        assert_eq!(format_duration(86_400 + 4 * 3600 + 60), "1 day 4 h");
+        assert_eq!(format_duration(3 * 86_400 + 60), "3 days");
+        assert_eq!(format_duration(-5), "0 s");
+        assert_eq!(format_ago(3), "just now");
+        assert_eq!(format_ago(42), "42 s ago");
+        assert_eq!(format_ago(5 * 60 + 59), "5 min ago");
+        assert_eq!(format_ago(2 * 3600), "2 h ago");
+        assert_eq!(format_ago(30 * 3600), "1 day ago");
+        assert_eq!(format_ago(3 * 86_400), "3 days ago");
+        assert_eq!(format_ago(-120), "in 2 min");
+    }
+
     use super::*;
 
     #[test]

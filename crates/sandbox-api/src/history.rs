@@ -126,6 +126,69 @@ pub struct ListHistoryResponse {
     pub next_page_token: String,
 }
 
+impl Actor {
+    /// Who, in words: "an administrator of acme", "the gateway".
+    pub fn describe(&self) -> String {
+        match self {
+            Actor::Token {
+                organization_id,
+                role: Role::Admin,
+            } => format!("an administrator of {organization_id}"),
+            Actor::Token {
+                organization_id,
+                role: Role::User,
+            } => format!("a user of {organization_id}"),
+            Actor::Gateway => "the gateway".to_owned(),
+        }
+    }
+}
+
+impl HistoryAction {
+    /// What happened, in words, to an object of `kind`.
+    pub fn describe(self, kind: ObjectKind) -> &'static str {
+        match (self, kind) {
+            (HistoryAction::Created, ObjectKind::Sandbox) => "started",
+            (HistoryAction::Created, _) => "created",
+            (HistoryAction::Updated, _) => "changed",
+            (HistoryAction::Deleted, ObjectKind::Runner) => "began removing",
+            (HistoryAction::Deleted, _) => "deleted",
+            (HistoryAction::StopRequested, _) => "asked to stop",
+            (HistoryAction::StatusChanged, _) => "status changed",
+            (HistoryAction::Unspecified, _) => "did something new to",
+        }
+    }
+}
+
+impl ObjectKind {
+    /// The kind in words, as a noun.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ObjectKind::ProfileTemplate => "profile",
+            ObjectKind::Runner => "runner",
+            ObjectKind::Sandbox => "sandbox",
+            ObjectKind::Unspecified => "object",
+        }
+    }
+
+    /// The console path of the object `id` (named `name`) of this kind.
+    pub fn console_path(self, id: &str, name: &str) -> Option<String> {
+        match self {
+            ObjectKind::ProfileTemplate => Some(format!("/profiles/{id}")),
+            ObjectKind::Runner => Some(format!("/runners/{name}")),
+            ObjectKind::Sandbox => Some(format!("/sandboxes/{id}")),
+            ObjectKind::Unspecified => None,
+        }
+    }
+}
+
+/// A recorded value as text: strings as they are, anything else as compact JSON.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// The fields that differ between `before` and `after` (either absent for an object
 /// created or removed), in path order. Lists of named items are compared item by
 /// name, fields holding JSON text (`podTemplateJson`) field by field, and lists of
@@ -375,6 +438,32 @@ mod tests {
         assert!(
             created.contains("\"after\":\"/etc/key\""),
             "plain values stay: {created}"
+        );
+    }
+
+    #[test]
+    fn entries_read_as_words() {
+        let admin = Actor::Token {
+            organization_id: "acme".into(),
+            role: Role::Admin,
+        };
+        assert_eq!(admin.describe(), "an administrator of acme");
+        assert_eq!(Actor::Gateway.describe(), "the gateway");
+        assert_eq!(
+            HistoryAction::Created.describe(ObjectKind::Sandbox),
+            "started"
+        );
+        assert_eq!(
+            HistoryAction::Deleted.describe(ObjectKind::Runner),
+            "began removing"
+        );
+        assert_eq!(value_text(&json!("8Gi")), "8Gi");
+        assert_eq!(value_text(&json!(["a", "b"])), r#"["a","b"]"#);
+        assert_eq!(
+            ObjectKind::Runner
+                .console_path("u-1", "gpu-east")
+                .as_deref(),
+            Some("/runners/gpu-east")
         );
     }
 

@@ -9,9 +9,10 @@ use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::format::{format_bytes, format_cpu, format_enum};
 use sandbox_api::sandbox::SandboxInfo;
 
-use crate::api::{ApiError, use_api};
+use crate::api::{ApiError, HistoryQuery, use_api};
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::history::HistoryList;
 use crate::components::installation::revision_text;
 use crate::connectivity::use_connectivity;
 use crate::query::rel_for;
@@ -23,6 +24,8 @@ struct Detail {
     sandboxes: Vec<SandboxInfo>,
     /// Install status and revision, as shown.
     install: Option<(String, String)>,
+    /// The control plane's UUID for it, whose history is kept.
+    uuid: Option<String>,
 }
 
 #[component]
@@ -45,7 +48,8 @@ pub fn RunnerDetailPage() -> impl IntoView {
             // Install state is the control plane's (discovery lists installed runners
             // only, so this is READY unless it is being deleted); a runner the control
             // plane does not manage has none.
-            let install = api.get_managed_runner(&id).await.ok().map(|m| {
+            let managed = api.get_managed_runner(&id).await.ok();
+            let install = managed.as_ref().map(|m| {
                 (
                     format_enum(m.install_status.as_str(), "RUNNER_INSTALL_STATUS_"),
                     revision_text(m.active_revision, m.target_revision, m.rollout_in_progress),
@@ -56,6 +60,7 @@ pub fn RunnerDetailPage() -> impl IntoView {
                 profiles,
                 sandboxes,
                 install,
+                uuid: managed.map(|m| m.id),
             })
         }
     });
@@ -195,5 +200,12 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
             }
             .into_any()
         }}
+        {detail.uuid.map(|uuid| view! {
+            <h2 id="history">"History"</h2>
+            <HistoryList
+                query=HistoryQuery::of(&uuid)
+                empty="No change to this runner has been recorded."
+            />
+        })}
     }
 }

@@ -9,9 +9,10 @@ use sandbox_api::format::format_enum;
 use sandbox_api::sandbox::{GetSandboxResponse, SandboxStatus};
 
 use super::list::status_class;
-use crate::api::use_api;
+use crate::api::{HistoryQuery, use_api};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::exec_panel::ExecPanel;
+use crate::components::history::HistoryList;
 use crate::components::log_pane::LogPane;
 use crate::components::sandbox_actions::{Change, SandboxActions, SandboxChanges};
 use crate::components::terminal::TerminalPanel;
@@ -58,6 +59,12 @@ pub fn SandboxDetailPage() -> impl IntoView {
             _ => None,
         })
     });
+    let status = Memo::new(move |_| {
+        sandbox.with(|s| match s {
+            Some(Ok(s)) => Some(s.info.sandbox_status),
+            _ => None,
+        })
+    });
     // Stopping refreshes the facts; deleting leaves for the list, where it is gone.
     let navigate = use_navigate();
     let embedded = expect_context::<Embedding>().embedded;
@@ -91,6 +98,17 @@ pub fn SandboxDetailPage() -> impl IntoView {
             </Show>
             // Outside the facts, so their refreshes do not restart the stream.
             {move || view! { <LogPane sandbox_id=id.get() /> }}
+            <h2 id="history">"History"</h2>
+            // Loaded again when the status moves on, which adds an entry.
+            {move || {
+                status.track();
+                view! {
+                    <HistoryList
+                        query=HistoryQuery::of(&id.get())
+                        empty="No change to this sandbox has been recorded."
+                    />
+                }
+            }}
         </section>
     }
 }

@@ -16,9 +16,10 @@ use sandbox_api::profile_document::{
 };
 use wasm_bindgen_futures::JsFuture;
 
-use crate::api::{Api, ApiError, use_api};
+use crate::api::{Api, ApiError, HistoryQuery, use_api};
 use crate::components::copy_block::{CopyBlock, curl_command};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::history::HistoryList;
 use crate::components::profile_form::ProfileFormView;
 use crate::components::text_diff::TextDiff;
 use crate::components::toasts::use_toasts;
@@ -85,7 +86,20 @@ pub fn ProfileEditorPage() -> impl IntoView {
             {move || match server.get() {
                 None => view! { <p class="loading" role="status">"Loading the profile…"</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load the profile" error /> }.into_any(),
-                Some(Ok(template)) => view! { <Editor id=id.clone() server=template /> }.into_any(),
+                Some(Ok(template)) => {
+                    let uuid = template.as_ref().map(|t| t.id.clone());
+                    view! {
+                        <Editor id=id.clone() server=template />
+                        {uuid.map(|uuid| view! {
+                            <h2 id="history">"History"</h2>
+                            <HistoryList
+                                query=HistoryQuery::of(&uuid)
+                                empty="No change to this profile has been recorded."
+                            />
+                        })}
+                    }
+                    .into_any()
+                }
             }}
         </section>
     }
