@@ -116,6 +116,9 @@ pub struct ServeArgs {
     /// says once that output was dropped.
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     pub max_log_bytes: u64,
+    /// Time between measurements of what each sandbox uses, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub usage_interval_ms: u64,
     /// How many days each object's history is kept (then forgotten, checked hourly).
     #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..))]
     pub history_retention_days: u32,

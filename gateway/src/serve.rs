@@ -96,6 +96,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         FleetConfig {
             install_step: Duration::from_millis(args.install_step_ms),
+            usage_interval: Duration::from_millis(args.usage_interval_ms),
             heartbeat_interval: Duration::from_millis(args.heartbeat_interval_ms),
             heartbeat_timeout: Duration::from_millis(args.heartbeat_timeout_ms),
             data_dir: args.data_dir.clone(),

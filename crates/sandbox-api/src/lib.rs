@@ -41,4 +41,5 @@ pub mod sandbox;
 pub mod sdk_snippet;
 pub mod source_map;
 pub mod start_rules;
+pub mod usage;
 pub mod violation;

@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use super::error_frame;
 use super::wire::{
     Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, SessionMessage,
-    StopRequest, log_query,
+    StopRequest, UsageReport, log_query,
 };
 use crate::error::ApiError;
 use crate::process::{
@@ -234,6 +234,12 @@ impl RemoteAgent {
     }
 
     /// Stops the sandbox if it runs and removes its files on the agent.
+    /// What each running sandbox of the agent uses now.
+    pub async fn usage(&self) -> Result<UsageReport, CallError> {
+        let sent = self.request(Method::GET, "/usage").timeout(CALL_MARGIN);
+        call::<UsageReport>(sent).await
+    }
+
     pub async fn delete(&self, id: &str) -> Result<(), CallError> {
         let sent = self
             .request(Method::DELETE, &format!("/{id}"))

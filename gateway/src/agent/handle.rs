@@ -13,7 +13,7 @@ use sandbox_api::logs::LogStreamResponse;
 use super::client::{CallError, RemoteAgent};
 use super::error_frame;
 use super::host::SandboxHost;
-use super::wire::LaunchRequest;
+use super::wire::{LaunchRequest, UsageReport};
 use crate::error::ApiError;
 use crate::process::{ExecOutput, ExecSession, ExitOutcome, LogRequest, SessionRequest};
 
@@ -117,6 +117,30 @@ impl AgentHandle {
                 Err(e) => error_frame(e.0.message),
             },
             AgentHandle::Remote(agent) => agent.logs(id, &request),
+        }
+    }
+
+    /// What each running sandbox of the agent uses now; an agent that does not answer
+    /// reports none.
+    pub async fn usage(&self) -> UsageReport {
+        match self {
+            AgentHandle::Local(host) => {
+                let host = Arc::clone(host);
+                tokio::task::spawn_blocking(move || host.usage())
+                    .await
+                    .unwrap_or_default()
+            }
+            AgentHandle::Remote(agent) => agent.usage().await.unwrap_or_default(),
+        }
+    }
+
+    /// Whether this handle and `other` reach the same agent (in-process runners may
+    /// share one host).
+    pub fn same_agent(&self, other: &AgentHandle) -> bool {
+        match (self, other) {
+            (AgentHandle::Local(a), AgentHandle::Local(b)) => Arc::ptr_eq(a, b),
+            (AgentHandle::Remote(a), AgentHandle::Remote(b)) => Arc::ptr_eq(a, b),
+            _ => false,
         }
     }
 

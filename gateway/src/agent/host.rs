@@ -14,7 +14,7 @@ use sandbox_api::error::Code;
 use sandbox_api::logs::LogStreamResponse;
 use sandbox_api::violation::Violation;
 
-use super::wire::{LaunchRequest, SandboxIsolation};
+use super::wire::{LaunchRequest, SandboxIsolation, SandboxUsage, UsageReport};
 use crate::error::ApiError;
 use crate::mutex::lock;
 use crate::process::{
@@ -159,6 +159,34 @@ impl SandboxHost {
             },
         );
         Ok(pid)
+    }
+
+    /// What each running sandbox uses now, read from its container's cgroup; plain host
+    /// processes (`--isolation none`) share the agent's own cgroup, so none is said.
+    pub fn usage(&self) -> UsageReport {
+        if !matches!(
+            self.isolation,
+            HostIsolation::Ready(Isolation::Container(_))
+        ) {
+            return UsageReport::default();
+        }
+        let running: Vec<(String, u32)> = lock(&self.sandboxes)
+            .iter()
+            .filter_map(|(id, hosted)| Some((id.clone(), hosted.process.pid()?)))
+            .collect();
+        let sandboxes = running
+            .into_iter()
+            // One that has just ended has no cgroup to read any more: left out.
+            .filter_map(|(sandbox_id, pid)| {
+                let usage = process::container_usage(pid).ok()?;
+                Some(SandboxUsage {
+                    sandbox_id,
+                    cpu_nanoseconds: usage.cpu_nanoseconds,
+                    memory_bytes: usage.memory_bytes,
+                })
+            })
+            .collect();
+        UsageReport { sandboxes }
     }
 
     /// Asks a sandbox to stop (see `SandboxProcess::stop`).

@@ -11,6 +11,7 @@
 //! | `GET /agent/v1/sandboxes/{id}/logs?follow=&tailLines=&timestamps=&resumeSessionId=&resumeOffset=` | → NDJSON log frames |
 //! | `GET /agent/v1/sandboxes/{id}/session` | WebSocket: an interactive exec (`wire::SessionMessage`) |
 //! | `DELETE /agent/v1/sandboxes/{id}` | → `{}` (stops it, removes its files) |
+//! | `GET /agent/v1/sandboxes/usage` | → `UsageReport` (what each running sandbox uses) |
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +29,8 @@ use sha2::{Digest, Sha256};
 
 use super::host::SandboxHost;
 use super::wire::{
-    Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, SessionMessage, StopRequest,
+    Empty, ExecRequest, LaunchRequest, LaunchResponse, OutcomeResponse, SessionMessage,
+    StopRequest, UsageReport,
 };
 use crate::error::ApiError;
 use crate::process::{ExecOutput, SessionInput, SessionOutput, SessionRequest};
@@ -70,6 +72,7 @@ impl AgentKey {
 pub fn router(host: Arc<SandboxHost>, key: AgentKey) -> Router {
     Router::new()
         .route("/agent/v1/sandboxes", post(launch))
+        .route("/agent/v1/sandboxes/usage", get(usage))
         .route("/agent/v1/sandboxes/{id}", delete(remove))
         .route("/agent/v1/sandboxes/{id}/stop", post(stop))
         .route("/agent/v1/sandboxes/{id}/outcome", get(outcome))
@@ -101,6 +104,12 @@ async fn authenticate(State(key): State<AgentKey>, request: Request, next: Next)
         )
         .into_response(),
     }
+}
+
+async fn usage(State(host): State<Arc<SandboxHost>>) -> Json<UsageReport> {
+    // Reading cgroup files is quick, but it is file I/O: off the async threads.
+    let report = tokio::task::spawn_blocking(move || host.usage()).await;
+    Json(report.unwrap_or_default())
 }
 
 async fn launch(

@@ -95,6 +95,24 @@ pub enum SessionMessage {
     Output(crate::process::SessionOutput),
 }
 
+/// `GET /agent/v1/sandboxes/usage`: what each running sandbox of the agent uses now
+/// (those it cannot measure left out).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageReport {
+    pub sandboxes: Vec<SandboxUsage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxUsage {
+    pub sandbox_id: String,
+    /// CPU time since it started.
+    pub cpu_nanoseconds: u64,
+    /// Memory in use now (its working set).
+    pub memory_bytes: u64,
+}
+
 /// What answers that only succeed carry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Empty {}

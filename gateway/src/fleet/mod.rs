@@ -9,6 +9,7 @@
 
 mod installer;
 mod registry;
+pub mod usage;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub const UNREACHABLE_CLUSTER_PREFIX: &str = "unreachable-";
 pub struct FleetConfig {
     /// Time between install steps (PENDING → PROVISIONING → READY).
     pub install_step: Duration,
+    /// Time between measurements of what sandboxes use (`usage`).
+    pub usage_interval: Duration,
     /// Time between the heartbeats of in-process agents.
     pub heartbeat_interval: Duration,
     /// How long a runner stays CONNECTED after its last heartbeat.

@@ -11,6 +11,7 @@ mod profile_templates;
 mod runners;
 mod sandboxes;
 mod terminal;
+mod usage;
 
 use std::sync::Arc;
 
@@ -72,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1beta2/history", get(history::list))
         .route("/v1beta2/runners", get(discovery::list_runners))
         .route("/v1beta2/runners/{runner}", get(discovery::get_runner))
+        .route("/v1beta2/runners/{runner}/usage", get(usage::runner))
+        .route("/v1beta2/usage", get(usage::fleet))
         .route("/v1beta2/profiles", get(discovery::list_profiles))
         .route("/v1beta2/profiles/{profile}", get(discovery::get_profile))
         .route(
@@ -85,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1beta2/sandboxes/{id}/stop", post(sandboxes::stop))
         .route("/v1beta2/sandboxes/{id}/exec", post(sandboxes::exec))
         .route("/v1beta2/sandboxes/{id}/logs", get(sandboxes::logs))
+        .route("/v1beta2/sandboxes/{id}/usage", get(usage::sandbox))
         .route("/v1beta2/sandboxes/{id}/terminal", get(terminal::terminal))
         .route(
             "/v1beta2/sandboxes/{id}/files",

@@ -14,6 +14,7 @@ pub mod profile_templates;
 pub mod quotas;
 pub mod runners;
 pub mod sandboxes;
+pub mod usage;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -22,6 +23,7 @@ use sandbox_api::error::Code;
 
 use crate::auth::{Caller, TokenHash};
 use crate::error::ApiError;
+use crate::fleet::usage::{self as sampling, UsageBook};
 use crate::fleet::{AgentRegistry, FleetConfig, Installer};
 use crate::read_model::{self, LiveRunners, Liveness, Parts, ReservationCache, RunnerCache, View};
 use crate::store::{Store, StoreError, organizations};
@@ -45,6 +47,8 @@ pub struct Platform {
     pub policy: SandboxPolicy,
     /// Execs running now, within the policy's limits.
     pub execs: ExecSlots,
+    /// What sandboxes, runners and the fleet use, recently.
+    pub usage: UsageBook,
     /// Callers by token hash, as found: the accepted tokens are fixed at start-up.
     callers: Arc<RwLock<HashMap<String, Caller>>>,
 }
@@ -66,6 +70,8 @@ impl Platform {
             .map_err(|e| e.context("reading the runners' last heartbeats"))?;
         read_model::persist_periodically(live.clone(), store.clone(), config.heartbeat_interval);
         let agents = AgentRegistry::new(config.heartbeat_timeout)?;
+        let usage = UsageBook::new(config.usage_interval);
+        sampling::sample_periodically(store.clone(), agents.clone(), usage.clone());
         let installer = Installer::new(store.clone(), agents.clone(), live.clone(), config);
         Ok(Platform {
             store,
@@ -77,6 +83,7 @@ impl Platform {
             agents,
             installer,
             execs: ExecSlots::new(policy.max_execs_per_sandbox, policy.max_execs_per_org),
+            usage,
             policy,
         })
     }

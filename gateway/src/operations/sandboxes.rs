@@ -16,9 +16,9 @@ use sandbox_api::placement::{SandboxCeiling, place, sandbox_limits};
 use sandbox_api::profile::ProfileSpec;
 use sandbox_api::role::Role;
 use sandbox_api::sandbox::{
-    DeleteSandboxResponse, GetSandboxResponse, ListSandboxesResponse, ResourceRequest, SandboxInfo,
-    SandboxStatus, StartSandboxRequest, StartSandboxResponse, StopSandboxRequest,
-    StopSandboxResponse,
+    DeleteSandboxResponse, GetSandboxResponse, ListSandboxesResponse, ResourceRequest,
+    ResourceUsage, SandboxInfo, SandboxStatus, StartSandboxRequest, StartSandboxResponse,
+    StopSandboxRequest, StopSandboxResponse,
 };
 use sandbox_api::start_rules::validate_start_request;
 use sandbox_api::violation::Violation;
@@ -443,13 +443,22 @@ pub async fn get(
     caller: &Caller,
     id: &str,
 ) -> Result<GetSandboxResponse, ApiError> {
-    find(platform, caller, id)
-        .await
-        .map(|record| GetSandboxResponse {
-            info: info(&record),
-            status_reason: record.status_reason.clone(),
-            exit_code: record.exit_code,
-        })
+    let record = find(platform, caller, id).await?;
+    let mut info = info(&record);
+    // What it uses now, measured from its cgroup (GPUs are not measured locally).
+    info.current_resource_usage = platform
+        .usage
+        .sandbox_now(&record.id)
+        .map(|now| ResourceUsage {
+            cpu_millicores_used: now.cpu_millicores,
+            memory_mb_used: now.memory_bytes / 1_000_000,
+            gpu_count_used: 0,
+        });
+    Ok(GetSandboxResponse {
+        info,
+        status_reason: record.status_reason.clone(),
+        exit_code: record.exit_code,
+    })
 }
 
 pub async fn find(

@@ -28,6 +28,7 @@ mod supervisor;
 mod terminal;
 #[cfg(test)]
 mod tests;
+mod usage;
 mod work_dir;
 
 use std::fmt;
@@ -41,6 +42,7 @@ pub use log_stream::{LogRequest, stream_log};
 pub use session::{ExecSession, SessionInput, SessionOutput, SessionRequest, start_session};
 pub use supervisor::{ExitOutcome, ExitReason, LaunchSpec, SandboxProcess, launch};
 pub use terminal::TerminalSize;
+pub use usage::container_usage;
 
 /// How a sandbox is kept apart from the machine it runs on.
 #[derive(Clone, Debug)]

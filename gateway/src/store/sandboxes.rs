@@ -189,6 +189,31 @@ pub fn unfinished(connection: &Connection) -> Result<Vec<(String, String)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// An active sandbox, as usage sampling needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveSandbox {
+    pub id: String,
+    pub organization: String,
+    pub runner_uuid: String,
+    pub runner_id: String,
+}
+
+/// Every active sandbox, with whose it is and where it runs.
+pub fn active(connection: &Connection) -> Result<Vec<ActiveSandbox>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT id, organization_id, runner_uuid, runner_id FROM sandboxes WHERE status IN ({ACTIVE})"
+    ))?;
+    let rows = statement.query_map([], |row| {
+        Ok(ActiveSandbox {
+            id: row.get(0)?,
+            organization: row.get(1)?,
+            runner_uuid: row.get(2)?,
+            runner_id: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<SandboxRecord>> {
     let status: String = row.get(6)?;
     let request_json: String = row.get(9)?;
