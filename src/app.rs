@@ -20,6 +20,7 @@ use crate::pages::administration::new_runner::NewRunnerPage;
 use crate::pages::administration::rollout::RolloutPage;
 use crate::pages::placement::activity::ActivityPage;
 use crate::pages::placement::availability::AvailabilityPage;
+use crate::pages::placement::overview::OverviewPage;
 use crate::pages::placement::runner_detail::RunnerDetailPage;
 use crate::pages::placement::will_it_fit::WillItFitPage;
 use crate::pages::profiles::editor::ProfileEditorPage;
@@ -62,7 +63,7 @@ pub fn RunnersRoutes() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <ParentRoute path=path!("") view=SignedInShell>
-                    <Route path=path!("") view=|| view! { <Redirect path="/runners" /> } />
+                    <Route path=path!("") view=StartPage />
                     <Route path=path!("runners") view=RunnersPage />
                 </ParentRoute>
             </Routes>
@@ -82,6 +83,7 @@ pub fn PlacementRoutes() -> impl IntoView {
                     <Route path=path!("availability") view=AvailabilityPage />
                     <Route path=path!("will-it-fit") view=WillItFitPage />
                     <Route path=path!("activity") view=ActivityPage />
+                    <Route path=path!("overview") view=OverviewPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -207,8 +209,9 @@ fn SignedInShell() -> impl IntoView {
         view! {
             <div class="shell">
                 <header class="topbar">
-                    <a class="brand" href="/" rel=rel_for("/")>"Sandbox Console"</a>
+                    <a class="brand" href="/overview" rel=rel_for("/overview")>"Sandbox Console"</a>
                     <nav aria-label="Main">
+                        <NavLink href="/overview">"Overview"</NavLink>
                         <NavLink href="/runners">"Runners"</NavLink>
                         <NavLink href="/availability">"Profile availability"</NavLink>
                         <NavLink href="/will-it-fit">"Will it fit?"</NavLink>
@@ -228,6 +231,16 @@ fn SignedInShell() -> impl IntoView {
         }
         .into_any()
     }
+}
+
+/// `/`: the start page (the overview), which another page serves, so a full
+/// navigation (with `embed=1` kept when embedded).
+#[component]
+fn StartPage() -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let embedded = expect_context::<Embedding>().embedded;
+    let target = link(sandbox_api::next_path::START_PAGE, &[], embedded);
+    Effect::new(move |_| crate::query::go(&navigate, &target, true));
 }
 
 #[component]

@@ -5,6 +5,7 @@
 
 mod api;
 mod app;
+mod chart;
 mod components;
 mod config;
 mod connectivity;

@@ -25,10 +25,12 @@ mod history;
 mod profiles;
 mod runners;
 mod sandboxes;
+mod usage;
 
 pub use history::HistoryQuery;
 pub use runners::ManagedRunnerQuery;
 pub use sandboxes::{LogCursor, LogEnd, LogRead, SandboxQuery};
+pub use usage::UsageOf;
 
 /// Why a call failed.
 #[derive(Clone, Debug, PartialEq)]

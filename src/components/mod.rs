@@ -21,3 +21,4 @@ pub mod terminal;
 pub mod text_diff;
 pub mod toasts;
 pub mod unreachable_banner;
+pub mod usage_charts;

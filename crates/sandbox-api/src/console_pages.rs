@@ -33,7 +33,8 @@ impl ConsolePage {
             (Some("profiles"), _) => ConsolePage::Profiles,
             (Some("sandboxes"), _) => ConsolePage::Sandboxes,
             (Some("managed-runners" | "rollout"), _) => ConsolePage::RunnerAdmin,
-            (Some("runners"), Some(_)) | (Some("availability" | "will-it-fit" | "activity"), _) => {
+            (Some("runners"), Some(_))
+            | (Some("availability" | "will-it-fit" | "activity" | "overview"), _) => {
                 ConsolePage::Placement
             }
             _ => ConsolePage::Runners,
@@ -67,6 +68,7 @@ mod tests {
             ("/availability", ConsolePage::Placement),
             ("/will-it-fit", ConsolePage::Placement),
             ("/activity", ConsolePage::Placement),
+            ("/overview", ConsolePage::Placement),
             ("/profiles", ConsolePage::Profiles),
             ("/profiles/new", ConsolePage::Profiles),
             ("/profiles/0b8e-42/", ConsolePage::Profiles),

@@ -26,6 +26,7 @@ pub mod namespace;
 pub mod network;
 pub mod next_path;
 pub mod overrides;
+pub mod overview;
 pub mod page;
 pub mod placement;
 pub mod placement_fixes;

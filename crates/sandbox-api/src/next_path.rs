@@ -14,7 +14,7 @@
 //! 250 KB); the tests use the `url` crate, which implements the same standard.
 
 /// The console's start page, where a `next` that is missing or not ours leads.
-pub const START_PAGE: &str = "/runners";
+pub const START_PAGE: &str = "/overview";
 
 /// A URL as the WHATWG URL parser reads it, in the parts the browser's `URL` gives:
 /// `origin` (`"null"` for URLs without one, such as `javascript:` and `data:`),
@@ -218,7 +218,7 @@ mod tests {
             "/sandboxes/abc?embed=1#log"
         );
         assert_eq!(embedded(Some("/profiles")), "/profiles?embed=1");
-        assert_eq!(embedded(Some("//evil.example")), "/runners?embed=1");
-        assert_eq!(embedded(None), "/runners?embed=1");
+        assert_eq!(embedded(Some("//evil.example")), "/overview?embed=1");
+        assert_eq!(embedded(None), "/overview?embed=1");
     }
 }

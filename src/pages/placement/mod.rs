@@ -4,5 +4,6 @@
 
 pub mod activity;
 pub mod availability;
+pub mod overview;
 pub mod runner_detail;
 pub mod will_it_fit;

@@ -9,11 +9,12 @@ use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::format::{format_bytes, format_cpu, format_enum};
 use sandbox_api::sandbox::SandboxInfo;
 
-use crate::api::{ApiError, HistoryQuery, use_api};
+use crate::api::{ApiError, HistoryQuery, UsageOf, use_api};
 use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::history::HistoryList;
 use crate::components::installation::revision_text;
+use crate::components::usage_charts::UsageCharts;
 use crate::connectivity::use_connectivity;
 use crate::query::rel_for;
 
@@ -200,6 +201,11 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
             }
             .into_any()
         }}
+        <h2 id="usage">"Usage"</h2>
+        <UsageCharts
+            of=UsageOf::Runner(runner.runner_id.clone())
+            empty="Nothing has run here since the gateway started."
+        />
         {detail.uuid.map(|uuid| view! {
             <h2 id="history">"History"</h2>
             <HistoryList

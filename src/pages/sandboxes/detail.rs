@@ -9,13 +9,14 @@ use sandbox_api::format::format_enum;
 use sandbox_api::sandbox::{GetSandboxResponse, SandboxStatus};
 
 use super::list::status_class;
-use crate::api::{HistoryQuery, use_api};
+use crate::api::{HistoryQuery, UsageOf, use_api};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::exec_panel::ExecPanel;
 use crate::components::history::HistoryList;
 use crate::components::log_pane::LogPane;
 use crate::components::sandbox_actions::{Change, SandboxActions, SandboxChanges};
 use crate::components::terminal::TerminalPanel;
+use crate::components::usage_charts::UsageCharts;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
 use crate::query::link;
@@ -98,6 +99,13 @@ pub fn SandboxDetailPage() -> impl IntoView {
             </Show>
             // Outside the facts, so their refreshes do not restart the stream.
             {move || view! { <LogPane sandbox_id=id.get() /> }}
+            <h2 id="usage">"Usage"</h2>
+            {move || view! {
+                <UsageCharts
+                    of=UsageOf::Sandbox(id.get())
+                    empty="Nothing measured yet: usage is measured every few seconds while the sandbox runs in a container."
+                />
+            }}
             <h2 id="history">"History"</h2>
             // Loaded again when the status moves on, which adds an entry.
             {move || {
