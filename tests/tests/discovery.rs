@@ -383,6 +383,8 @@ async fn the_pages_have_no_accessibility_violations() -> anyhow::Result<()> {
             .unwrap_or_default();
         let sandbox_page = format!("/sandboxes/{sandbox}");
         for (path, ready) in [
+            ("/overview", ".tiles"),
+            ("/activity", ".history-entries"),
             ("/runners", "table.runners"),
             ("/availability", "table.data-table"),
             ("/runners/gpu-east", ".cards"),

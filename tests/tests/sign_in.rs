@@ -135,7 +135,7 @@ async fn a_next_that_leads_off_the_console_ends_on_its_start_page() -> anyhow::R
             .send_keys(ADMIN_SECRET)
             .await?;
         page.button("Sign in").await?.click().await?;
-        page.at("/runners").await?;
+        page.at("/overview").await?;
         assert!(on_the_console().await?, "{}", client.current_url().await?);
 
         // Signed in, sign-in goes straight on to `next`: each of these is another
@@ -152,7 +152,7 @@ async fn a_next_that_leads_off_the_console_ends_on_its_start_page() -> anyhow::R
             client
                 .goto(&format!("{}/sign-in?next={next}", gateway.url))
                 .await?;
-            page.at("/runners").await?;
+            page.at("/overview").await?;
             assert!(
                 on_the_console().await?,
                 "next={next} led to {}",
@@ -223,7 +223,7 @@ async fn the_demo_admin_sees_the_seeded_profiles() -> anyhow::Result<()> {
             .send_keys(&admin_token)
             .await?;
         page.button("Sign in").await?.click().await?;
-        page.at("/runners").await?;
+        page.at("/overview").await?;
         page.wait_for(fantoccini::Locator::LinkText("Profiles"))
             .await?
             .click()
@@ -285,7 +285,7 @@ async fn signing_out_starts_the_next_user_afresh_and_only_admins_see_administrat
         page.field("Bearer token").await?.send_keys(ADMIN).await?;
         page.button("Sign in").await?.click().await?;
         // The console's start page (sandbox_api::next_path::START_PAGE).
-        page.at("/runners").await?;
+        page.at("/overview").await?;
         sandbox_e2e::eventually(
             "the admin's navigation",
             std::time::Duration::from_secs(10),

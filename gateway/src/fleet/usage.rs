@@ -471,6 +471,8 @@ mod tests {
             assert!(series.len() <= FINE_POINTS + COARSE_POINTS);
         }
         assert_eq!(series.len(), FINE_POINTS + COARSE_POINTS);
+        // What README says a history costs: at most 1740 points of 40 bytes.
+        assert!(std::mem::size_of::<UsagePoint>() <= 40);
         let points = series.points();
         let times: Vec<_> = points.iter().map(|p| p.time.unwrap()).collect();
         assert!(
