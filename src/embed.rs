@@ -179,11 +179,11 @@ pub fn report_height(allowed: Vec<String>) {
     else {
         return;
     };
+    // The body's own height, not the document's scroll height: that is never less
+    // than the frame, so a frame sized to it could grow but never shrink.
+    let measured = body.clone();
     let callback = Closure::<dyn Fn()>::new(move || {
-        let height = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-            .map_or(0, |e| e.scroll_height());
+        let height = measured.get_bounding_client_rect().height().ceil() as i32;
         tell_host(
             &allowed,
             &message("sandbox-console:resize", "height", JsValue::from(height)),

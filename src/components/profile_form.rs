@@ -112,14 +112,30 @@ pub fn ProfileFormView(
                 .collect_view()
         }
     };
+    // Written to the document as typed, so it is checked as typed and nothing typed
+    // waits on leaving the field (another control's change would redraw it from the
+    // document). Comma lists are the exception: written as typed, `a, ` would lose its
+    // comma, so they are written when the field is left.
     let text_field = move |id: &'static str,
                            label: &'static str,
                            prefix: &'static str,
                            get: fn(&ProfileDocument) -> String,
                            set: fn(&mut ProfileDocument, String)| {
+        let write = Callback::new(move |value| edit(parsed, text, |d| set(d, value)));
         view! {
-            <TextField id label value=Signal::derive(move || read(parsed, get))
-                on_change=Callback::new(move |value| edit(parsed, text, |d| set(d, value)))>
+            <TextField id label value=Signal::derive(move || read(parsed, get)) on_input=write>
+                {problems_for(prefix)}
+            </TextField>
+        }
+    };
+    let list_field = move |id: &'static str,
+                           label: &'static str,
+                           prefix: &'static str,
+                           get: fn(&ProfileDocument) -> String,
+                           set: fn(&mut ProfileDocument, String)| {
+        let write = Callback::new(move |value| edit(parsed, text, |d| set(d, value)));
+        view! {
+            <TextField id label value=Signal::derive(move || read(parsed, get)) on_change=write>
                 {problems_for(prefix)}
             </TextField>
         }
@@ -138,7 +154,7 @@ pub fn ProfileFormView(
                         .unwrap_or_default()
                 })
             });
-            let on_change = Callback::new(move |value: String| {
+            let on_input = Callback::new(move |value: String| {
                 edit(parsed, text, |d| {
                     let defaults = d
                         .spec
@@ -151,7 +167,7 @@ pub fn ProfileFormView(
                 });
             });
             view! {
-                <TextField id label value on_change>
+                <TextField id label value on_input>
                     {problems_for(prefix)}
                 </TextField>
             }
@@ -180,7 +196,7 @@ pub fn ProfileFormView(
                 <legend>"About"</legend>
                 <div class="field">
                     <label for="form-name">"Display name"</label>
-                    <input id="form-name" prop:value=move || read(parsed, |d| d.display_name.clone()) readonly=locked_name aria-describedby="form-name-hint" on:change=move |ev| {
+                    <input id="form-name" prop:value=move || read(parsed, |d| d.display_name.clone()) readonly=locked_name aria-describedby="form-name-hint" on:input=move |ev| {
                         let value = event_target_value(&ev);
                         edit(parsed, text, |d| d.display_name = value);
                     } />
@@ -207,8 +223,8 @@ pub fn ProfileFormView(
                     {resource_field("form-memory-request", "Memory request", "spec.resource_defaults.memoryRequest", |r| &mut r.memory_request)}
                     {resource_field("form-memory-limit", "Memory limit", "spec.resource_defaults.memoryLimit", |r| &mut r.memory_limit)}
                 </div>
-                {text_field("form-instance-types", "Instance types (comma-separated)", "spec.instance_types", |d| d.spec.instance_types.join(", "), |d, v| d.spec.instance_types = comma_list(&v))}
-                {text_field("form-tags", "Tags (comma-separated)", "spec.tags", |d| d.spec.tags.join(", "), |d, v| d.spec.tags = comma_list(&v))}
+                {list_field("form-instance-types", "Instance types (comma-separated)", "spec.instance_types", |d| d.spec.instance_types.join(", "), |d, v| d.spec.instance_types = comma_list(&v))}
+                {list_field("form-tags", "Tags (comma-separated)", "spec.tags", |d| d.spec.tags.join(", "), |d, v| d.spec.tags = comma_list(&v))}
                 <div class="field">
                     <label for="form-node-selector">"Node selector (key=value, one a line)"</label>
                     <textarea id="form-node-selector" rows="2" prop:value=move || read(parsed, |d| lines_from_pairs(&d.spec.node_selector)) on:change=move |ev| {
@@ -234,7 +250,7 @@ pub fn ProfileFormView(
                 <Show when=move || strategy() == "static">
                     <div class="field">
                         <label for="form-static-namespace">"Namespace name"</label>
-                        <input id="form-static-namespace" prop:value=move || read(parsed, |d| string_at(d.spec.namespace.as_ref(), &["staticNamespace"])) on:change=move |ev| {
+                        <input id="form-static-namespace" prop:value=move || read(parsed, |d| string_at(d.spec.namespace.as_ref(), &["staticNamespace"])) on:input=move |ev| {
                             let value = event_target_value(&ev);
                             edit(parsed, text, |d| { section(&mut d.spec.namespace).insert("staticNamespace".to_owned(), json!(value)); });
                         } />
@@ -243,7 +259,7 @@ pub fn ProfileFormView(
                 {problems_for("spec.namespace.staticNamespace")}
                 <div class="field">
                     <label for="form-prefix">"Namespace prefix"</label>
-                    <input id="form-prefix" prop:value=move || read(parsed, |d| string_at(d.spec.namespace.as_ref(), &["namespacePrefix"])) on:change=move |ev| {
+                    <input id="form-prefix" prop:value=move || read(parsed, |d| string_at(d.spec.namespace.as_ref(), &["namespacePrefix"])) on:input=move |ev| {
                         let value = event_target_value(&ev);
                         edit(parsed, text, |d| {
                             let namespace = section(&mut d.spec.namespace);
@@ -444,14 +460,14 @@ fn IngressLevels(
                     </div>
                     <div class="field">
                         <label for=id("controller")>"Ingress controller"</label>
-                        <input id=id("controller") prop:value=move || controller().and_then(|v| v.get("controllerName").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default() on:change=move |ev| {
+                        <input id=id("controller") prop:value=move || controller().and_then(|v| v.get("controllerName").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default() on:input=move |ev| {
                             let value = event_target_value(&ev);
                             change(n3.clone(), Box::new(move |l| set_route(l, "controllerName", value)));
                         } />
                     </div>
                     <div class="field">
                         <label for=id("template")>"Hostname template"</label>
-                        <input id=id("template") prop:value=move || template().and_then(|v| v.get("template").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default() on:change=move |ev| {
+                        <input id=id("template") prop:value=move || template().and_then(|v| v.get("template").and_then(Value::as_str).map(str::to_owned)).unwrap_or_default() on:input=move |ev| {
                             let value = event_target_value(&ev);
                             change(n4.clone(), Box::new(move |l| set_route(l, "template", value)));
                         } />

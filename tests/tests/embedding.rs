@@ -19,7 +19,7 @@ async fn an_allowlisted_host_signs_the_embedded_console_in_and_hears_back() -> a
     // Serve the host page on exactly the allowlisted port.
     let host_page = format!(
         r#"<!DOCTYPE html><title>Host console</title>
-<iframe id="console" src="{gateway}/runners?embed=1" width="1000" height="600"></iframe>
+<iframe id="console" src="{gateway}/runners?embed=1" width="1000" height="1500"></iframe>
 <script>
   window.received = [];
   window.addEventListener("message", (e) => {{ if (e.origin === "{gateway}") window.received.push(e.data); }});
@@ -75,6 +75,19 @@ async fn an_allowlisted_host_signs_the_embedded_console_in_and_hears_back() -> a
             .filter_map(|m| m["path"].as_str())
             .collect();
         assert!(navigated.contains(&"/runners"), "{navigated:?}");
+        // The height is the content's, not the frame's: a host that sizes its frame by
+        // it can shrink it as well as grow it.
+        let heights: Vec<i64> = received
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["type"] == "sandbox-console:resize")
+            .filter_map(|m| m["height"].as_i64())
+            .collect();
+        assert!(
+            heights.last().is_some_and(|h| (100..1500).contains(h)),
+            "{heights:?}"
+        );
         Ok(())
     })
     .await;
@@ -116,7 +129,7 @@ async fn auth_from_another_frame_of_the_allowlisted_origin_is_ignored() -> anyho
     // parent. The host signs the console in only when the test says so.
     let host_page = format!(
         r#"<!DOCTYPE html><title>Host console</title>
-<iframe id="console" src="{gateway}/runners?embed=1" width="1000" height="600"></iframe>
+<iframe id="console" src="{gateway}/runners?embed=1" width="1000" height="1500"></iframe>
 <iframe id="widget" srcdoc="<title>Another widget</title><p>Another widget</p>"></iframe>
 <script>
   window.signIn = () => document.getElementById("console").contentWindow.postMessage(

@@ -336,6 +336,46 @@ async fn a_profile_is_created_with_the_form_and_the_form_and_text_stay_in_step()
         fill(&client, "form-name", "e2e-form").await?;
         fill(&client, "form-description", "made with the form").await?;
         fill(&client, "form-runtime", "gvisor").await?;
+        // Checked as typed, before the field is left.
+        let memory = client
+            .find(fantoccini::Locator::Id("form-memory-limit"))
+            .await?;
+        memory.clear().await?;
+        memory.send_keys("8Gx").await?;
+        page.text_containing(".profile-form", "spec.resource_defaults.memoryLimit")
+            .await?;
+        // What is typed stays when another control changes with the field still focused.
+        memory.clear().await?;
+        memory.send_keys("20Gi").await?;
+        client
+            .execute(
+                "const strategy = document.getElementById('form-strategy');
+                 strategy.value = 'per-org';
+                 strategy.dispatchEvent(new Event('change', {bubbles: true}));
+                 return document.activeElement.id",
+                vec![],
+            )
+            .await?;
+        eventually("the strategy changed", Duration::from_secs(10), || async {
+            let strategy = client
+                .find(fantoccini::Locator::Id("form-strategy"))
+                .await?
+                .prop("value")
+                .await?;
+            Ok((strategy.as_deref() == Some("per-org")).then_some(()))
+        })
+        .await?;
+        assert_eq!(memory.prop("value").await?.as_deref(), Some("20Gi"));
+        let problems = page
+            .script("return document.querySelector('.profile-form').textContent")
+            .await?;
+        assert!(
+            !problems
+                .as_str()
+                .unwrap_or_default()
+                .contains("memoryLimit"),
+            "{problems}"
+        );
         client
             .find(fantoccini::Locator::Css(
                 "#form-strategy option[value='static']",

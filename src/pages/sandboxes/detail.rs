@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use sandbox_api::format::format_enum;
+use sandbox_api::format::{format_duration, format_enum};
 use sandbox_api::sandbox::{GetSandboxResponse, SandboxStatus};
 
 use super::list::status_class;
@@ -14,12 +14,13 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::exec_panel::ExecPanel;
 use crate::components::history::HistoryList;
 use crate::components::log_pane::LogPane;
+use crate::components::moment::{Moment, now};
 use crate::components::sandbox_actions::{Change, SandboxActions, SandboxChanges};
 use crate::components::terminal::TerminalPanel;
 use crate::components::usage_charts::UsageCharts;
 use crate::connectivity::use_connectivity;
 use crate::embed::Embedding;
-use crate::query::link;
+use crate::query::{link, rel_for};
 use crate::repeat;
 
 /// How often the facts refresh while the sandbox has not ended.
@@ -145,11 +146,22 @@ fn Facts(
                 </dd>
                 {(!sandbox.status_reason.is_empty()).then(|| view! { <dt>"Reason"</dt><dd class="status-reason">{sandbox.status_reason.clone()}</dd> })}
                 {sandbox.exit_code.map(|code| view! { <dt>"Exit code"</dt><dd class="exit-code">{code}</dd> })}
-                {info.started_at_time.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).map(|t| view! { <dt>"Started"</dt><dd>{t}</dd> })}
+                {info.started_at_time.map(|at| {
+                    let running = (!status.is_terminal()).then(|| {
+                        format!(" (running for {})", format_duration((now() - at).whole_seconds()))
+                    });
+                    view! { <dt>"Started"</dt><dd><Moment at />{running}</dd> }
+                })}
                 <dt>"Runner"</dt>
-                <dd>{info.runner_id.clone()}</dd>
+                <dd>{
+                    let href = format!("/runners/{}", info.runner_id);
+                    view! { <a href=href.clone() rel=rel_for(&href)>{info.runner_id.clone()}</a> }
+                }</dd>
                 <dt>"Profile"</dt>
-                <dd class="profile-name">{profile}</dd>
+                <dd class="profile-name">{
+                    let href = format!("/profiles/{}", info.profile_id);
+                    view! { <a href=href.clone() rel=rel_for(&href)>{profile}</a> }
+                }</dd>
                 <dt>"Egress"</dt>
                 <dd>
                     {info.applied_egress_mode.clone()}
