@@ -93,8 +93,9 @@ async fn a_sandbox_page_shows_how_it_ended_and_its_whole_log() -> anyhow::Result
         .await?;
         let first = log_lines(&page).await?;
         assert_eq!(first.first().map(String::as_str), Some("red alert plain"));
-        // Scrolling up stopped following; the Follow button brings the end back.
-        page.button("Follow").await?.click().await?;
+        // Scrolling up left the end; on an ended log there is nothing to follow, and the
+        // button says so while it brings the end back.
+        page.button("Go to the end").await?.click().await?;
         page.text_containing(".log-lines", "no newline at the end")
             .await?;
         // Wrapping: the 405-character line takes several rows instead of scrolling
@@ -272,6 +273,17 @@ async fn a_sandbox_page_stops_and_deletes_its_sandbox_after_confirming() -> anyh
         page.text_containing(".toast", &format!("Deleted {id}"))
             .await?;
         page.at("/sandboxes").await?;
+        // Its old address explains once that it is gone, with no empty log to offer.
+        client
+            .goto(&format!("{}/sandboxes/{id}", gateway.url))
+            .await?;
+        page.text_containing(".error-panel", "not found").await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            client.find_all(Locator::Css(".error-panel")).await?.len(),
+            1
+        );
+        assert!(client.find_all(Locator::Css(".log-pane")).await?.is_empty());
         Ok(())
     })
     .await

@@ -389,7 +389,7 @@ fn Toolbar(
     };
     view! {
         <div class="log-toolbar">
-            <span class="log-status" role="status">{move || connection.with(Connection::status)}</span>
+            <span class="log-status" role="status">{move || connection.with(|c| c.status_in_view(following.get()))}</span>
             {setting_toggle(settings, "Timestamps", |s| &mut s.timestamps)}
             {setting_toggle(settings, "Wrap", |s| &mut s.wrap)}
             <label class="field checkbox">
@@ -440,8 +440,11 @@ fn Toolbar(
             <button type="button" class="button" on:click=move |_| on_download.run(()) disabled=downloading>
                 {move || if downloading.get() { "Downloading…" } else { "Download" }}
             </button>
+            // An ended log has nothing to follow: the same button only goes to its end.
             <Show when=move || !following.get()>
-                <button type="button" class="button primary" on:click=move |_| on_follow.run(())>"Follow"</button>
+                <button type="button" class="button primary" on:click=move |_| on_follow.run(())>
+                    {move || if connection.with(|c| *c == Connection::Ended) { "Go to the end" } else { "Follow" }}
+                </button>
             </Show>
         </div>
     }

@@ -40,6 +40,26 @@ impl Connection {
             Connection::Failed(reason) => format!("Stopped: {reason}"),
         }
     }
+
+    /// The status line when the view may have stopped at the reader's place
+    /// (`view_follows` false): new output still arrives, but the view stays put.
+    pub fn status_in_view(&self, view_follows: bool) -> String {
+        match self {
+            Connection::Following if !view_follows => {
+                "Paused here while you read; new output still arrives".to_owned()
+            }
+            other => other.status(),
+        }
+    }
+
+    /// Why the gateway would not go on, in words (its code when it gives one).
+    pub fn refused(code: &str, message: &str) -> Connection {
+        Connection::Failed(if code.is_empty() {
+            message.to_owned()
+        } else {
+            format!("{message} ({code})")
+        })
+    }
 }
 
 /// What the stream, the re-reads and the view share. Only `version` is reactive: it is
@@ -144,7 +164,7 @@ pub async fn follow(api: Api, id: String, tail: Option<u64>, state: PaneState) {
                 return;
             }
             Ok(LogEnd::Refused { code, message }) => {
-                state.set_connection(Connection::Failed(format!("{message} ({code})")));
+                state.set_connection(Connection::refused(&code, &message));
                 return;
             }
             Ok(LogEnd::Cut) | Err(ApiError::Unreachable(_)) => {
@@ -255,5 +275,23 @@ mod tests {
         );
         assert_eq!(Connection::Ended.status(), "Ended: this is the whole log");
         assert_eq!(Connection::Failed("gone".into()).status(), "Stopped: gone");
+        assert_eq!(
+            Connection::refused("", "this sandbox has no log yet").status(),
+            "Stopped: this sandbox has no log yet",
+            "no empty brackets"
+        );
+        assert_eq!(
+            Connection::refused("REPLAY_GAP", "gone").status(),
+            "Stopped: gone (REPLAY_GAP)"
+        );
+        assert_eq!(
+            Connection::Following.status_in_view(false),
+            "Paused here while you read; new output still arrives"
+        );
+        assert_eq!(Connection::Following.status_in_view(true), "Following");
+        assert_eq!(
+            Connection::Ended.status_in_view(false),
+            Connection::Ended.status()
+        );
     }
 }

@@ -98,6 +98,9 @@ pub fn SandboxDetailPage() -> impl IntoView {
             <Show when=move || sandbox.with(|s| matches!(s, Some(Ok(s)) if s.info.sandbox_status == SandboxStatus::Running))>
                 {move || view! { <ExecPanel sandbox_id=id.get() /> <TerminalPanel sandbox_id=id.get() /> }}
             </Show>
+            // A sandbox that cannot be read (deleted, or never there) is explained once,
+            // above; it has no log, usage or history to show.
+            <Show when=move || !sandbox.with(|s| matches!(s, Some(Err(_))))>
             // Outside the facts, so their refreshes do not restart the stream.
             {move || view! { <LogPane sandbox_id=id.get() /> }}
             <h2 id="usage">"Usage"</h2>
@@ -118,6 +121,7 @@ pub fn SandboxDetailPage() -> impl IntoView {
                     />
                 }
             }}
+            </Show>
         </section>
     }
 }
