@@ -439,7 +439,9 @@ async fn relay_session(
                 };
                 let text = serde_json::to_string(&message).expect("session input serializes");
                 if socket.send(WsMessage::text(text)).await.is_err() {
-                    return;
+                    // The agent is closing the session: what it sent before, the end
+                    // included, is still to be read.
+                    input_open = false;
                 }
             }
             message = next_session_message(&mut socket) => match message {

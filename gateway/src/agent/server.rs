@@ -224,9 +224,9 @@ async fn serve_session(host: Arc<SandboxHost>, id: String, mut socket: WebSocket
                         tracing::warn!("a session's input could not be read; the session ends");
                         return;
                     };
-                    if session.input.send(input).await.is_err() {
-                        return;
-                    }
+                    // A command that has ended takes no more input (a second close of
+                    // its stdin may come after it ended); its end is still to be sent.
+                    let _ = session.input.send(input).await;
                 }
                 Some(Ok(_)) => {}
                 None | Some(Err(_)) => return,
