@@ -113,11 +113,71 @@ async fn profiles_are_searched_sorted_and_deleted_only_when_no_runner_binds_them
             Ok(buttons.is_empty().then_some(()))
         })
         .await?;
+        // Said once, by the page's actions, not on every row (the old build did).
         page.text_containing(
-            "table.profiles",
-            "Only an administrator (SANDBOX_ADMIN) can delete profiles",
+            ".page-header",
+            "Only an administrator (SANDBOX_ADMIN) can create or change profiles",
         )
         .await?;
+        let table = page.text_containing("table.profiles", "profiles").await?;
+        assert!(!table.contains("Only an administrator"), "{table}");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_developer_reads_profiles_with_nothing_to_edit() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    let templates: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1beta2/sandbox/profile-templates", gateway.url))
+        .bearer_auth(USER)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = templates["profileTemplates"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let name = templates["profileTemplates"][0]["displayName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    with_browser("profiles-user", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/profiles", gateway.url), USER).await?;
+        page.text_containing("table.data-table", &name).await?;
+        // Said once for the page, not on every row.
+        let said = client.find_all(Locator::Css(".read-only")).await?;
+        assert_eq!(said.len(), 1, "one read-only hint");
+        client
+            .goto(&format!("{}/profiles/{id}", gateway.url))
+            .await?;
+        let text = page
+            .text_containing("pre.profile-text", "display_name:")
+            .await?;
+        assert!(text.contains(&name), "{text}");
+        page.text_containing(".read-only", "only an administrator")
+            .await?;
+        page.text_containing("h1", "Profile").await?;
+        for nothing_to_edit in [
+            ".monaco-editor",
+            ".profile-form",
+            "textarea",
+            ".form-actions",
+        ] {
+            assert!(
+                client
+                    .find_all(Locator::Css(nothing_to_edit))
+                    .await?
+                    .is_empty(),
+                "a developer sees {nothing_to_edit}"
+            );
+        }
+        page.text_containing(".history-entry", "created").await?;
+        save_screenshot(&client, "profile-read-only").await?;
+        assert_eq!(page.accessibility_violations().await?, Vec::<String>::new());
         Ok(())
     })
     .await

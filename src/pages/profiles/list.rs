@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use sandbox_api::namespace::strategy_of;
 use sandbox_api::placement::offered_modes;
 use sandbox_api::profile::ProfileTemplate;
+use sandbox_api::role::Role;
 use sandbox_api::runner::Runner;
 
 use crate::api::{ApiError, use_api};
@@ -153,7 +154,7 @@ pub fn ProfilesPage() -> impl IntoView {
             <header class="page-header">
                 <h1 id="profiles-heading">"Profiles"</h1>
                 <div class="page-actions">
-                    <AdminOnly what="create profiles">
+                    <AdminOnly what="create or change profiles">
                         <a class="button primary" href=link("/profiles/new", &[], embedded) rel=rel_for("/profiles/new")>"New profile"</a>
                     </AdminOnly>
                     <button class="button" on:click=move |_| data.refetch()>"Refresh"</button>
@@ -256,10 +257,12 @@ fn ProfileRowView(row: ProfileRow, on_deleted: Callback<()>) -> impl IntoView {
             <td>{row.namespace.unwrap_or("(invalid)")}</td>
             <td>{if row.egress_modes.is_empty() { "none".to_owned() } else { row.egress_modes.join(", ") }}</td>
             <td class="number" title=runners_title>{runners}</td>
+            // The page says once, by New profile, that only administrators change
+            // profiles; a row says nothing more.
             <td>
-                <AdminOnly what="delete profiles">
+                {move || (use_session().role() == Some(Role::Admin)).then(|| view! {
                     <DeleteProfile row=row.clone() on_deleted />
-                </AdminOnly>
+                })}
             </td>
         </tr>
     }

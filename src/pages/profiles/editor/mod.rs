@@ -14,6 +14,7 @@ use sandbox_api::profile::ProfileTemplate;
 use sandbox_api::profile_document::{
     ParsedProfile, ProfileDocument, ProfileForm, TextFormat, parse_profile, write_profile,
 };
+use sandbox_api::role::Role;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::{Api, ApiError, HistoryQuery, use_api};
@@ -26,6 +27,7 @@ use crate::components::toasts::use_toasts;
 use crate::drafts;
 use crate::embed::Embedding;
 use crate::query::{go, link, rel_for};
+use crate::session::use_session;
 
 mod problems;
 mod saving;
@@ -74,9 +76,13 @@ pub fn ProfileEditorPage() -> impl IntoView {
             }
         }
     });
-    let heading = match &id {
-        Some(_) => "Edit profile",
-        None => "New profile",
+    let session = use_session();
+    let is_admin = Memo::new(move |_| session.role() == Some(Role::Admin));
+    let existing = id.is_some();
+    let heading = move || match (existing, is_admin.get()) {
+        (true, true) => "Edit profile",
+        (true, false) => "Profile",
+        (false, _) => "New profile",
     };
     view! {
         <section class="page" aria-labelledby="editor-heading">
@@ -86,6 +92,23 @@ pub fn ProfileEditorPage() -> impl IntoView {
             {move || match server.get() {
                 None => view! { <p class="loading" role="status">"Loading the profile…"</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load the profile" error /> }.into_any(),
+                // Only administrators change profiles (the gateway says so too); others
+                // read it, with nothing to edit or save.
+                Some(Ok(template)) if !is_admin.get() => view! {
+                    <p class="hint read-only">"Read-only: only an administrator (SANDBOX_ADMIN) can create or change profiles."</p>
+                    {template.map(|template| {
+                        let uuid = template.id.clone();
+                        view! {
+                            <ReadOnlyProfile template />
+                            <h2 id="history">"History"</h2>
+                            <HistoryList
+                                query=HistoryQuery::of(&uuid)
+                                empty="No change to this profile has been recorded."
+                            />
+                        }
+                    })}
+                }
+                .into_any(),
                 Some(Ok(template)) => {
                     let uuid = template.as_ref().map(|t| t.id.clone());
                     view! {
@@ -102,6 +125,15 @@ pub fn ProfileEditorPage() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// A profile for those who may not change it: its text in the CLI's YAML form.
+#[component]
+fn ReadOnlyProfile(template: ProfileTemplate) -> impl IntoView {
+    let text = cli_yaml(&ProfileDocument::from_template(&template).0);
+    view! {
+        <pre class="profile-text" aria-label="The profile in the CLI's YAML form" tabindex="0"><code>{text}</code></pre>
     }
 }
 
