@@ -22,16 +22,14 @@ async fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--test") {
         return Ok(());
     }
-    let gateway = Gateway::start(
+    // The token in the environment, as an operator gives it, not on the command line.
+    let gateway = Gateway::start_with_env(
         Path::new(env!("CARGO_BIN_EXE_sandbox-gateway")),
-        &[
-            "--token",
+        &["--install-step-ms", "10", "--isolation", "none"],
+        &[(
+            "SANDBOX_GATEWAY_TOKENS",
             &format!("bench:SANDBOX_ADMIN:{ADMIN}"),
-            "--install-step-ms",
-            "10",
-            "--isolation",
-            "none",
-        ],
+        )],
     )
     .await?;
     let http = Client::new();

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -98,9 +96,26 @@ async fn a_busy_sandbox_shows_its_usage_and_histories_stay_bounded() {
         fleet.body
     );
 
-    // A bounded soak: past 300 samples (6 s at 20 ms) every history holds at most its
-    // bound, the recent samples replacing the oldest.
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    // A bounded soak: once the sandbox's history has taken its 300 recent samples (6 s
+    // at 20 ms), sampling goes on, and every history holds at most its bound, the
+    // recent samples replacing the oldest.
+    let full = wait_for(
+        &gateway,
+        &format!("/v1beta2/sandboxes/{id}/usage"),
+        USER,
+        "300 samples",
+        |h| h["points"].as_array().is_some_and(|p| p.len() >= 300),
+    )
+    .await;
+    let oldest = full["points"][0]["time"].clone();
+    wait_for(
+        &gateway,
+        &format!("/v1beta2/sandboxes/{id}/usage"),
+        USER,
+        "the oldest sample replaced",
+        |h| h["points"][0]["time"] != oldest,
+    )
+    .await;
     for path in [
         format!("/v1beta2/sandboxes/{id}/usage"),
         "/v1beta2/runners/local/usage".to_owned(),

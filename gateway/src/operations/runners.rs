@@ -209,18 +209,7 @@ pub async fn update(
                     runner,
                     ..current.clone()
                 };
-                let written = rows::update_if_unchanged(tx, &stored, &current.runner.etag)?;
-                if !written {
-                    return Err(stale(current.runner_id()));
-                }
-                let change = runner_change(
-                    &stored,
-                    HistoryAction::Updated,
-                    actor,
-                    Some(&current.runner),
-                    &names,
-                );
-                history::record(tx, &organization, change)?;
+                write_change(tx, &organization, &stored, &current, actor, &names)?;
                 Ok(stored)
             })
         })
@@ -264,18 +253,8 @@ pub async fn apply_update(
                 stored.runner.rollout_in_progress = true;
                 stored.runner.updated_at = Some(store::now());
                 stored.runner.etag = store::new_etag();
-                if !rows::update_if_unchanged(tx, &stored, &current.runner.etag)? {
-                    return Err(stale(current.runner_id()));
-                }
                 let names = template_names(tx, &organization)?;
-                let change = runner_change(
-                    &stored,
-                    HistoryAction::Updated,
-                    actor,
-                    Some(&current.runner),
-                    &names,
-                );
-                history::record(tx, &organization, change)?;
+                write_change(tx, &organization, &stored, &current, actor, &names)?;
                 Ok(stored)
             })
         })
@@ -335,6 +314,30 @@ const RUNNER_STATE: &[&str] = &[
     "rolloutInProgress",
     "lastHeartbeatAt",
 ];
+
+/// Writes `stored` over `current` unless someone changed it meanwhile (then refuses as
+/// stale), and records the change in its history, in the caller's transaction.
+fn write_change(
+    tx: &rusqlite::Transaction<'_>,
+    organization: &str,
+    stored: &StoredRunner,
+    current: &StoredRunner,
+    actor: Actor,
+    names: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    if !rows::update_if_unchanged(tx, stored, &current.runner.etag)? {
+        return Err(stale(current.runner_id()));
+    }
+    let change = runner_change(
+        stored,
+        HistoryAction::Updated,
+        actor,
+        Some(&current.runner),
+        names,
+    );
+    history::record(tx, organization, change)?;
+    Ok(())
+}
 
 /// A runner's history entry: `stored` as it is now, against `before`; bindings go by
 /// the name sandboxes ask for (`names`: template display names by UUID).
