@@ -51,20 +51,22 @@ pub fn App(config: ConsoleConfig, page: ConsolePage, children: Children) -> impl
     if embedding.embedded {
         embed::listen_to_host(api, session);
         embed::report_height(allowed_origins);
+    } else {
+        crate::theme::choose(&crate::theme::chosen());
     }
     children()
 }
 
-/// The first page's views: the runners list and sign-in.
+/// The first page's views: sign-in, and `/`, which sends a signed-in visitor on to the
+/// start page.
 #[component]
-pub fn RunnersRoutes() -> impl IntoView {
+pub fn StartRoutes() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <ParentRoute path=path!("") view=SignedInShell>
                     <Route path=path!("") view=StartPage />
-                    <Route path=path!("runners") view=RunnersPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -79,6 +81,7 @@ pub fn PlacementRoutes() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <ParentRoute path=path!("") view=SignedInShell>
+                    <Route path=path!("runners") view=RunnersPage />
                     <Route path=path!("runners/:runner") view=RunnerDetailPage />
                     <Route path=path!("availability") view=AvailabilityPage />
                     <Route path=path!("will-it-fit") view=WillItFitPage />
@@ -224,6 +227,16 @@ fn SignedInShell() -> impl IntoView {
                             .then(|| view! { <NavLink href="/managed-runners">"Administration"</NavLink> })}
                     </nav>
                     <span class="role" title="What your token may do">{role}</span>
+                    {
+                        let chosen = crate::theme::chosen();
+                        view! {
+                            <select class="theme-switch" aria-label="Theme" on:change=|ev| crate::theme::choose(&event_target_value(&ev))>
+                                <option value="system" selected=chosen == "system">"System theme"</option>
+                                <option value="light" selected=chosen == "light">"Light"</option>
+                                <option value="dark" selected=chosen == "dark">"Dark"</option>
+                            </select>
+                        }
+                    }
                     <button class="button quiet" on:click=move |_| session.leave()>"Sign out"</button>
                 </header>
                 {content}

@@ -23,7 +23,7 @@ mod virtual_window;
 mod wrapped_rows;
 mod xterm;
 
-pub use app::{PlacementRoutes, ProfilesRoutes, RunnerAdminRoutes, RunnersRoutes, SandboxesRoutes};
+pub use app::{PlacementRoutes, ProfilesRoutes, RunnerAdminRoutes, SandboxesRoutes, StartRoutes};
 use leptos::prelude::*;
 pub use sandbox_api::console_pages::ConsolePage;
 

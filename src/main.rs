@@ -1,9 +1,9 @@
-//! The console's first page: the runners list (and sign-in). Kept to what that view
-//! needs, so it loads fast.
+//! The console's first page: sign-in, and `/`, which sends a signed-in visitor on to
+//! the overview. Kept to what that needs, so it loads fast.
 
 fn main() {
     sandbox_console::start(
-        sandbox_console::ConsolePage::Runners,
-        sandbox_console::RunnersRoutes,
+        sandbox_console::ConsolePage::Start,
+        sandbox_console::StartRoutes,
     );
 }

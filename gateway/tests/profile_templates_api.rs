@@ -61,6 +61,35 @@ async fn requests_without_a_valid_token_are_unauthenticated() {
 }
 
 #[tokio::test]
+async fn the_caller_learns_its_organization_and_role_and_nobody_else_does() {
+    let gateway = gateway(&[]).await;
+    let path = "/v1beta2/sandbox/caller";
+    for (token, expected) in [
+        (
+            ADMIN,
+            json!({"organizationId": "acme", "role": "SANDBOX_ADMIN"}),
+        ),
+        (
+            USER,
+            json!({"organizationId": "acme", "role": "SANDBOX_USER"}),
+        ),
+        (
+            OTHER_ADMIN,
+            json!({"organizationId": "other", "role": "SANDBOX_ADMIN"}),
+        ),
+    ] {
+        let answer = get(&gateway, path, token).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body, expected);
+    }
+    for token in [None, Some("wrong-token")] {
+        let answer = call(&gateway, reqwest::Method::GET, path, token, None).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+        assert_eq!(answer.body["code"], 16);
+    }
+}
+
+#[tokio::test]
 async fn an_admin_creates_templates_that_only_its_organization_sees() {
     let gateway = gateway(&[]).await;
     let created = create(
@@ -328,12 +357,17 @@ async fn the_console_is_served_with_security_headers_and_deep_link_fallback() {
     .expect("gateway starts");
     let get = |path: &str| reqwest::get(format!("{}{path}", gateway.url));
 
-    let page = get("/runners?zone=us-east").await.unwrap();
+    let page = get("/sign-in?next=/runners").await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let headers = page.headers().clone();
     assert_eq!(
         page.text().await.unwrap(),
         "<!DOCTYPE html><title>console</title>"
+    );
+    let runners = get("/runners?zone=us-east").await.unwrap();
+    assert_eq!(
+        runners.text().await.unwrap(),
+        "<!DOCTYPE html><title>placement</title>"
     );
     let runner = get("/runners/gpu-east").await.unwrap();
     assert_eq!(

@@ -355,3 +355,205 @@ async fn a_restart_fails_running_sandboxes_and_keeps_their_logs() {
     assert!(log_text(&gateway, &id).await.contains("before-restart"));
     wait_until_ready(&gateway, "local").await;
 }
+
+#[tokio::test]
+async fn details_say_what_a_sandbox_was_started_with_and_what_it_holds() {
+    let gateway = fleet(&[]).await;
+    let secret_file = base64::engine::general_purpose::STANDARD.encode("file-secret-9271");
+    let started = start(
+        &gateway,
+        json!({
+            "command": "sh", "args": ["-c", "trap 'exit 0' TERM; sleep 60 & wait"],
+            "containerImage": "debian:12", "tags": ["nightly", "team-a"],
+            "resourceRequests": {"cpu": "250m", "memory": "64Mi"},
+            "resourceLimits": {"cpu": "500m", "memory": "128Mi"},
+            "environmentVariables": {"API_KEY": "env-secret-4813"},
+            "mountedFiles": [{"mountPath": "/etc/app/key.txt", "fileContent": secret_file}],
+        }),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let id = started.body["sandboxId"].as_str().unwrap().to_owned();
+    wait_status(&gateway, &id, false).await;
+    let answer = get(&gateway, &format!("/v1beta2/sandboxes/{id}"), USER).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let details = &answer.body["details"];
+    assert_eq!(details["containerImage"], "debian:12", "{details}");
+    assert_eq!(details["command"], "sh");
+    assert_eq!(
+        details["args"],
+        json!(["-c", "trap 'exit 0' TERM; sleep 60 & wait"])
+    );
+    assert_eq!(details["tags"], json!(["nightly", "team-a"]));
+    assert_eq!(
+        details["resourceRequests"],
+        json!({"cpu": "250m", "memory": "64Mi"})
+    );
+    assert_eq!(
+        details["resourceLimits"],
+        json!({"cpu": "500m", "memory": "128Mi"})
+    );
+    // int64 as strings (proto3 JSON); no GPU reserved, so no `gpuCount`.
+    assert_eq!(
+        details["reserved"],
+        json!({"cpuMillicores": "250", "memoryBytes": "67108864"})
+    );
+    let created = details["createdAtTime"].as_str().expect("createdAtTime");
+    assert!(details.get("endedAtTime").is_none(), "{details}");
+    let known = [
+        "containerImage",
+        "command",
+        "args",
+        "tags",
+        "resourceRequests",
+        "resourceLimits",
+        "reserved",
+        "createdAtTime",
+    ];
+    let mut fields: Vec<&str> = details
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    let mut expected = known.to_vec();
+    expected.sort_unstable();
+    assert_eq!(fields, expected, "{details}");
+    // The typed form reads it too.
+    let typed: sandbox_api::sandbox::GetSandboxResponse =
+        serde_json::from_value(answer.body.clone()).unwrap();
+    let typed = typed.details.expect("details");
+    assert_eq!(
+        (
+            typed.reserved.cpu_millicores,
+            typed.reserved.memory_bytes,
+            typed.reserved.gpu_count
+        ),
+        (250, 64 << 20, 0)
+    );
+    // Secrets stay out: neither the environment nor the mounted files.
+    let text = answer.body.to_string();
+    for secret in [
+        "API_KEY",
+        "env-secret-4813",
+        "key.txt",
+        secret_file.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+
+    post(
+        &gateway,
+        &format!("/v1beta2/sandboxes/{id}/stop"),
+        USER,
+        json!({"gracefulShutdownSeconds": 1}),
+    )
+    .await;
+    let ended = wait_status(&gateway, &id, true).await;
+    let details = &ended["details"];
+    assert_eq!(details["createdAtTime"], created, "{details}");
+    let parse = |field: &str| {
+        sandbox_api::json::parse_rfc3339(details[field].as_str().unwrap_or_default())
+            .unwrap_or_else(|| panic!("{field} is a timestamp: {details}"))
+    };
+    assert!(
+        parse("endedAtTime") > parse("createdAtTime"),
+        "ended after created: {details}"
+    );
+
+    // `resources` given instead of `resourceRequests` is shown as the requests.
+    let plain = start(
+        &gateway,
+        with(shell("exit 0"), json!({"resources": {"cpu": "100m"}})),
+    )
+    .await;
+    let id = plain.body["sandboxId"].as_str().unwrap().to_owned();
+    let ended = wait_status(&gateway, &id, true).await;
+    assert_eq!(
+        ended["details"]["resourceRequests"],
+        json!({"cpu": "100m"}),
+        "{ended}"
+    );
+    assert!(ended["details"].get("resourceLimits").is_none(), "{ended}");
+    assert_eq!(ended["details"]["reserved"]["cpuMillicores"], "100");
+    assert!(ended["details"].get("tags").is_none(), "{ended}");
+}
+
+#[tokio::test]
+async fn the_image_may_come_from_the_profile_but_must_come_from_somewhere() {
+    let gateway = gateway(&[]).await;
+    let mut imaged = profile("imaged", offline_network());
+    imaged["spec"]["containerImage"] = json!("debian:12");
+    let imaged = create_template(&gateway, ADMIN, imaged).await;
+    let bare = create_template(&gateway, ADMIN, profile("bare", offline_network())).await;
+    let created = create_runner(
+        &gateway,
+        ADMIN,
+        "local",
+        json!([{"profileTemplateId": imaged, "isDefault": true},
+               {"profileTemplateId": bare, "isDefault": false}]),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    wait_until_ready(&gateway, "local").await;
+    let no_image = |profile: &str| json!({"command": "sh", "args": ["-c", "exit 0"], "profileNames": [profile]});
+
+    // The profile names one: the sandbox runs with it.
+    let ran = start(&gateway, no_image("imaged")).await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.body);
+    let id = ran.body["sandboxId"].as_str().unwrap().to_owned();
+    let ended = wait_status(&gateway, &id, true).await;
+    assert_eq!(
+        ended["sandboxStatus"], "SANDBOX_STATUS_COMPLETED",
+        "{ended}"
+    );
+    assert_eq!(ended["details"]["containerImage"], "debian:12");
+
+    // Neither the request nor the profile does: refused on the request's field, and
+    // nothing is stored.
+    let recorded = sandbox_history_len(&gateway).await;
+    let refused = start(&gateway, no_image("bare")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.violation_fields(), ["container_image"]);
+    let message = refused.violation_messages()[0];
+    assert!(
+        message.starts_with("is required")
+            && message.contains("names no image")
+            && message.contains("\"bare\""),
+        "{message}"
+    );
+    let listed = get(&gateway, "/v1beta2/sandboxes?includeStopped=true", USER).await;
+    let ids: Vec<&str> = listed.body["sandboxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sandboxId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str()], "{}", listed.body);
+    assert_eq!(sandbox_history_len(&gateway).await, recorded);
+
+    // An image in the request is enough, whatever the profile.
+    let named = start(
+        &gateway,
+        with(no_image("bare"), json!({"containerImage": "busybox:1.36"})),
+    )
+    .await;
+    assert_eq!(named.status, StatusCode::OK, "{}", named.body);
+    let id = named.body["sandboxId"].as_str().unwrap().to_owned();
+    let ended = wait_status(&gateway, &id, true).await;
+    assert_eq!(ended["details"]["containerImage"], "busybox:1.36");
+}
+
+/// How many history entries the organization's sandboxes have.
+async fn sandbox_history_len(gateway: &Gateway) -> usize {
+    get(
+        gateway,
+        "/v1beta2/history?objectKind=sandbox&pageSize=100",
+        ADMIN,
+    )
+    .await
+    .body["entries"]
+        .as_array()
+        .map_or(0, Vec::len)
+}

@@ -95,8 +95,9 @@ pub async fn load_config() -> Result<ConsoleConfig, ApiError> {
 }
 
 /// A profile template ID that cannot exist: asking to change it tells an admin (not
-/// found) from a user (permission denied) without changing anything (local decision:
-/// the platform has no "who am I" call).
+/// found) from a user (permission denied) without changing anything. Only for an API
+/// without the local gateway's "who am I" call (`GET …/sandbox/caller`, local
+/// decision), which is asked first because it answers without a failed request.
 const ROLE_PROBE_TEMPLATE: &str = "00000000-0000-0000-0000-000000000000";
 
 /// A handle on the API, shared through context.
@@ -297,6 +298,16 @@ impl Api {
     /// What `token` may do: an update of a template that cannot exist is refused with
     /// PERMISSION_DENIED for a user and NOT_FOUND for an administrator.
     pub async fn probe_role(&self, token: &str) -> Result<Role, ApiError> {
+        let asked = exchange(Request::get(&self.control_plane("caller")), token, None).await;
+        match asked.and_then(|a| a.decode::<sandbox_api::caller::CallerResponse>()) {
+            Ok(caller) => return Ok(caller.role),
+            Err(ApiError::Rejected(status)) if status.code == Code::Unauthenticated => {
+                return Err(ApiError::Rejected(status));
+            }
+            Err(ApiError::Unreachable(detail)) => return Err(ApiError::Unreachable(detail)),
+            // Not there (an API without the call): ask the old way.
+            Err(_) => {}
+        }
         let request = Request::patch(
             &self.control_plane(&format!("profile-templates/{ROLE_PROBE_TEMPLATE}")),
         )

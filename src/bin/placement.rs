@@ -1,5 +1,5 @@
-//! The placement page: a runner's capacity and sandboxes, profile availability, and
-//! "will it fit".
+//! The placement page: the overview, the runners and each runner's capacity and
+//! sandboxes, profile availability, "will it fit" and the activity.
 
 fn main() {
     sandbox_console::start(

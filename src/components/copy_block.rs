@@ -1,6 +1,6 @@
 //! A collapsible block of text to copy elsewhere (a curl command, an SDK snippet), with
-//! a button that puts it on the clipboard; and the one way the console writes a curl
-//! command.
+//! a button that puts it on the clipboard; a copy button for one value (an ID, an
+//! image); and the one way the console writes a curl command.
 
 use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -14,20 +14,7 @@ pub fn CopyBlock(
     #[prop(into)] text: Signal<String>,
 ) -> impl IntoView {
     let toasts = use_toasts();
-    let copy = move |_| {
-        let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else {
-            return;
-        };
-        let promise = clipboard.write_text(&text.get_untracked());
-        leptos::task::spawn_local(async move {
-            match JsFuture::from(promise).await {
-                Ok(_) => toasts.success(format!("Copied: {summary}")),
-                Err(_) => toasts.failure(
-                    "The browser did not allow copying; select the text and copy it instead",
-                ),
-            }
-        });
-    };
+    let copy = move |_| copy_text(toasts, text.get_untracked(), summary);
     view! {
         <details class="copy-block">
             <summary>{summary}</summary>
@@ -35,6 +22,33 @@ pub fn CopyBlock(
             <pre>{text}</pre>
         </details>
     }
+}
+
+/// A small button that copies `text`; `what` says what it is ("the sandbox ID").
+#[component]
+pub fn CopyButton(#[prop(into)] text: String, what: &'static str) -> impl IntoView {
+    let toasts = use_toasts();
+    view! {
+        <button type="button" class="button copy" title=format!("Copy {what}") aria-label=format!("Copy {what}")
+            on:click=move |_| copy_text(toasts, text.clone(), what)>
+            "Copy"
+        </button>
+    }
+}
+
+/// Puts `text` on the clipboard and says so (or that the browser refused).
+fn copy_text(toasts: crate::components::toasts::Toasts, text: String, what: &'static str) {
+    let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else {
+        return;
+    };
+    let promise = clipboard.write_text(&text);
+    leptos::task::spawn_local(async move {
+        match JsFuture::from(promise).await {
+            Ok(_) => toasts.success(format!("Copied {what}")),
+            Err(_) => toasts
+                .failure("The browser did not allow copying; select the text and copy it instead"),
+        }
+    });
 }
 
 /// `method url` with `body` (JSON) as a curl command for a shell; the token comes from

@@ -1,8 +1,11 @@
 //! The discovery filters as a form and as removable chips. Both write the filter into
-//! the URL of the page they sit on, keeping its sort.
+//! the URL of the page they sit on, keeping its sort. Each name filter suggests the
+//! values the data holds, with how many rows each would leave; the suggestions of the
+//! focused field only are computed, so typing stays fast on a large fleet.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use sandbox_api::filter_choices::{Choice, Facet, describe_filter};
 use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::format::{format_scaled, parse_scaled};
 
@@ -23,9 +26,15 @@ pub fn DiscoveryFilters(
     path: &'static str,
     filter: Memo<DiscoveryFilter>,
     sort: Memo<Sort>,
+    /// The suggestions for a facet under the current filter (read reactively).
+    choices: Callback<Facet, Vec<Choice>>,
+    /// What the counts count: one, and more than one (`["runner", "runners"]`).
+    counted: [&'static str; 2],
     #[prop(optional)] set: Option<FilterSet>,
 ) -> impl IntoView {
     let embedded = expect_context::<Embedding>().embedded;
+    let focused = RwSignal::new(None::<Facet>);
+    let offered = Memo::new(move |_| focused.get().map(|facet| (facet, choices.run(facet))));
     let navigate = use_navigate();
     let update = move |change: &dyn Fn(&mut DiscoveryFilter)| {
         let mut next = filter.get_untracked();
@@ -40,11 +49,9 @@ pub fn DiscoveryFilters(
     };
     let text = {
         let update = update.clone();
-        move |id: &'static str,
-              label: &'static str,
-              get: fn(&DiscoveryFilter) -> String,
-              put: fn(&mut DiscoveryFilter, String)| {
+        move |id: &'static str, label: &'static str, facet: Facet| {
             let update = update.clone();
+            let list = format!("{id}-choices");
             view! {
                 <div class="field">
                     <label for=id>{label}</label>
@@ -52,12 +59,24 @@ pub fn DiscoveryFilters(
                         id=id
                         type="text"
                         autocomplete="off"
-                        prop:value=move || filter.with(get)
+                        list=list.clone()
+                        prop:value=move || filter.with(|f| facet.value(f).to_owned())
+                        on:focus=move |_| focused.set(Some(facet))
                         on:input=move |ev| {
                             let value = event_target_value(&ev).trim().to_owned();
-                            update(&|f| put(f, value.clone()));
+                            update(&|f| facet.set(f, value.clone()));
                         }
                     />
+                    <datalist id=list>
+                        {move || offered.with(|offered| match offered {
+                            Some((shown, choices)) if *shown == facet => choices
+                                .iter()
+                                .map(|c| view! { <option value=c.value.clone() label=format!("{} {}", c.count, counted[usize::from(c.count != 1)]) /> })
+                                .collect_view()
+                                .into_any(),
+                            _ => ().into_any(),
+                        })}
+                    </datalist>
                 </div>
             }
         }
@@ -94,14 +113,16 @@ pub fn DiscoveryFilters(
     let runners_only = set.unwrap_or(FilterSet::Runners) == FilterSet::Runners;
     let update_healthy = update.clone();
     view! {
+        <details class="filters-drawer" open=drawer_open()>
+        <summary class="button">"Filters"</summary>
         <form class="filters" role="search" aria-label="Filters" on:submit=|ev| ev.prevent_default()>
-            {runners_only.then(|| text("filter-group", "Runner group", |f| f.runner_group_id.clone(), |f, v| f.runner_group_id = v))}
-            {(!runners_only).then(|| text("filter-runner", "Runner", |f| f.runner_id.clone(), |f, v| f.runner_id = v))}
-            {runners_only.then(|| text("filter-profile", "Profile", |f| f.profile_name.clone(), |f, v| f.profile_name = v))}
-            {text("filter-gpu-type", "GPU type", |f| f.gpu_type.clone(), |f, v| f.gpu_type = v)}
-            {text("filter-architecture", "Architecture", |f| f.architecture.clone(), |f, v| f.architecture = v)}
-            {text("filter-ingress", "Ingress mode", |f| f.ingress_mode.clone(), |f, v| f.ingress_mode = v)}
-            {text("filter-egress", "Egress mode", |f| f.egress_mode.clone(), |f, v| f.egress_mode = v)}
+            {runners_only.then(|| text("filter-group", "Runner group", Facet::RunnerGroup))}
+            {(!runners_only).then(|| text("filter-runner", "Runner", Facet::Runner))}
+            {runners_only.then(|| text("filter-profile", "Profile", Facet::Profile))}
+            {text("filter-gpu-type", "GPU type", Facet::GpuType)}
+            {text("filter-architecture", "Architecture", Facet::Architecture)}
+            {text("filter-ingress", "Ingress mode", Facet::IngressMode)}
+            {text("filter-egress", "Egress mode", Facet::EgressMode)}
             {runners_only.then(|| number("filter-cpu", "Min free vCPU", 1000, |f| f.min_available_cpu_millicores, |f, v| f.min_available_cpu_millicores = v))}
             {runners_only.then(|| number("filter-memory", "Min free memory (GiB)", GIB, |f| f.min_available_memory_bytes, |f, v| f.min_available_memory_bytes = v))}
             {runners_only.then(|| number("filter-gpus", "Min free GPUs", 1, |f| f.min_available_gpu_count, |f, v| f.min_available_gpu_count = v))}
@@ -120,7 +141,16 @@ pub fn DiscoveryFilters(
                 </div>
             })}
         </form>
+        </details>
     }
+}
+
+/// Whether a filters drawer starts open: on a screen wide enough to show the filters
+/// beside the page (style/app.css hides an open drawer's handle there), not on a phone.
+pub fn drawer_open() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(min-width: 701px)").ok().flatten())
+        .is_some_and(|m| m.matches())
 }
 
 /// The active filters as chips; each removes its filter.
@@ -142,7 +172,7 @@ pub fn FilterChips(
                         .into_iter()
                         .map(|(key, value)| {
                             let navigate = navigate.clone();
-                            let text = format!("{}: {}", describe(key), value);
+                            let text = describe_filter(key, &value);
                             let remove = move |_| {
                                 let kept: Vec<(&str, String)> =
                                     filter.get_untracked().to_query().into_iter().filter(|(k, _)| *k != key).collect();
@@ -162,23 +192,5 @@ pub fn FilterChips(
                 </ul>
             }
         })
-    }
-}
-
-fn describe(parameter: &str) -> &'static str {
-    match parameter {
-        "runnerGroupId" => "Group",
-        "runnerId" => "Runner",
-        "profileName" => "Profile",
-        "gpuType" => "GPU type",
-        "architecture" => "Architecture",
-        "excludeShared" => "Exclude shared",
-        "healthyOnly" => "Healthy only",
-        "minAvailableCpuMillicores" => "Min free CPU (millicores)",
-        "minAvailableMemoryBytes" => "Min free memory (bytes)",
-        "minAvailableGpuCount" => "Min free GPUs",
-        "ingressMode" => "Ingress",
-        "egressMode" => "Egress",
-        _ => "Filter",
     }
 }

@@ -6,7 +6,9 @@
 use leptos::prelude::*;
 
 /// A labelled one-line text input showing `value`. `on_input` hears every keystroke,
-/// `on_change` the value when the user leaves the field (or presses Enter).
+/// `on_change` the value when the user leaves the field (or presses Enter). While the
+/// user types, the field keeps exactly what they typed, even when `value` (read back
+/// from what their typing wrote) says it another way (`a, ` read back as `a`).
 #[component]
 pub fn TextField(
     id: &'static str,
@@ -22,6 +24,9 @@ pub fn TextField(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
+    // What was typed, with what `value` became from it: shown while `value` still says
+    // that (a change made elsewhere shows instead).
+    let typed = RwSignal::new(None::<(String, String)>);
     view! {
         <div class="field">
             <label for=id>{label}</label>
@@ -30,11 +35,19 @@ pub fn TextField(
                 type="text"
                 autocomplete=no_autocomplete.then_some("off")
                 placeholder=placeholder
-                prop:value=value
+                prop:value=move || {
+                    let now = value.get();
+                    typed.with(|t| match t {
+                        Some((text, written)) if *written == now => text.clone(),
+                        _ => now,
+                    })
+                }
                 on:input=move |ev| {
+                    let text = event_target_value(&ev);
                     if let Some(on_input) = on_input {
-                        on_input.run(event_target_value(&ev));
+                        on_input.run(text.clone());
                     }
+                    typed.set(Some((text, value.get_untracked())));
                 }
                 on:change=move |ev| {
                     if let Some(on_change) = on_change {

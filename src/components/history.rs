@@ -152,9 +152,12 @@ fn Entry(entry: HistoryEntry, show_object: bool) -> impl IntoView {
 
 #[component]
 fn ChangeRow(change: FieldChange) -> impl IntoView {
-    let cell = |value: Option<serde_json::Value>| match value {
-        Some(value) => view! { <td class="history-value">{value_text(&value)}</td> }.into_any(),
-        None => view! { <td class="history-value absent">"—"</td> }.into_any(),
+    let cell = |label: &'static str, value: Option<serde_json::Value>| match value {
+        Some(value) => {
+            view! { <td class="history-value" data-label=label>{value_text(&value)}</td> }
+                .into_any()
+        }
+        None => view! { <td class="history-value absent" data-label=label>"—"</td> }.into_any(),
     };
     view! {
         <tr>
@@ -162,7 +165,7 @@ fn ChangeRow(change: FieldChange) -> impl IntoView {
             {if change.redacted {
                 view! { <td colspan="2" class="history-value secret">"Changed (a secret: its value is not kept)"</td> }.into_any()
             } else {
-                view! { {cell(change.before)} {cell(change.after)} }.into_any()
+                view! { {cell("Before", change.before)} {cell("After", change.after)} }.into_any()
             }}
         </tr>
     }

@@ -14,6 +14,7 @@ pub mod log_pane;
 pub mod moment;
 pub mod placement_preview;
 pub mod profile_form;
+pub mod raw_view;
 pub mod runner_settings;
 pub mod sandbox_actions;
 pub mod sort_header;

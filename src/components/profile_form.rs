@@ -114,8 +114,8 @@ pub fn ProfileFormView(
     };
     // Written to the document as typed, so it is checked as typed and nothing typed
     // waits on leaving the field (another control's change would redraw it from the
-    // document). Comma lists are the exception: written as typed, `a, ` would lose its
-    // comma, so they are written when the field is left.
+    // document). While typing, a field keeps what was typed (`TextField`), so a comma
+    // list's `a, ` keeps its comma until the field is left.
     let text_field = move |id: &'static str,
                            label: &'static str,
                            prefix: &'static str,
@@ -135,7 +135,7 @@ pub fn ProfileFormView(
                            set: fn(&mut ProfileDocument, String)| {
         let write = Callback::new(move |value| edit(parsed, text, |d| set(d, value)));
         view! {
-            <TextField id label value=Signal::derive(move || read(parsed, get)) on_change=write>
+            <TextField id label value=Signal::derive(move || read(parsed, get)) on_input=write>
                 {problems_for(prefix)}
             </TextField>
         }
@@ -177,6 +177,24 @@ pub fn ProfileFormView(
             string_at(d.spec.namespace.as_ref(), &["strategy"])
         })
     };
+    // The CIDRs as typed and what the document said after (see `TextField`).
+    let cidrs_typed = RwSignal::new(None::<(String, String)>);
+    let cidrs_of = |d: &ProfileDocument| {
+        d.spec
+            .network
+            .as_ref()
+            .and_then(|n| n.pointer("/egress/modes/allowlist/cidrs"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default()
+    };
+    let cidrs = move || read(parsed, cidrs_of);
+    let cidrs_untracked = move || untrack(cidrs);
     let egress_modes = move || {
         read(parsed, |d| {
             d.spec
@@ -299,13 +317,15 @@ pub fn ProfileFormView(
                 <Show when=move || egress_modes().iter().any(|m| m == "allowlist")>
                     <div class="field">
                         <label for="form-cidrs">"Allowlist CIDRs (one a line)"</label>
-                        <textarea id="form-cidrs" rows="3" prop:value=move || read(parsed, |d| {
-                            d.spec.network.as_ref()
-                                .and_then(|n| n.pointer("/egress/modes/allowlist/cidrs"))
-                                .and_then(Value::as_array)
-                                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"))
-                                .unwrap_or_default()
-                        }) on:change=move |ev| {
+                        // Written as typed (so "is required" goes with the first CIDR),
+                        // showing what was typed until the field is left.
+                        <textarea id="form-cidrs" rows="3" prop:value=move || {
+                            let now = cidrs();
+                            cidrs_typed.with(|t| match t {
+                                Some((text, written)) if *written == now => text.clone(),
+                                _ => now,
+                            })
+                        } on:input=move |ev| {
                             let value = event_target_value(&ev);
                             let cidrs: Vec<&str> = value.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
                             edit(parsed, text, |d| {
@@ -314,6 +334,7 @@ pub fn ProfileFormView(
                                     mode.insert("cidrs".to_owned(), json!(cidrs));
                                 }
                             });
+                            cidrs_typed.set(Some((value, cidrs_untracked())));
                         }></textarea>
                     </div>
                 </Show>

@@ -76,7 +76,7 @@ async fn filters_narrow_the_runners_live_in_the_url_and_survive_a_reload() -> an
         assert!(chips.contains("Architecture: arm64"), "{chips}");
         client
             .find(Locator::Css(
-                "button[aria-label='Remove filter Egress: allowlist']",
+                "button[aria-label='Remove filter Egress mode: allowlist']",
             ))
             .await?
             .click()
@@ -105,6 +105,82 @@ async fn filters_narrow_the_runners_live_in_the_url_and_survive_a_reload() -> an
             .await?;
         rows_become(&page, &["gpu-east", "arm-central", "cpu-west"]).await?;
         page.at("/runners?sort=-gpus").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The suggestions a filter field offers once focused, as `value (label)`.
+async fn suggestions(page: &Page<'_>, field: &str) -> anyhow::Result<Vec<String>> {
+    page.field_in("Filters", field).await?.click().await?;
+    eventually(
+        &format!("suggestions for {field}"),
+        Duration::from_secs(10),
+        || async {
+            let found = page
+                .script(&format!(
+                    "const input = [...document.querySelectorAll('.filters label')]
+                       .find((l) => l.textContent === '{field}').control;
+                     return [...input.list.options].map((o) => o.value + ' (' + o.label + ')');"
+                ))
+                .await?;
+            let found: Vec<String> = serde_json::from_value(found)?;
+            Ok((!found.is_empty()).then_some(found))
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn filters_suggest_what_the_fleet_holds_with_counts_and_ignore_case() -> anyhow::Result<()> {
+    let gateway = demo_gateway().await?;
+    with_browser("discovery-suggestions", |client| async move {
+        let page = Page(&client);
+        sign_in(&page, &format!("{}/runners", gateway.url), USER).await?;
+        rows_become(&page, &["arm-central", "cpu-west", "gpu-east"]).await?;
+        assert_eq!(
+            suggestions(&page, "Runner group").await?,
+            ["cpu (1 runner)", "gpu (1 runner)", "mixed (1 runner)"]
+        );
+        // Each count is taken under the other filters: with arm64 chosen, only the
+        // runner that has it counts (its untrusted-code binding is named
+        // sandboxed-python there).
+        page.field_in("Filters", "Architecture")
+            .await?
+            .send_keys("ARM64")
+            .await?;
+        rows_become(&page, &["arm-central"]).await?;
+        assert_eq!(
+            suggestions(&page, "Profile").await?,
+            [
+                "ci-ephemeral (1 runner)",
+                "gpu-workbench (1 runner)",
+                "sandboxed-python (1 runner)"
+            ]
+        );
+        client
+            .find(Locator::Css(
+                "button[aria-label='Remove filter Architecture: ARM64']",
+            ))
+            .await?
+            .click()
+            .await?;
+        // Names match without regard to case, as GPU types always did.
+        page.field_in("Filters", "Runner group")
+            .await?
+            .send_keys("GPU")
+            .await?;
+        rows_become(&page, &["gpu-east"]).await?;
+        // A chip says its value in the unit of its field.
+        page.field_in("Filters", "Min free memory (GiB)")
+            .await?
+            .send_keys("200")
+            .await?;
+        page.text_containing(".filter-chips", "Min free memory: 200 GiB")
+            .await?;
+        page.at("/runners?runnerGroupId=GPU&minAvailableMemoryBytes=214748364800&sort=runner")
+            .await?;
+        save_screenshot(&client, "runners-suggestions").await?;
         Ok(())
     })
     .await
@@ -190,9 +266,32 @@ async fn the_shell_says_which_role_the_token_has() -> anyhow::Result<()> {
         page.text_containing(".topbar .role", "Developer").await?;
         page.button("Sign out").await?.click().await?;
         page.field("Bearer token").await?.send_keys(ADMIN).await?;
+        // Every answer the sign-in gets is recorded: learning the role must not take a
+        // failed request (each one is an error in the browser's console).
+        page.script(
+            "const fetch = window.fetch;
+             window.fetch = async (...args) => {
+               const answer = await fetch(...args);
+               const seen = JSON.parse(sessionStorage.getItem('e2e-answers') || '[]');
+               seen.push([args[0].method || 'GET', args[0].url || String(args[0]), answer.status]);
+               sessionStorage.setItem('e2e-answers', JSON.stringify(seen));
+               return answer;
+             };",
+        )
+        .await?;
         page.button("Sign in").await?.click().await?;
         page.text_containing(".topbar .role", "Administrator")
             .await?;
+        let answers = page
+            .script("return JSON.parse(sessionStorage.getItem('e2e-answers') || '[]')")
+            .await?;
+        let answers = answers.as_array().cloned().unwrap_or_default();
+        anyhow::ensure!(!answers.is_empty(), "the sign-in made no request");
+        let failed: Vec<&Value> = answers
+            .iter()
+            .filter(|a| a[2].as_i64().is_none_or(|status| status >= 400))
+            .collect();
+        anyhow::ensure!(failed.is_empty(), "failed requests at sign-in: {failed:?}");
         Ok(())
     })
     .await

@@ -401,7 +401,38 @@ async fn a_profile_is_created_with_the_form_and_the_form_and_text_stay_in_step()
             .await?
             .click()
             .await?;
-        fill(&client, "form-tags", "ml, nightly").await?;
+        // A comma list keeps what is typed, its last comma too, until the field is left.
+        let tags = client.find(fantoccini::Locator::Id("form-tags")).await?;
+        tags.clear().await?;
+        tags.send_keys("ml, ").await?;
+        assert_eq!(tags.prop("value").await?.as_deref(), Some("ml, "));
+        tags.send_keys(&format!("nightly{}", Key::Tab)).await?;
+        // An allowlist's CIDRs are checked as typed: "is required" goes with the first.
+        let allowlist = client
+            .find(fantoccini::Locator::XPath(
+                "//div[@aria-label='Egress modes']//label[normalize-space()='allowlist']/input",
+            ))
+            .await?;
+        allowlist.click().await?;
+        page.text_containing(".profile-form", "is required for an allowlist")
+            .await?;
+        client
+            .find(fantoccini::Locator::Id("form-cidrs"))
+            .await?
+            .send_keys("10.0.0.0/8")
+            .await?;
+        eventually("the CIDR to count", Duration::from_secs(10), || async {
+            let text = page
+                .script("return document.querySelector('.profile-form').textContent")
+                .await?;
+            Ok((!text
+                .as_str()
+                .unwrap_or_default()
+                .contains("is required for an allowlist"))
+            .then_some(()))
+        })
+        .await?;
+        allowlist.click().await?;
         // An ingress level, added and described in the form.
         fill(&client, "form-new-level", "web").await?;
         page.button("Add level").await?.click().await?;

@@ -217,6 +217,43 @@ async fn a_sandbox_page_stops_and_deletes_its_sandbox_after_confirming() -> anyh
         let page = Page(&client);
         sign_in(&page, &format!("{}/sandboxes/{id}", gateway.url), USER).await?;
         page.text_containing(".facts", "Running").await?;
+        // What it runs, when, and with what, in words; the command can be pasted.
+        page.text_containing(".facts .image", "busybox:1.36").await?;
+        page.text_containing(".facts .command", "sh -c 'sleep 300'")
+            .await?;
+        page.text_containing(".facts", "Running for").await?;
+        page.text_containing(".facts", "Created").await?;
+        page.text_containing(".facts .reserved", "vCPU").await?;
+        page.wait_for(Locator::Css("button[aria-label='Copy the sandbox ID']"))
+            .await?;
+        // The log is on the first screen, above exec and the terminal.
+        page.wait_for(Locator::Css(".log-pane")).await?;
+        let log_top = page
+            .script(
+                "return [document.querySelector('.log-pane').getBoundingClientRect().top, window.innerHeight,
+                         document.querySelector('.log-pane').compareDocumentPosition(document.querySelector('.exec-panel, .exec-form'))]",
+            )
+            .await?;
+        anyhow::ensure!(
+            log_top[0].as_f64() < log_top[1].as_f64(),
+            "the log pane starts below the fold: {log_top}"
+        );
+        anyhow::ensure!(
+            log_top[2].as_i64().is_some_and(|p| p & 4 != 0),
+            "exec comes before the log: {log_top}"
+        );
+        // The whole record, as YAML and as JSON.
+        client
+            .find(Locator::Css(".raw-view summary"))
+            .await?
+            .click()
+            .await?;
+        page.text_containing(".raw-text", "containerImage: busybox:1.36")
+            .await?;
+        page.button("JSON").await?.click().await?;
+        page.text_containing(".raw-text", "\"containerImage\": \"busybox:1.36\"")
+            .await?;
+        save_screenshot(&client, "sandbox-page").await?;
         let stop = format!("button[aria-label='Stop {id}']");
         // Cancel changes nothing.
         client.find(Locator::Css(&stop)).await?.click().await?;
@@ -263,6 +300,8 @@ async fn a_sandbox_page_stops_and_deletes_its_sandbox_after_confirming() -> anyh
         page.text_containing(".toast", &format!("Stopping {id}"))
             .await?;
         page.text_containing(".facts", "Terminated").await?;
+        page.text_containing(".facts", "Ended").await?;
+        page.text_containing(".facts", "Ran for").await?;
         // Delete, confirmed, leaves for the list, where it is gone.
         client
             .find(Locator::Css(&format!("button[aria-label='Delete {id}']")))
@@ -403,8 +442,11 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
             .await?;
         page.at("/sandboxes/new").await?;
         // Nothing typed yet: the rules say what is missing and Launch waits.
-        page.text_containing(".launch-problems", "command: is required")
+        // In the form's words, not the API's paths; the image may come from the profile.
+        let problems = page
+            .text_containing(".launch-problems", "Command is required")
             .await?;
+        assert!(!problems.contains("container_image"), "{problems}");
         let launch = page.button("Launch").await?;
         assert!(
             !launch.is_enabled().await?,
@@ -432,17 +474,27 @@ async fn launching_checks_the_request_before_it_goes_and_then_runs_it() -> anyho
             .text_containing(".error-panel .rejections li", "memory")
             .await?;
         assert!(reasons.contains(": "), "{reasons}");
-        // One click asks for what fits.
-        client
+        // One click asks for what fits: here the per-sandbox ceiling, said as such and
+        // written in the unit a person would type; the refusal, about the old request,
+        // goes.
+        let fix = client
             .find(Locator::XPath(
                 "//div[@class='fixes']/button[contains(., 'of memory')]",
             ))
-            .await?
-            .click()
             .await?;
+        let label = fix.text().await?;
+        assert!(
+            label.contains("the most one sandbox may have"),
+            "{label}"
+        );
+        fix.click().await?;
         page.text_containing(".fit-line .verdict", "Fits").await?;
         let fixed = memory.prop("value").await?.unwrap_or_default();
-        assert!(fixed.ends_with("Mi") && fixed != "4096Gi", "{fixed}");
+        assert_eq!(fixed, "64Gi");
+        let stale = page
+            .script("return document.querySelectorAll('.launch .error-panel').length")
+            .await?;
+        assert_eq!(stale, 0, "the refusal of the old request is still shown");
         memory.clear().await?;
         memory.send_keys("64Mi").await?;
         page.text_containing(".fit-line .verdict", "Fits").await?;

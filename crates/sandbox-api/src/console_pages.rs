@@ -1,18 +1,20 @@
 //! The console ships as more than one page (HTML file and wasm bundle), so that what a
-//! view does not use is not downloaded with it: the first page a developer opens (the
-//! runners list) carries only that list and sign-in; a runner's own view, profile
-//! availability and "will it fit" (with placement's code), profiles (with the YAML
-//! parser and Monaco), sandboxes (launch, logs, exec) and runner administration are
-//! pages of their own. This says which page serves a path: the gateway serves it for deep links,
+//! view does not use is not downloaded with it: the first page anyone opens (sign-in,
+//! and `/`, which sends a signed-in visitor on to the overview) carries only that; the
+//! overview, the runners with a runner's own view, profile availability, "will it fit"
+//! (with placement's code) and the activity, profiles (with the YAML parser and
+//! Monaco), sandboxes (launch, logs, exec) and runner administration are pages of their
+//! own. This says which page serves a path: the gateway serves it for deep links,
 //! and the console makes links to another page full navigations. Local decision, kept
 //! here only.
 
 /// One of the console's pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConsolePage {
-    /// `/runners` and sign-in: the first page, kept small.
-    Runners,
-    /// `/runners/{id}`, `/availability`, `/will-it-fit` and `/activity`: a runner's
+    /// Sign-in and `/`: the first page, kept small.
+    Start,
+    /// `/overview`, `/runners`, `/runners/{id}`, `/availability`, `/will-it-fit` and
+    /// `/activity`: the fleet at a glance, where developers can run, a runner's
     /// capacity, sandboxes and history, which profiles are offered where, where a
     /// sandbox would be placed, and who changed what.
     Placement,
@@ -33,18 +35,17 @@ impl ConsolePage {
             (Some("profiles"), _) => ConsolePage::Profiles,
             (Some("sandboxes"), _) => ConsolePage::Sandboxes,
             (Some("managed-runners" | "rollout"), _) => ConsolePage::RunnerAdmin,
-            (Some("runners"), Some(_))
-            | (Some("availability" | "will-it-fit" | "activity" | "overview"), _) => {
+            (Some("runners" | "availability" | "will-it-fit" | "activity" | "overview"), _) => {
                 ConsolePage::Placement
             }
-            _ => ConsolePage::Runners,
+            _ => ConsolePage::Start,
         }
     }
 
     /// Its HTML file in the console's distribution.
     pub fn html_file(self) -> &'static str {
         match self {
-            ConsolePage::Runners => "index.html",
+            ConsolePage::Start => "index.html",
             ConsolePage::Placement => "placement.html",
             ConsolePage::Profiles => "profiles.html",
             ConsolePage::Sandboxes => "sandboxes.html",
@@ -60,10 +61,10 @@ mod tests {
     #[test]
     fn each_path_has_its_page() {
         let cases = [
-            ("/", ConsolePage::Runners),
-            ("/runners", ConsolePage::Runners),
-            ("/runners/", ConsolePage::Runners),
-            ("/sign-in", ConsolePage::Runners),
+            ("/", ConsolePage::Start),
+            ("/runners", ConsolePage::Placement),
+            ("/runners/", ConsolePage::Placement),
+            ("/sign-in", ConsolePage::Start),
             ("/runners/r1", ConsolePage::Placement),
             ("/availability", ConsolePage::Placement),
             ("/will-it-fit", ConsolePage::Placement),
@@ -78,7 +79,7 @@ mod tests {
             ("/managed-runners", ConsolePage::RunnerAdmin),
             ("/managed-runners/new", ConsolePage::RunnerAdmin),
             ("/rollout", ConsolePage::RunnerAdmin),
-            ("/nowhere/at/all", ConsolePage::Runners),
+            ("/nowhere/at/all", ConsolePage::Start),
         ];
         for (path, page) in cases {
             assert_eq!(ConsolePage::for_path(path), page, "{path}");

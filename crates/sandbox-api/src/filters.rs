@@ -128,9 +128,9 @@ impl DiscoveryFilter {
         let capabilities = runner.capabilities.as_ref().unwrap_or(&no_capabilities);
         let no_resources = RunnerResourceSummary::default();
         let resources = runner.resources.as_ref().unwrap_or(&no_resources);
-        (self.runner_group_id.is_empty() || runner.runner_group_id == self.runner_group_id)
-            && (self.runner_id.is_empty() || runner.runner_id == self.runner_id)
-            && (self.profile_name.is_empty() || runner.profile_names.contains(&self.profile_name))
+        same(&self.runner_group_id, &runner.runner_group_id)
+            && same(&self.runner_id, &runner.runner_id)
+            && matches_any(&self.profile_name, &runner.profile_names)
             && matches_any(&self.gpu_type, &capabilities.supported_gpu_types)
             && matches_any(&self.architecture, &capabilities.supported_architectures)
             && !(self.exclude_shared && runner.is_shared)
@@ -147,8 +147,8 @@ impl DiscoveryFilter {
 
     /// Whether `profile` (one binding) passes the filters that apply to profiles.
     pub fn matches_profile(&self, profile: &ProfileSummary) -> bool {
-        (self.runner_id.is_empty() || profile.runner_id == self.runner_id)
-            && (self.profile_name.is_empty() || profile.profile_name == self.profile_name)
+        same(&self.runner_id, &profile.runner_id)
+            && same(&self.profile_name, &profile.profile_name)
             && matches_any(&self.gpu_type, &profile.supported_gpu_types)
             && matches_any(&self.architecture, &profile.supported_architectures)
             && self.modes_match(profile)
@@ -159,16 +159,22 @@ impl DiscoveryFilter {
             || profile
                 .service_exposure_modes
                 .iter()
-                .any(|m| m.name == self.ingress_mode))
+                .any(|m| m.name.eq_ignore_ascii_case(&self.ingress_mode)))
             && (self.egress_mode.is_empty()
                 || profile
                     .egress_modes
                     .iter()
-                    .any(|m| m.name == self.egress_mode))
+                    .any(|m| m.name.eq_ignore_ascii_case(&self.egress_mode)))
     }
 }
 
-/// GPU types and architectures compare without regard to case (`H100` = `h100`).
+/// Every name filter compares without regard to case (`H100` = `h100`, `GPU` = `gpu`):
+/// people type names as they remember them, and no two runners, groups, profiles or
+/// modes differ only by case in practice (local decision).
+fn same(wanted: &str, value: &str) -> bool {
+    wanted.is_empty() || value.eq_ignore_ascii_case(wanted)
+}
+
 fn matches_any(wanted: &str, offered: &[String]) -> bool {
     wanted.is_empty() || offered.iter().any(|o| o.eq_ignore_ascii_case(wanted))
 }
@@ -220,14 +226,19 @@ mod tests {
         assert!(filter(&[]).matches_runner(&r, &p));
         for (key, passing, failing) in [
             ("runnerGroupId", "east", "west"),
+            ("runnerGroupId", "EAST", "wes"),
+            ("runnerId", "GPU-east", "gpu"),
             ("profileName", "workbench", "ci"),
+            ("profileName", "Workbench", "work"),
             ("gpuType", "h100", "A100"),
             ("architecture", "amd64", "arm64"),
             ("minAvailableCpuMillicores", "8000", "8001"),
             ("minAvailableMemoryBytes", "17179869184", "17179869185"),
             ("minAvailableGpuCount", "2", "3"),
             ("ingressMode", "internal", "public"),
+            ("ingressMode", "Internal", "intern"),
             ("egressMode", "internet", "none"),
+            ("egressMode", "INTERNET", "inter"),
         ] {
             assert!(
                 filter(&[(key, passing)]).matches_runner(&r, &p),

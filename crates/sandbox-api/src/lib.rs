@@ -6,11 +6,13 @@
 
 pub mod ansi;
 pub mod binding;
+pub mod caller;
 pub mod console_pages;
 pub mod discovery;
 pub mod error;
 pub mod exec_stream;
 pub mod field_path;
+pub mod filter_choices;
 pub mod filters;
 pub mod format;
 pub mod history;

@@ -55,7 +55,8 @@ pub struct StartSandboxRequest {
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequest>,
-    /// Required.
+    /// Required unless the chosen profile sets one (local decision:
+    /// `start_rules::validate_effective_image`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub container_image: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -387,6 +388,63 @@ pub struct GetSandboxResponse {
     /// Set once the command has exited; `Some(0)` is a clean exit, `None` not yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Local gateway extension (not in the platform schema), like `unenforced_egress`:
+    /// what the sandbox was started with and what placement reserved for it, so that a
+    /// sandbox's page can show them. Clients that do not know it ignore it; the gRPC
+    /// transport does not carry it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<SandboxDetails>,
+}
+
+/// What a sandbox was started with and what it holds (`GetSandboxResponse.details`, a
+/// local gateway extension). Never its environment variables or mounted files, which
+/// may hold secrets.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SandboxDetails {
+    /// The image it runs: the request's, or else the one layering gave it (its profile's,
+    /// a binding override's or the runner zone's default).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub container_image: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub command: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// As requested: the request's `resource_requests`, or its `resources` when that is
+    /// what it gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_requests: Option<ResourceRequest>,
+    /// As requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_limits: Option<ResourceRequest>,
+    /// What placement reserved on the runner for it.
+    pub reserved: ReservedResources,
+    #[serde(
+        with = "crate::json::timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at_time: Option<OffsetDateTime>,
+    /// Set once the sandbox has ended.
+    #[serde(
+        with = "crate::json::timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ended_at_time: Option<OffsetDateTime>,
+}
+
+/// What placement reserved on a sandbox's runner, taken from its free capacity while the
+/// sandbox is active.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ReservedResources {
+    #[serde(with = "crate::json::int64", skip_serializing_if = "is_zero")]
+    pub cpu_millicores: i64,
+    #[serde(with = "crate::json::int64", skip_serializing_if = "is_zero")]
+    pub memory_bytes: i64,
+    #[serde(with = "crate::json::int64", skip_serializing_if = "is_zero")]
+    pub gpu_count: i64,
 }
 
 /// Answer of `GET /v1beta2/sandboxes`.
@@ -692,6 +750,70 @@ mod tests {
                    "currentResourceUsage": {"cpuMillicoresUsed": "250", "memoryMbUsed": "512"},
                    "statusReason": "exited", "exitCode": 0})
         );
+    }
+
+    #[test]
+    fn details_round_trip_as_a_nested_object_and_stay_out_when_absent() {
+        let response = GetSandboxResponse {
+            info: SandboxInfo {
+                sandbox_id: "sb-1".into(),
+                sandbox_status: SandboxStatus::Terminated,
+                ..SandboxInfo::default()
+            },
+            details: Some(SandboxDetails {
+                container_image: "debian:12".into(),
+                command: "sh".into(),
+                args: vec!["-c".into(), "sleep 60".into()],
+                tags: vec!["nightly".into()],
+                resource_requests: Some(ResourceRequest {
+                    cpu: "500m".into(),
+                    memory: "64Mi".into(),
+                    gpu: None,
+                }),
+                resource_limits: Some(ResourceRequest {
+                    cpu: "1".into(),
+                    ..ResourceRequest::default()
+                }),
+                reserved: ReservedResources {
+                    cpu_millicores: 500,
+                    memory_bytes: 67_108_864,
+                    gpu_count: 0,
+                },
+                created_at_time: Some(datetime!(2026-03-01 12:00 UTC)),
+                ended_at_time: Some(datetime!(2026-03-01 12:05:30.25 UTC)),
+            }),
+            ..GetSandboxResponse::default()
+        };
+        let value = serde_json::to_value(&response).unwrap();
+        assert_eq!(
+            value,
+            json!({"sandboxId": "sb-1", "sandboxStatus": "SANDBOX_STATUS_TERMINATED",
+                   "details": {
+                       "containerImage": "debian:12", "command": "sh",
+                       "args": ["-c", "sleep 60"], "tags": ["nightly"],
+                       "resourceRequests": {"cpu": "500m", "memory": "64Mi"},
+                       "resourceLimits": {"cpu": "1"},
+                       "reserved": {"cpuMillicores": "500", "memoryBytes": "67108864"},
+                       "createdAtTime": "2026-03-01T12:00:00Z",
+                       "endedAtTime": "2026-03-01T12:05:30.25Z"}})
+        );
+        let read: GetSandboxResponse = serde_json::from_value(value).unwrap();
+        assert_eq!(read, response);
+        // Numbers are read as well as strings, and fields it does not know are ignored.
+        let loose: SandboxDetails = serde_json::from_value(
+            json!({"reserved": {"cpuMillicores": 250, "gpuCount": "1"}, "futureField": 1}),
+        )
+        .unwrap();
+        assert_eq!(
+            loose.reserved,
+            ReservedResources {
+                cpu_millicores: 250,
+                memory_bytes: 0,
+                gpu_count: 1
+            }
+        );
+        let without = GetSandboxResponse::default();
+        assert_eq!(serde_json::to_value(&without).unwrap(), json!({}));
     }
 
     #[test]

@@ -95,4 +95,38 @@ mod tests {
         let back: proto::StartSandboxRequest = to_proto(&domain).unwrap();
         assert_eq!(back, request);
     }
+
+    #[test]
+    fn local_extensions_of_an_answer_are_left_out_of_its_message() {
+        use sandbox_api::sandbox::{
+            GetSandboxResponse, ReservedResources, SandboxDetails, SandboxInfo,
+        };
+        let answer = GetSandboxResponse {
+            info: SandboxInfo {
+                sandbox_id: "sb-1".into(),
+                unisolated: true,
+                ..SandboxInfo::default()
+            },
+            exit_code: Some(0),
+            details: Some(SandboxDetails {
+                container_image: "debian:12".into(),
+                command: "sh".into(),
+                reserved: ReservedResources {
+                    cpu_millicores: 500,
+                    ..ReservedResources::default()
+                },
+                ..SandboxDetails::default()
+            }),
+            ..GetSandboxResponse::default()
+        };
+        let message: proto::GetSandboxResponse = to_proto(&answer).unwrap();
+        assert_eq!(
+            message,
+            proto::GetSandboxResponse {
+                sandbox_id: "sb-1".into(),
+                exit_code: Some(0),
+                ..Default::default()
+            }
+        );
+    }
 }

@@ -1,8 +1,11 @@
-//! The `Caller` of a request, from its `Authorization: Bearer` header.
+//! The `Caller` of a request, from its `Authorization: Bearer` header, and
+//! `GET /v1beta2/sandbox/caller`, which says who that is.
 
+use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use sandbox_api::caller::CallerResponse;
 use sandbox_api::error::Code;
 
 use super::AppState;
@@ -26,6 +29,11 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
         operations::authenticate(&state.platform, secret).await
     }
+}
+
+/// `GET /v1beta2/sandbox/caller` (local extension): the caller's organization and role.
+pub async fn get(caller: Caller) -> Result<Json<CallerResponse>, ApiError> {
+    operations::caller::describe(&caller).map(Json)
 }
 
 fn unauthenticated(message: &str) -> ApiError {

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     let content_security_policy = state.console.content_security_policy();
     let hosts = state.hosts.clone();
     let router = Router::new()
+        .route("/v1beta2/sandbox/caller", get(caller::get))
         .route(
             "/v1beta2/sandbox/profile-templates",
             get(profile_templates::list).post(profile_templates::create),

@@ -4,6 +4,7 @@
 //! They read and write through the store, read runners through the read model, and
 //! reach sandboxes through the fleet's agents.
 
+pub mod caller;
 pub mod discovery;
 pub mod execs;
 pub mod files;

@@ -16,11 +16,11 @@ use sandbox_api::placement::{SandboxCeiling, place, sandbox_limits};
 use sandbox_api::profile::ProfileSpec;
 use sandbox_api::role::Role;
 use sandbox_api::sandbox::{
-    DeleteSandboxResponse, GetSandboxResponse, ListSandboxesResponse, ResourceRequest,
-    ResourceUsage, SandboxInfo, SandboxStatus, StartSandboxRequest, StartSandboxResponse,
-    StopSandboxRequest, StopSandboxResponse,
+    DeleteSandboxResponse, GetSandboxResponse, ListSandboxesResponse, ReservedResources,
+    ResourceRequest, ResourceUsage, SandboxDetails, SandboxInfo, SandboxStatus,
+    StartSandboxRequest, StartSandboxResponse, StopSandboxRequest, StopSandboxResponse,
 };
-use sandbox_api::start_rules::validate_start_request;
+use sandbox_api::start_rules::{validate_effective_image, validate_start_request};
 use sandbox_api::violation::Violation;
 
 use super::{Platform, history, quotas};
@@ -175,6 +175,12 @@ pub async fn start(
             let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
             let placed = place(&request, &candidates, &policy.ceiling)
                 .map_err(|failure| ApiError(failure.to_status()))?;
+            // The image may come from the profile (local decision); now that layering
+            // for the chosen binding is known, some layer must have named one.
+            let violations = validate_effective_image(&placed.effective, &placed.profile_name);
+            if !violations.is_empty() {
+                return Err(ApiError::invalid(&violations));
+            }
             let runner = states
                 .iter()
                 .find(|s| s.runner_id() == placed.runner_id)
@@ -458,7 +464,37 @@ pub async fn get(
         info,
         status_reason: record.status_reason.clone(),
         exit_code: record.exit_code,
+        details: Some(details(&record)),
     })
+}
+
+/// What the sandbox was started with and what placement reserved for it (the local
+/// `details` extension of `GET /v1beta2/sandboxes/{id}`); never its environment or
+/// mounted files.
+fn details(record: &SandboxRecord) -> SandboxDetails {
+    let request = &record.request;
+    SandboxDetails {
+        container_image: if request.container_image.is_empty() {
+            record.effective.container_image.clone()
+        } else {
+            request.container_image.clone()
+        },
+        command: request.command.clone(),
+        args: request.args.clone(),
+        tags: request.tags.clone(),
+        resource_requests: request
+            .resource_requests
+            .clone()
+            .or_else(|| request.resources.clone()),
+        resource_limits: request.resource_limits.clone(),
+        reserved: ReservedResources {
+            cpu_millicores: record.cpu_millicores,
+            memory_bytes: record.memory_bytes,
+            gpu_count: record.gpus,
+        },
+        created_at_time: Some(record.created_at),
+        ended_at_time: record.ended_at,
+    }
 }
 
 pub async fn find(

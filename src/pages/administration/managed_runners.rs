@@ -220,16 +220,16 @@ fn RunnerRow(runner: Runner, names: HashMap<String, String>) -> impl IntoView {
                     <A href=format!("/managed-runners/{id}")>{shown_id}</A>
                     {title.map(|title| view! { <span class="hint">" " {title}</span> })}
                 </th>
-                <td>{identity.zone}</td>
-                <td>{cluster}</td>
-                <td>{channel}</td>
-                <td><InstallProgress status=runner.install_status /></td>
-                <td><span class=if connected { "status ok" } else { "status bad" }>{connection}</span></td>
-                <td>
+                <td data-label="Zone">{identity.zone}</td>
+                <td data-label="Cluster">{cluster}</td>
+                <td data-label="Channel">{channel}</td>
+                <td data-label="Install"><InstallStatus status=runner.install_status /></td>
+                <td data-label="Connection"><span class=if connected { "status ok" } else { "status bad" }>{connection}</span></td>
+                <td data-label="Revision">
                     {revision}
                     {runner.update_available.then(|| view! { " " <span class="badge warning">"update available"</span> })}
                 </td>
-                <td>{profiles.join(", ")}</td>
+                <td data-label="Bound profiles">{profiles.join(", ")}</td>
             </tr>
             {install_error.map(|error| view! {
                 <tr class="install-error-row">
@@ -242,35 +242,14 @@ fn RunnerRow(runner: Runner, names: HashMap<String, String>) -> impl IntoView {
     }
 }
 
-/// Where an install is: pending, provisioning, ready, as steps; or failed, deleting.
+/// Where an install is, as one status: the list has one per runner (the runner's own
+/// page shows the steps).
 #[component]
-pub fn InstallProgress(status: RunnerInstallStatus) -> impl IntoView {
-    const STEPS: [(RunnerInstallStatus, &str); 3] = [
-        (RunnerInstallStatus::Pending, "Pending"),
-        (RunnerInstallStatus::Provisioning, "Provisioning"),
-        (RunnerInstallStatus::Ready, "Ready"),
-    ];
-    let Some(reached) = STEPS.iter().position(|(s, _)| *s == status) else {
-        let text = format_enum(status.as_str(), "RUNNER_INSTALL_STATUS_");
-        let class = if status == RunnerInstallStatus::Failed {
-            "status bad"
-        } else {
-            "status pending"
-        };
-        return view! { <span class=class>{text}</span> }.into_any();
+pub fn InstallStatus(status: RunnerInstallStatus) -> impl IntoView {
+    let class = match status {
+        RunnerInstallStatus::Ready => "status ok",
+        RunnerInstallStatus::Failed => "status bad",
+        _ => "status pending",
     };
-    view! {
-        <ol class="install-steps" aria-label=format!("Install: {}", STEPS[reached].1)>
-            {STEPS.iter().enumerate().map(|(i, (_, label))| {
-                let class = match i.cmp(&reached) {
-                    std::cmp::Ordering::Less => "done",
-                    std::cmp::Ordering::Equal => "current",
-                    std::cmp::Ordering::Greater => "todo",
-                };
-                let current = (i == reached).then_some("step");
-                view! { <li class=class aria-current=current>{*label}</li> }
-            }).collect_view()}
-        </ol>
-    }
-    .into_any()
+    view! { <span class=class>{format_enum(status.as_str(), "RUNNER_INSTALL_STATUS_")}</span> }
 }

@@ -19,7 +19,7 @@ use crate::api::{ApiError, use_api};
 use crate::components::admin_only::AdminOnly;
 use crate::components::binding_list::{BindingList, Templates, template_name};
 use crate::components::binding_overrides::UnreadOverrides;
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{ErrorPanel, violation_text};
 use crate::components::runner_settings::{FieldProblems, RunnerSettings, identity};
 use crate::components::toasts::use_toasts;
 use crate::drafts;
@@ -256,7 +256,7 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
                 let problems = rule_problems.get();
                 (attempted.get() && !problems.is_empty()).then(|| view! {
                     <ul class="violations" aria-label="To fix before creating">
-                        {problems.into_iter().map(|(field, message)| view! { <li><code>{field}</code> " " {message}</li> }).collect_view()}
+                        {problems.into_iter().map(|(field, message)| view! { <li>{violation_text(field_label(&field), &field, &message)}</li> }).collect_view()}
                     </ul>
                 })
             }}
@@ -268,5 +268,25 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
                 <button type="button" class="button quiet" on:click=discard>"Clear the form"</button>
             </div>
         </form>
+    }
+}
+
+/// The form's label for a create request's field path, so its problems read in the
+/// form's words ("Zone is required").
+fn field_label(field: &str) -> &'static str {
+    let path = field.split('[').next().unwrap_or(field);
+    match path {
+        "runner_id" => "Runner ID",
+        "runner.display_name" => "Display name",
+        "runner.identity.zone" => "Zone",
+        "runner.identity.runner_group_id" => "Runner group",
+        "runner.identity" | "runner.identity.cluster_id" | "runner.identity.cluster_name" => {
+            "Cluster"
+        }
+        "runner.managed_spec.release_channel" => "Release channel",
+        "runner.profile_bindings" => "Profile bindings",
+        _ if path.starts_with("runner.profile_bindings") => "A profile binding",
+        _ if path.contains("maintenance") => "A maintenance window",
+        _ => "This form",
     }
 }

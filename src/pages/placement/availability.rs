@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use sandbox_api::discovery::ProfileSummary;
+use sandbox_api::filter_choices::{Facet, profile_choices};
 use sandbox_api::filters::DiscoveryFilter;
 
 use crate::api::use_api;
@@ -26,13 +27,20 @@ pub fn AvailabilityPage() -> impl IntoView {
         let api = api.clone();
         async move { api.list_profiles(&DiscoveryFilter::default()).await }
     });
+    let choices = Callback::new(move |facet: Facet| {
+        let filter = filter.get();
+        profiles.with(|p| match p {
+            Some(Ok(all)) => profile_choices(&filter, facet, all),
+            _ => Vec::new(),
+        })
+    });
     view! {
         <section class="page" aria-labelledby="availability-heading">
             <header class="page-header">
                 <h1 id="availability-heading">"Profile availability"</h1>
                 <button class="button" on:click=move |_| profiles.refetch()>"Refresh"</button>
             </header>
-            <DiscoveryFilters path="/availability" filter sort set=FilterSet::Profiles />
+            <DiscoveryFilters path="/availability" filter sort choices counted=["offer", "offers"] set=FilterSet::Profiles />
             <FilterChips path="/availability" filter sort />
             {move || match profiles.get() {
                         None => view! { <p class="loading" role="status">"Loading profiles…"</p> }.into_any(),
@@ -104,11 +112,11 @@ fn ProfileTable(
                         view! {
                             <tr>
                                 <th scope="row" class="name">{p.profile_name.clone()}</th>
-                                <td><a href=runner_href>{p.runner_id.clone()}</a></td>
-                                <td>{p.supported_gpu_types.join(", ")}</td>
-                                <td>{p.supported_architectures.join(", ")}</td>
-                                <td>{names(p.service_exposure_modes.into_iter().map(|m| m.name).collect())}</td>
-                                <td>{names(p.egress_modes.into_iter().map(|m| m.name).collect())}</td>
+                                <td data-label="Runner"><a href=runner_href>{p.runner_id.clone()}</a></td>
+                                <td data-label="GPU types">{p.supported_gpu_types.join(", ")}</td>
+                                <td data-label="Architectures">{p.supported_architectures.join(", ")}</td>
+                                <td data-label="Ingress levels">{names(p.service_exposure_modes.into_iter().map(|m| m.name).collect())}</td>
+                                <td data-label="Egress modes">{names(p.egress_modes.into_iter().map(|m| m.name).collect())}</td>
                             </tr>
                         }
                     })

@@ -190,9 +190,9 @@ fn Figures(figures: Figures) -> impl IntoView {
                             view! {
                                 <tr>
                                     <th scope="row" class="name"><a href=href.clone() rel=rel_for(&href)>{s.sandbox_id.clone()}</a></th>
-                                    <td>{format_enum(s.sandbox_status.as_str(), "SANDBOX_STATUS_")}</td>
-                                    <td><a href=runner.clone() rel=rel_for(&runner)>{s.runner_id.clone()}</a></td>
-                                    <td>{s.started_at_time.map(|at| view! { <Moment at /> })}</td>
+                                    <td data-label="Status">{format_enum(s.sandbox_status.as_str(), "SANDBOX_STATUS_")}</td>
+                                    <td data-label="Runner"><a href=runner.clone() rel=rel_for(&runner)>{s.runner_id.clone()}</a></td>
+                                    <td data-label="Started">{s.started_at_time.map(|at| view! { <Moment at /> })}</td>
                                 </tr>
                             }
                         }).collect_view()}

@@ -14,6 +14,7 @@ use crate::components::capacity_bar::{CapacityBar, format_count};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::history::HistoryList;
 use crate::components::installation::revision_text;
+use crate::components::raw_view::RawView;
 use crate::components::usage_charts::UsageCharts;
 use crate::connectivity::use_connectivity;
 use crate::query::rel_for;
@@ -91,6 +92,7 @@ fn modes(names: Vec<String>) -> String {
 #[component]
 fn RunnerDetail(detail: Detail) -> impl IntoView {
     let runner = detail.runner;
+    let record = serde_json::to_value(&runner).unwrap_or_default();
     let install = detail.install;
     let manage = format!("/managed-runners/{}", runner.runner_id);
     let capabilities = runner.capabilities.clone().unwrap_or_default();
@@ -158,8 +160,8 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
                         view! {
                             <tr>
                                 <th scope="row" class="name">{p.profile_name}</th>
-                                <td>{modes(ingress)}</td>
-                                <td>{modes(egress)}</td>
+                                <td data-label="Ingress levels">{modes(ingress)}</td>
+                                <td data-label="Egress modes">{modes(egress)}</td>
                             </tr>
                         }
                     })
@@ -191,8 +193,8 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
                             .map(|s| view! {
                                 <tr>
                                     <th scope="row" class="name">{s.sandbox_id}</th>
-                                    <td>{format_enum(s.sandbox_status.as_str(), "SANDBOX_STATUS_")}</td>
-                                    <td>{s.applied_egress_mode}</td>
+                                    <td data-label="Status">{format_enum(s.sandbox_status.as_str(), "SANDBOX_STATUS_")}</td>
+                                    <td data-label="Egress">{s.applied_egress_mode}</td>
                                 </tr>
                             })
                             .collect_view()}
@@ -206,6 +208,8 @@ fn RunnerDetail(detail: Detail) -> impl IntoView {
             of=UsageOf::Runner(runner.runner_id.clone())
             empty="Nothing has run here since the gateway started."
         />
+        <h2 id="record">"Record"</h2>
+        <RawView value=record what="this runner" />
         {detail.uuid.map(|uuid| view! {
             <h2 id="history">"History"</h2>
             <HistoryList

@@ -247,16 +247,16 @@ fn ProfileRowView(row: ProfileRow, on_deleted: Callback<()>) -> impl IntoView {
                     view! { <a href=link(&path, &[], embedded) rel=rel_for(&path)>{row.name.clone()}</a> }
                 }
             </th>
-            <td>{row.description.clone()}</td>
-            <td>
+            <td data-label="Description">{row.description.clone()}</td>
+            <td data-label="Labels">
                 <ul class="chips" aria-label="Labels">
                     {labels.into_iter().map(|l| view! { <li class="chip">{l}</li> }).collect_view()}
                 </ul>
             </td>
-            <td>{if row.runtime_class.is_empty() { "default".to_owned() } else { row.runtime_class.clone() }}</td>
-            <td>{row.namespace.unwrap_or("(invalid)")}</td>
-            <td>{if row.egress_modes.is_empty() { "none".to_owned() } else { row.egress_modes.join(", ") }}</td>
-            <td class="number" title=runners_title>{runners}</td>
+            <td data-label="Runtime class">{if row.runtime_class.is_empty() { "default".to_owned() } else { row.runtime_class.clone() }}</td>
+            <td data-label="Namespace">{row.namespace.unwrap_or("(invalid)")}</td>
+            <td data-label="Egress modes">{if row.egress_modes.is_empty() { "none".to_owned() } else { row.egress_modes.join(", ") }}</td>
+            <td data-label="Runners" class="number" title=runners_title>{runners}</td>
             // The page says once, by New profile, that only administrators change
             // profiles; a row says nothing more.
             <td>

@@ -10,6 +10,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use sandbox_api::discovery::{AvailableRunner, ProfileSummary};
+use sandbox_api::filter_choices::{Facet, runner_choices};
 use sandbox_api::filters::DiscoveryFilter;
 use sandbox_api::format::{format_bytes, format_cpu};
 
@@ -29,6 +30,9 @@ const REFRESH_EVERY: Duration = Duration::from_secs(5);
 /// written without float formatting.
 const ROW_HEIGHT_PX: u32 = 48;
 const ROW_HEIGHT: f64 = ROW_HEIGHT_PX as f64;
+/// Profile chips a row shows before "+N" (the cell's title lists them all): one long
+/// name and the "+N" fit the column at any width the table allows.
+const CHIPS_SHOWN: usize = 1;
 
 /// A runner with its profile summaries. `revision` changes only when the runner's data
 /// does, so a refresh re-renders only the rows that changed (keeping text selection and
@@ -110,6 +114,15 @@ pub fn RunnersPage() -> impl IntoView {
         }
         None => {}
     });
+    let choices = Callback::new(move |facet: Facet| {
+        let filter = filter.get();
+        rows.with(|rows| {
+            rows.as_deref().map_or_else(Vec::new, |rows| {
+                let runners = rows.iter().map(|r| (&r.runner, r.profiles.as_slice()));
+                runner_choices(&filter, facet, runners)
+            })
+        })
+    });
     let shown = Memo::new(move |_| {
         let (filter, sort) = (filter.get(), sort.get());
         rows.with(|rows| {
@@ -128,7 +141,7 @@ pub fn RunnersPage() -> impl IntoView {
                     <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
                 </div>
             </header>
-            <DiscoveryFilters path="/runners" filter sort />
+            <DiscoveryFilters path="/runners" filter sort choices counted=["runner", "runners"] />
             <FilterChips path="/runners" filter sort />
             {move || match (failure.get(), rows.with(Option::is_some)) {
                 (None, false) => Some(view! { <p class="loading" role="status">"Loading runners…"</p> }.into_any()),
@@ -459,7 +472,11 @@ fn RunnerRow(
             <td>{capabilities.supported_architectures.join(", ")}</td>
             <td title=runner.profile_names.join(", ")>
                 <ul class="chips" aria-label="Profiles">
-                    {runner.profile_names.iter().map(|name| view! { <li class="chip">{name.clone()}</li> }).collect_view()}
+                    {runner.profile_names.iter().take(CHIPS_SHOWN).map(|name| view! { <li class="chip">{name.clone()}</li> }).collect_view()}
+                    {(runner.profile_names.len() > CHIPS_SHOWN).then(|| {
+                        let more = runner.profile_names.len() - CHIPS_SHOWN;
+                        view! { <li class="chip more" aria-label=format!("and {more} more")>{format!("+{more}")}</li> }
+                    })}
                 </ul>
             </td>
             <td class="number">{running}</td>

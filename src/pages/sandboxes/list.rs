@@ -1,16 +1,20 @@
 //! Sandboxes: the organization's sandboxes with their live status, filtered by status
 //! (stopped ones included on request), tags, profile and runner, all in the URL; stop
-//! (with a grace period) and delete from the list, each confirmed first.
+//! (with a grace period) and delete from the list, each confirmed first. The gateway
+//! filters by status and tags; profile and runner are filtered here, without regard to
+//! case, so that their fields can suggest the values the list holds, with counts.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use sandbox_api::filter_choices::{Choice, single_value_choices};
 use sandbox_api::format::format_enum;
-use sandbox_api::sandbox::SandboxInfo;
+use sandbox_api::sandbox::{SandboxInfo, SandboxStatus};
 
 use crate::api::{SandboxQuery, use_api};
+use crate::components::discovery_filters::drawer_open;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::sandbox_actions::{SandboxActions, SandboxChanges};
 use crate::connectivity::use_connectivity;
@@ -45,7 +49,12 @@ pub fn SandboxesPage() -> impl IntoView {
             refreshes.track();
             connectivity.recoveries();
             let (api, query) = (api.clone(), query.get());
-            async move { api.list_sandboxes(&query).await }
+            let gateway_side = SandboxQuery {
+                profile_name: String::new(),
+                runner_id: String::new(),
+                ..query
+            };
+            async move { api.list_sandboxes(&gateway_side).await }
         })
     };
     let profile_names = {
@@ -65,25 +74,58 @@ pub fn SandboxesPage() -> impl IntoView {
         };
         navigate(&link("/sandboxes", &next.to_pairs(), embedded), options);
     };
-    let text_filter = {
+    let names = Memo::new(move |_| profile_names.get().unwrap_or_default());
+    // The profile and runner each sandbox has, for filtering and suggestions.
+    let keys = move |s: &SandboxInfo, names: &HashMap<String, String>| {
+        let profile = names
+            .get(&s.profile_id)
+            .cloned()
+            .unwrap_or_else(|| s.profile_id.clone());
+        (profile, s.runner_id.clone())
+    };
+    let suggestions = move |runner_field: bool| -> Vec<Choice> {
+        let (q, names) = (query.get(), names.get());
+        sandboxes.with(|list| {
+            let Some(Ok(list)) = list else {
+                return Vec::new();
+            };
+            let keyed: Vec<(String, String)> = list.iter().map(|s| keys(s, &names)).collect();
+            if runner_field {
+                let rows = keyed.iter().filter(|(p, _)| same(&q.profile_name, p));
+                single_value_choices(rows.map(|(_, r)| r.as_str()), &q.runner_id)
+            } else {
+                let rows = keyed.iter().filter(|(_, r)| same(&q.runner_id, r));
+                single_value_choices(rows.map(|(p, _)| p.as_str()), &q.profile_name)
+            }
+        })
+    };
+    let suggesting_filter = {
         let set_query = set_query.clone();
-        move |id: &'static str,
-              label: &'static str,
-              get: fn(&SandboxQuery) -> String,
-              put: fn(&mut SandboxQuery, String)| {
+        move |id: &'static str, label: &'static str, runner_field: bool| {
             let set_query = set_query.clone();
+            let list = format!("{id}-choices");
+            let focused = RwSignal::new(false);
             view! {
                 <div class="field">
                     <label for=id>{label}</label>
-                    <input id=id type="text" autocomplete="off" prop:value=move || query.with(get)
+                    <input id=id type="text" autocomplete="off" list=list.clone()
+                        prop:value=move || query.with(|q| if runner_field { q.runner_id.clone() } else { q.profile_name.clone() })
+                        on:focus=move |_| focused.set(true)
                         on:input=move |ev| {
-                            let value = event_target_value(&ev);
-                            set_query(&|q| put(q, value.clone()));
+                            let value = event_target_value(&ev).trim().to_owned();
+                            set_query(&|q| if runner_field { q.runner_id = value.clone() } else { q.profile_name = value.clone() });
                         } />
+                    <datalist id=list>
+                        {move || focused.get().then(|| suggestions(runner_field).into_iter().map(|c| view! {
+                            <option value=c.value label=format!("{} {}", c.count, if c.count == 1 { "sandbox" } else { "sandboxes" }) />
+                        }).collect_view())}
+                    </datalist>
                 </div>
             }
         }
     };
+    let set_tags = set_query.clone();
+    let set_status = set_query.clone();
     let set_stopped = set_query.clone();
     // Stop and Delete confirm first; the list refreshes after each.
     let changes = SandboxChanges::new(move |_, _| refreshes.update(|n| *n += 1));
@@ -97,12 +139,43 @@ pub fn SandboxesPage() -> impl IntoView {
                     <button class="button" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
                 </div>
             </header>
+            <details class="filters-drawer" open=drawer_open()>
+            <summary class="button">"Filters"</summary>
             <form class="filters" role="search" aria-label="Filters" on:submit=|ev| ev.prevent_default()>
-                {text_filter("sandbox-status", "Status", |q| q.statuses.iter().map(|s| format_enum(s, "SANDBOX_STATUS_")).collect::<Vec<_>>().join(", "),
-                    |q, v| q.statuses = v.split(',').map(|s| s.trim().to_ascii_uppercase().replace(' ', "_")).filter(|s| !s.is_empty()).map(|s| format!("SANDBOX_STATUS_{}", s.trim_start_matches("SANDBOX_STATUS_"))).collect())}
-                {text_filter("sandbox-tags", "Tags", |q| q.tags.join(", "), |q, v| q.tags = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())}
-                {text_filter("sandbox-profile", "Profile", |q| q.profile_name.clone(), |q, v| q.profile_name = v.trim().to_owned())}
-                {text_filter("sandbox-runner", "Runner", |q| q.runner_id.clone(), |q, v| q.runner_id = v.trim().to_owned())}
+                <div class="field">
+                    <label for="sandbox-status">"Status"</label>
+                    <select id="sandbox-status"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            // An ended status is listed only with the ended sandboxes.
+                            let ended = SandboxStatus::from_name(&value).is_terminal();
+                            set_status(&|q| {
+                                q.statuses = if value.is_empty() { Vec::new() } else { vec![value.clone()] };
+                                q.include_stopped |= ended;
+                            });
+                        }>
+                        <option value="" selected=move || query.with(|q| q.statuses.is_empty())>"Any"</option>
+                        {STATUSES.iter().map(|status| {
+                            let name = status.as_str();
+                            view! {
+                                <option value=name selected=move || query.with(|q| q.statuses.first().is_some_and(|s| s == name))>
+                                    {format_enum(name, "SANDBOX_STATUS_")}
+                                </option>
+                            }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="sandbox-tags">"Tags"</label>
+                    <input id="sandbox-tags" type="text" autocomplete="off" placeholder="All of: a, b"
+                        prop:value=move || query.with(|q| q.tags.join(", "))
+                        on:input=move |ev| {
+                            let value = event_target_value(&ev);
+                            set_tags(&|q| q.tags = value.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+                        } />
+                </div>
+                {suggesting_filter("sandbox-profile", "Profile", false)}
+                {suggesting_filter("sandbox-runner", "Runner", true)}
                 <div class="field checkbox">
                     <input id="sandbox-stopped" type="checkbox" prop:checked=move || query.with(|q| q.include_stopped)
                         on:change=move |ev| {
@@ -112,15 +185,23 @@ pub fn SandboxesPage() -> impl IntoView {
                     <label for="sandbox-stopped">"Include stopped"</label>
                 </div>
             </form>
+            </details>
             {move || match sandboxes.get() {
                 None => view! { <p class="loading" role="status">"Loading sandboxes…"</p> }.into_any(),
                 Some(Err(error)) => view! { <ErrorPanel title="Could not load sandboxes" error /> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! {
-                    <div class="empty-state"><p class="empty-title">"No sandboxes"</p><p>"None matches; stopped sandboxes show with “Include stopped”."</p></div>
-                }.into_any(),
                 Some(Ok(list)) => {
-                    let names = profile_names.get().unwrap_or_default();
-                    view! { <SandboxTable sandboxes=list names changes embedded /> }.into_any()
+                    let (q, names) = (query.get(), names.get());
+                    let list: Vec<SandboxInfo> = list.into_iter().filter(|s| {
+                        let (profile, runner) = keys(s, &names);
+                        same(&q.profile_name, &profile) && same(&q.runner_id, &runner)
+                    }).collect();
+                    if list.is_empty() {
+                        view! {
+                            <div class="empty-state"><p class="empty-title">"No sandboxes"</p><p>"None matches; stopped sandboxes show with “Include stopped”."</p></div>
+                        }.into_any()
+                    } else {
+                        view! { <SandboxTable sandboxes=list names changes embedded /> }.into_any()
+                    }
                 }
             }}
         </section>
@@ -159,17 +240,17 @@ fn SandboxTable(
                         view! {
                             <tr>
                                 <th scope="row" class="name"><a href=href>{s.sandbox_id.clone()}</a></th>
-                                <td>
+                                <td data-label="Status">
                                     <span class=format!("status {}", status_class(status))>{format_enum(status.as_str(), "SANDBOX_STATUS_")}</span>
                                     {s.unisolated.then(|| view! { " " <span class="badge warning" title="It runs as a plain process of its runner's machine, not in a container">"unisolated"</span> })}
                                 </td>
-                                <td>{names.get(&s.profile_id).cloned().unwrap_or(s.profile_id)}</td>
-                                <td>{s.runner_id}</td>
-                                <td>
+                                <td data-label="Profile">{names.get(&s.profile_id).cloned().unwrap_or(s.profile_id)}</td>
+                                <td data-label="Runner">{s.runner_id}</td>
+                                <td data-label="Egress">
                                     {s.applied_egress_mode}
                                     {s.unenforced_egress.then(|| view! { <span class="badge warning" title="The local runner cannot enforce this egress mode">"not enforced"</span> })}
                                 </td>
-                                <td>{s.applied_ingress_mode}</td>
+                                <td data-label="Ingress">{if s.applied_ingress_mode.is_empty() { "none".to_owned() } else { s.applied_ingress_mode }}</td>
                                 <td class="actions">
                                     <SandboxActions changes sandbox_id=id running=!ended />
                                 </td>
@@ -180,6 +261,23 @@ fn SandboxTable(
             </table>
         </div>
     }
+}
+
+/// The statuses offered by the status filter, in lifecycle order.
+const STATUSES: [SandboxStatus; 8] = [
+    SandboxStatus::Pending,
+    SandboxStatus::Creating,
+    SandboxStatus::Running,
+    SandboxStatus::Paused,
+    SandboxStatus::Terminating,
+    SandboxStatus::Completed,
+    SandboxStatus::Failed,
+    SandboxStatus::Terminated,
+];
+
+/// A name filter: empty passes everything, else equal without regard to case.
+fn same(wanted: &str, value: &str) -> bool {
+    wanted.is_empty() || wanted.eq_ignore_ascii_case(value)
 }
 
 /// The colour a status reads in.

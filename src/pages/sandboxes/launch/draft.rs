@@ -95,6 +95,32 @@ impl Draft {
     }
 }
 
+/// The launch form's label for a start request's field path (`resources.cpu` → CPU),
+/// so the request's rules speak in the form's words.
+pub fn label(field: &str) -> Option<&'static str> {
+    let mut parts = field.split(['.', '[']);
+    let first = parts.next()?;
+    let resource = |rest: Option<&str>| match rest {
+        Some("cpu") => Some("CPU"),
+        Some("memory") => Some("Memory"),
+        Some("gpu") => Some("GPUs"),
+        _ => None,
+    };
+    match first {
+        "command" => Some("Command"),
+        "container_image" => Some("Image"),
+        "args" => Some("Arguments"),
+        "tags" => Some("Tags"),
+        "environment_variables" => Some("Environment"),
+        "max_lifetime_seconds" => Some("Max lifetime"),
+        "network" | "ports" => Some("Exposed ports"),
+        "resources" | "resource_requests" | "resource_limits" => resource(parts.next()),
+        "profile_names" => Some("Profile"),
+        "runner_ids" => Some("Runner"),
+        _ => None,
+    }
+}
+
 /// A count typed in field `what`: empty is zero; anything but a whole number is a
 /// problem (and zero).
 fn whole_number(text: &str, what: &str, problems: &mut Vec<String>) -> i64 {
@@ -123,6 +149,16 @@ fn list(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_paths_read_as_the_forms_labels() {
+        assert_eq!(label("command"), Some("Command"));
+        assert_eq!(label("container_image"), Some("Image"));
+        assert_eq!(label("resource_requests.memory"), Some("Memory"));
+        assert_eq!(label("resources.gpu.gpu_count"), Some("GPUs"));
+        assert_eq!(label("network.exposed_ports[0]"), Some("Exposed ports"));
+        assert_eq!(label("pod_annotations.x"), None);
+    }
 
     #[test]
     fn an_empty_draft_asks_for_nothing_and_has_no_problems() {

@@ -26,16 +26,28 @@ pub enum DraftFix {
 impl DraftFix {
     /// The fix as its button says it.
     pub fn label(&self) -> String {
-        match self {
-            DraftFix::Resource(Fix::CpuMillicores(m)) => {
-                format!("Ask for {} (the most a runner has free)", format_cpu(*m))
+        // The amount is what a runner has free, or the ceiling when that is lower.
+        let ceiling = SandboxCeiling::default();
+        let why = |at_ceiling: bool| {
+            if at_ceiling {
+                "the most one sandbox may have"
+            } else {
+                "the most a runner has free"
             }
+        };
+        match self {
+            DraftFix::Resource(Fix::CpuMillicores(m)) => format!(
+                "Ask for {} ({})",
+                format_cpu(*m),
+                why(*m == ceiling.cpu_millicores)
+            ),
             DraftFix::Resource(Fix::MemoryBytes(b)) => format!(
-                "Ask for {} of memory (the most a runner has free)",
-                format_bytes(*b)
+                "Ask for {} of memory ({})",
+                format_bytes(*b),
+                why(*b == ceiling.memory_bytes)
             ),
             DraftFix::Resource(Fix::Gpus(n)) => {
-                format!("Ask for {n} GPUs (the most a runner has free)")
+                format!("Ask for {n} GPUs ({})", why(*n == ceiling.gpus))
             }
             DraftFix::Profile { name, egress } => {
                 format!("Use profile {name}, which offers egress {egress}")
@@ -45,10 +57,8 @@ impl DraftFix {
 
     pub fn apply(&self, draft: &mut Draft) {
         match self {
-            DraftFix::Resource(Fix::CpuMillicores(m)) => draft.cpu = format!("{m}m"),
-            DraftFix::Resource(Fix::MemoryBytes(b)) => {
-                draft.memory = format!("{}Mi", b / (1024 * 1024));
-            }
+            DraftFix::Resource(Fix::CpuMillicores(m)) => draft.cpu = cpu_quantity(*m),
+            DraftFix::Resource(Fix::MemoryBytes(b)) => draft.memory = memory_quantity(*b),
             DraftFix::Resource(Fix::Gpus(n)) => draft.gpus = n.to_string(),
             // The runner chosen may not bind that profile.
             DraftFix::Profile { name, .. } => {
@@ -57,6 +67,29 @@ impl DraftFix {
             }
         }
     }
+}
+
+/// Millicores as a person would type them: whole cores as `2`, else `1500m`.
+fn cpu_quantity(millicores: i64) -> String {
+    if millicores % 1000 == 0 {
+        (millicores / 1000).to_string()
+    } else {
+        format!("{millicores}m")
+    }
+}
+
+/// Bytes in the largest binary unit that holds them whole (`64Gi`, not `65536Mi`),
+/// rounded down to whole MiB, so the amount asked for is never more than the fix.
+fn memory_quantity(bytes: i64) -> String {
+    const MI: i64 = 1 << 20;
+    let mebibytes = bytes / MI;
+    [("Ti", 1 << 20), ("Gi", 1 << 10)]
+        .into_iter()
+        .find(|(_, per)| mebibytes % per == 0 && mebibytes >= *per)
+        .map_or_else(
+            || format!("{mebibytes}Mi"),
+            |(unit, per)| format!("{}{unit}", mebibytes / per),
+        )
 }
 
 /// The fixes for `request` on `candidates`: none when it fits.
@@ -174,13 +207,23 @@ mod tests {
         assert_eq!(cpu.label(), "Ask for 1.5 vCPU (the most a runner has free)");
         cpu.apply(&mut draft);
         assert_eq!(draft.cpu, "1500m");
+        DraftFix::Resource(Fix::CpuMillicores(16_000)).apply(&mut draft);
+        assert_eq!(draft.cpu, "16");
+        assert_eq!(
+            DraftFix::Resource(Fix::CpuMillicores(16_000)).label(),
+            "Ask for 16.0 vCPU (the most one sandbox may have)"
+        );
         let memory = DraftFix::Resource(Fix::MemoryBytes(3 << 30));
         assert_eq!(
             memory.label(),
             "Ask for 3.0 GiB of memory (the most a runner has free)"
         );
         memory.apply(&mut draft);
-        assert_eq!(draft.memory, "3072Mi");
+        assert_eq!(draft.memory, "3Gi");
+        DraftFix::Resource(Fix::MemoryBytes(64 << 30)).apply(&mut draft);
+        assert_eq!(draft.memory, "64Gi");
+        DraftFix::Resource(Fix::MemoryBytes(1536 << 20)).apply(&mut draft);
+        assert_eq!(draft.memory, "1536Mi");
         let gpus = DraftFix::Resource(Fix::Gpus(2));
         assert_eq!(gpus.label(), "Ask for 2 GPUs (the most a runner has free)");
         gpus.apply(&mut draft);

@@ -16,7 +16,7 @@ use sandbox_api::start_rules::validate_start_request;
 
 use crate::api::{ApiError, use_api};
 use crate::components::copy_block::{CopyBlock, curl_command};
-use crate::components::error_panel::ErrorPanel;
+use crate::components::error_panel::{ErrorPanel, violation_text};
 use crate::components::field::{SelectField, TextField};
 use crate::components::placement_preview::{Verdict, candidates};
 use crate::connectivity::use_connectivity;
@@ -75,11 +75,12 @@ pub fn LaunchPage() -> impl IntoView {
     let parsed = Memo::new(move |_| draft.with(Draft::request).0);
     let problems = Memo::new(move |_| {
         let (request, mut problems) = draft.with(Draft::request);
-        problems.extend(
-            validate_start_request(&request)
-                .into_iter()
-                .map(|v| format!("{}: {}", v.field, v.message)),
-        );
+        problems.extend(validate_start_request(&request).into_iter().map(|v| {
+            match draft::label(&v.field) {
+                Some(label) => violation_text(label, &v.field, &v.message),
+                None => format!("{}: {}", v.field, v.message),
+            }
+        }));
         problems
     });
     let api_base = api.data_plane_base();
@@ -87,6 +88,12 @@ pub fn LaunchPage() -> impl IntoView {
     let start = Action::new_local(move |request: &StartSandboxRequest| {
         let (api, request) = (api.clone(), request.clone());
         async move { api.start_sandbox(&request).await }
+    });
+    // A refusal is about the request it refused: once the draft changes (a one-click
+    // fix, say), it no longer applies and goes.
+    Effect::new(move |_| {
+        parsed.track();
+        start.value().set(None);
     });
     Effect::new(move |_| {
         if let Some(Ok(started)) = start.value().get() {
@@ -141,7 +148,7 @@ pub fn LaunchPage() -> impl IntoView {
                 </div>
                 {move || offer.with(|o| (!o.runners.is_empty()).then(|| view! { <p class="hint offer">{o.summary()}</p> }))}
                 <div class="form-grid">
-                    {text("launch-image", "Image", "e.g. python:3.12-slim", |d| d.image.clone(), |d, v| d.image = v)}
+                    {text("launch-image", "Image", "the profile's, if it sets one", |d| d.image.clone(), |d, v| d.image = v)}
                     {text("launch-command", "Command", "e.g. python", |d| d.command.clone(), |d, v| d.command = v)}
                     {text("launch-args", "Arguments", "e.g. -c \"print('hi')\"", |d| d.args.clone(), |d, v| d.args = v)}
                     {text("launch-cpu", "CPU", "e.g. 500m or 2", |d| d.cpu.clone(), |d, v| d.cpu = v)}
@@ -172,7 +179,7 @@ pub fn LaunchPage() -> impl IntoView {
                     })
                 }}
                 {move || match start.value().get() {
-                    Some(Err(error)) => Some(view! { <ErrorPanel title="The sandbox was not started" error /> }),
+                    Some(Err(error)) => Some(view! { <ErrorPanel title="The sandbox was not started" error labels=draft::label /> }),
                     _ => None,
                 }}
                 <div class="form-actions">
