@@ -22,14 +22,14 @@ use crate::pages::placement::activity::ActivityPage;
 use crate::pages::placement::availability::AvailabilityPage;
 use crate::pages::placement::overview::OverviewPage;
 use crate::pages::placement::runner_detail::RunnerDetailPage;
+use crate::pages::placement::runners::RunnersPage;
 use crate::pages::placement::will_it_fit::WillItFitPage;
 use crate::pages::profiles::editor::ProfileEditorPage;
 use crate::pages::profiles::list::ProfilesPage;
-use crate::pages::runners::list::RunnersPage;
-use crate::pages::runners::sign_in::SignInPage;
 use crate::pages::sandboxes::detail::SandboxDetailPage;
 use crate::pages::sandboxes::launch::LaunchPage;
 use crate::pages::sandboxes::list::SandboxesPage;
+use crate::pages::start::sign_in::SignInPage;
 use crate::query::{link, rel_for};
 use crate::session::{Session, use_session};
 

@@ -510,17 +510,15 @@ async fn the_image_may_come_from_the_profile_but_must_come_from_somewhere() {
     );
     assert_eq!(ended["details"]["containerImage"], "debian:12");
 
-    // Neither the request nor the profile does: refused on the request's field, and
-    // nothing is stored.
+    // Neither the request nor the profile does: placement passes the binding over,
+    // saying why (as the console's preview does), and nothing is stored.
     let recorded = sandbox_history_len(&gateway).await;
     let refused = start(&gateway, no_image("bare")).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    assert_eq!(refused.violation_fields(), ["container_image"]);
-    let message = refused.violation_messages()[0];
+    assert_eq!(refused.reason(), Some("CWSANDBOX_PROFILE_MISMATCH"));
+    let message = refused.body["message"].as_str().unwrap_or_default();
     assert!(
-        message.starts_with("is required")
-            && message.contains("names no image")
-            && message.contains("\"bare\""),
+        message.contains("/bare: no image: the request names none and this profile sets none"),
         "{message}"
     );
     let listed = get(&gateway, "/v1beta2/sandboxes?includeStopped=true", USER).await;

@@ -14,7 +14,7 @@ pub fn CopyBlock(
     #[prop(into)] text: Signal<String>,
 ) -> impl IntoView {
     let toasts = use_toasts();
-    let copy = move |_| copy_text(toasts, text.get_untracked(), summary);
+    let copy = move |_| copy_text(toasts, text.get_untracked(), format!("Copied: {summary}"));
     view! {
         <details class="copy-block">
             <summary>{summary}</summary>
@@ -26,25 +26,25 @@ pub fn CopyBlock(
 
 /// A small button that copies `text`; `what` says what it is ("the sandbox ID").
 #[component]
-pub fn CopyButton(#[prop(into)] text: String, what: &'static str) -> impl IntoView {
+pub fn CopyButton(#[prop(into)] text: Signal<String>, what: &'static str) -> impl IntoView {
     let toasts = use_toasts();
     view! {
         <button type="button" class="button copy" title=format!("Copy {what}") aria-label=format!("Copy {what}")
-            on:click=move |_| copy_text(toasts, text.clone(), what)>
+            on:click=move |_| copy_text(toasts, text.get_untracked(), format!("Copied {what}"))>
             "Copy"
         </button>
     }
 }
 
-/// Puts `text` on the clipboard and says so (or that the browser refused).
-fn copy_text(toasts: crate::components::toasts::Toasts, text: String, what: &'static str) {
+/// Puts `text` on the clipboard and says `done` (or that the browser refused).
+fn copy_text(toasts: crate::components::toasts::Toasts, text: String, done: String) {
     let Some(clipboard) = web_sys::window().map(|w| w.navigator().clipboard()) else {
         return;
     };
     let promise = clipboard.write_text(&text);
     leptos::task::spawn_local(async move {
         match JsFuture::from(promise).await {
-            Ok(_) => toasts.success(format!("Copied {what}")),
+            Ok(_) => toasts.success(done),
             Err(_) => toasts
                 .failure("The browser did not allow copying; select the text and copy it instead"),
         }

@@ -145,8 +145,9 @@ pub fn DiscoveryFilters(
     }
 }
 
-/// Whether a filters drawer starts open: on a screen wide enough to show the filters
-/// beside the page (style/app.css hides an open drawer's handle there), not on a phone.
+/// Whether a filters drawer starts open: on a screen wider than a phone, not on a phone.
+/// The width is the phone breakpoint of style/app.css (`max-width: 700px`), which also
+/// hides an open drawer's handle above it.
 pub fn drawer_open() -> bool {
     web_sys::window()
         .and_then(|w| w.match_media("(min-width: 701px)").ok().flatten())

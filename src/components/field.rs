@@ -6,9 +6,10 @@
 use leptos::prelude::*;
 
 /// A labelled one-line text input showing `value`. `on_input` hears every keystroke,
-/// `on_change` the value when the user leaves the field (or presses Enter). While the
-/// user types, the field keeps exactly what they typed, even when `value` (read back
-/// from what their typing wrote) says it another way (`a, ` read back as `a`).
+/// `on_change` the value when the user leaves the field (or presses Enter). Until the
+/// field is left, it keeps exactly what was typed, even when `value` (read back from
+/// what the typing wrote) says it another way (`a, ` read back as `a`); a change made
+/// elsewhere meanwhile shows at once.
 #[component]
 pub fn TextField(
     id: &'static str,
@@ -50,8 +51,16 @@ pub fn TextField(
                     typed.set(Some((text, value.get_untracked())));
                 }
                 on:change=move |ev| {
+                    let text = event_target_value(&ev);
+                    // A change that came without input (a script clearing the field)
+                    // is written as typing would be.
+                    if let Some(on_input) = on_input {
+                        on_input.run(text.clone());
+                    }
+                    // Left: the field shows the value as it reads back from now on.
+                    typed.set(None);
                     if let Some(on_change) = on_change {
-                        on_change.run(event_target_value(&ev));
+                        on_change.run(text);
                     }
                 }
             />

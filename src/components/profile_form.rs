@@ -195,6 +195,19 @@ pub fn ProfileFormView(
     };
     let cidrs = move || read(parsed, cidrs_of);
     let cidrs_untracked = move || untrack(cidrs);
+    let write_cidrs = move |value: &str| {
+        let cidrs: Vec<&str> = value
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        edit(parsed, text, |d| {
+            let modes = modes(egress(section(&mut d.spec.network)));
+            if let Some(Value::Object(mode)) = modes.get_mut("allowlist") {
+                mode.insert("cidrs".to_owned(), json!(cidrs));
+            }
+        });
+    };
     let egress_modes = move || {
         read(parsed, |d| {
             d.spec
@@ -325,15 +338,12 @@ pub fn ProfileFormView(
                                 Some((text, written)) if *written == now => text.clone(),
                                 _ => now,
                             })
+                        } on:change=move |ev| {
+                            write_cidrs(&event_target_value(&ev));
+                            cidrs_typed.set(None);
                         } on:input=move |ev| {
                             let value = event_target_value(&ev);
-                            let cidrs: Vec<&str> = value.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-                            edit(parsed, text, |d| {
-                                let modes = modes(egress(section(&mut d.spec.network)));
-                                if let Some(Value::Object(mode)) = modes.get_mut("allowlist") {
-                                    mode.insert("cidrs".to_owned(), json!(cidrs));
-                                }
-                            });
+                            write_cidrs(&value);
                             cidrs_typed.set(Some((value, cidrs_untracked())));
                         }></textarea>
                     </div>

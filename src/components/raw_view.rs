@@ -41,7 +41,7 @@ pub fn RawView(
                     {tab("YAML", Form::Yaml)}
                     {tab("JSON", Form::Json)}
                 </div>
-                {move || view! { <CopyButton text=text.get() what=if form.get() == Form::Yaml { "the YAML" } else { "the JSON" } /> }}
+                {move || view! { <CopyButton text=text what=if form.get() == Form::Yaml { "the YAML" } else { "the JSON" } /> }}
             </div>
             <pre class="raw-text" tabindex="0">{text}</pre>
         </details>

@@ -1,8 +1,8 @@
 //! A column header that sorts its table: it says how the table is sorted by its column
 //! (`aria-sort`) and links to the view sorted by it (the other way round when it
 //! already is). The sort lives in the URL, so the link is the whole interaction. (The
-//! runners list writes the same markup out: on the first page, the component's props
-//! and signals would cost the transfer budget.)
+//! runners list, whose table stays mounted while the sort changes, writes the same
+//! markup out with reactive attributes.)
 
 use leptos::prelude::*;
 

@@ -5,5 +5,5 @@
 pub mod administration;
 pub mod placement;
 pub mod profiles;
-pub mod runners;
 pub mod sandboxes;
+pub mod start;

@@ -1,8 +1,8 @@
 //! Every page at 1440 and at 390 pixels wide, in the light and in the dark theme (each
 //! chosen with the header's theme switch, which every page then remembers): axe-core
 //! finds nothing; at 390 px no page scrolls sideways and every navigation item can be
-//! reached; each view is saved as a screenshot (`target/e2e-screenshots/gallery-*`, with
-//! copies in docs/).
+//! reached; each view is saved as a screenshot (`target/e2e-screenshots/gallery-*`,
+//! which `scripts/update-screens` copies to docs/screens).
 
 use std::time::Duration;
 
@@ -109,6 +109,13 @@ async fn every_page_at_both_widths_in_both_themes() -> anyhow::Result<()> {
             choose_theme(&client, theme, dark).await?;
             for (width, height) in [(1440, 900), (390, 844)] {
                 client.set_window_size(width, height).await?;
+                let inner = page.script("return window.innerWidth").await?;
+                anyhow::ensure!(
+                    inner
+                        .as_i64()
+                        .is_some_and(|w| w <= i64::from(width) && w > i64::from(width) - 40),
+                    "asked for a {width} px window, got {inner}"
+                );
                 for (name, path, ready) in pages {
                     client.goto(&format!("{url}{path}")).await?;
                     page.wait_for(Locator::Css(ready)).await?;
@@ -120,8 +127,15 @@ async fn every_page_at_both_widths_in_both_themes() -> anyhow::Result<()> {
                         Ok((loading == 0).then_some(()))
                     })
                     .await?;
+                    if name == "profile" {
+                        // The form, whose controls are the editor's.
+                        page.button("Form").await?.click().await?;
+                        page.wait_for(Locator::Css(".profile-form")).await?;
+                    }
                     // The theme chosen on another page (and bundle) holds here too.
                     shows_theme(&client, dark).await?;
+                    controls_look_the_same(&page, path).await?;
+                    tables_fit(&page, name, width).await?;
                     for violation in page.accessibility_violations().await? {
                         found.push(format!("{path} at {width} px, {theme}: {violation}"));
                     }
@@ -133,11 +147,31 @@ async fn every_page_at_both_widths_in_both_themes() -> anyhow::Result<()> {
                 client.set_window_size(1440, 900).await?;
             }
         }
-        assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
         // Back to following the system, which (headless) is light.
         choose_theme(&client, "system", false).await?;
         client.refresh().await?;
         shows_theme(&client, false).await?;
+        // The first page, signed out, in both themes (remembered from before) and widths.
+        page.button("Sign out").await?.click().await?;
+        page.field("Bearer token").await?;
+        for (theme, dark) in [("light", false), ("dark", true)] {
+            page.script(&format!(
+                "localStorage.setItem('sandbox-console.theme', '{theme}')"
+            ))
+            .await?;
+            for (width, height) in [(1440, 900), (390, 844)] {
+                client.set_window_size(width, height).await?;
+                client.goto(&format!("{url}/sign-in")).await?;
+                page.field("Bearer token").await?;
+                shows_theme(&client, dark).await?;
+                for violation in page.accessibility_violations().await? {
+                    found.push(format!("/sign-in at {width} px, {theme}: {violation}"));
+                }
+                controls_look_the_same(&page, "/sign-in").await?;
+                save_screenshot(&client, &format!("gallery-sign-in-{width}-{theme}")).await?;
+            }
+        }
+        assert!(found.is_empty(), "axe-core found:\n{}", found.join("\n"));
         Ok(())
     })
     .await
@@ -181,5 +215,72 @@ async fn phone_layout_holds(page: &Page<'_>, path: &str) -> anyhow::Result<()> {
         open_filters == 0,
         "{path}: the filters are not in a closed drawer"
     );
+    Ok(())
+}
+
+/// Every text field and choice on the page is the one styled control (not a browser
+/// default, 21 px tall), the editors' own hidden text areas aside.
+async fn controls_look_the_same(page: &Page<'_>, path: &str) -> anyhow::Result<()> {
+    let odd = page
+        .script(
+            "return [...document.querySelectorAll('input:not([type=checkbox]):not([type=radio]):not([type=hidden]), select, textarea')]
+               .filter((e) => e.checkVisibility() && !e.closest('.monaco-editor, .xterm'))
+               .filter((e) => e.getBoundingClientRect().height < 30)
+               .map((e) => (e.id || e.tagName) + ': ' + e.getBoundingClientRect().height)",
+        )
+        .await?;
+    anyhow::ensure!(
+        odd == Value::Array(vec![]),
+        "{path}: controls not styled: {odd}"
+    );
+    Ok(())
+}
+
+/// Tables fit: no runners column header is cut at full width, a long profile list
+/// ends in "+N", each managed runner has one install status, and on a phone the
+/// runners table is a list that needs no sideways scroll.
+async fn tables_fit(page: &Page<'_>, name: &str, width: u32) -> anyhow::Result<()> {
+    match (name, width) {
+        ("runners", 1440) => {
+            let cut = page
+                .script(
+                    "return [...document.querySelectorAll('table.runners thead th, table.runners tbody td:nth-child(3)')]
+                       .filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent)",
+                )
+                .await?;
+            anyhow::ensure!(
+                cut == Value::Array(vec![]),
+                "cut in the runners table: {cut}"
+            );
+            page.text_containing("table.runners .chip.more", "+")
+                .await?;
+        }
+        ("runners", _) => {
+            let sideways = page
+                .script(
+                    "const table = document.querySelector('table.runners');
+                     return table.scrollWidth - table.parentElement.clientWidth",
+                )
+                .await?;
+            anyhow::ensure!(
+                sideways.as_i64().is_some_and(|d| d <= 1),
+                "the runners list scrolls sideways on a phone by {sideways} px"
+            );
+        }
+        ("managed-runners", _) => {
+            let statuses = page
+                .script(
+                    "return [...document.querySelectorAll('td[data-label=\"Install\"]')]
+                       .map((c) => c.querySelectorAll('.status').length)",
+                )
+                .await?;
+            let counts: Vec<i64> = serde_json::from_value(statuses)?;
+            anyhow::ensure!(
+                !counts.is_empty() && counts.iter().all(|&n| n == 1),
+                "install statuses per runner: {counts:?}"
+            );
+        }
+        _ => {}
+    }
     Ok(())
 }

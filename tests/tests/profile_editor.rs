@@ -407,6 +407,10 @@ async fn a_profile_is_created_with_the_form_and_the_form_and_text_stay_in_step()
         tags.send_keys("ml, ").await?;
         assert_eq!(tags.prop("value").await?.as_deref(), Some("ml, "));
         tags.send_keys(&format!("nightly{}", Key::Tab)).await?;
+        eventually("the tags read back", Duration::from_secs(10), || async {
+            Ok((tags.prop("value").await?.as_deref() == Some("ml, nightly")).then_some(()))
+        })
+        .await?;
         // An allowlist's CIDRs are checked as typed: "is required" goes with the first.
         let allowlist = client
             .find(fantoccini::Locator::XPath(

@@ -154,13 +154,12 @@ pub fn single_value_choices<'a>(
 }
 
 /// Counts rows per value, values told apart without regard to ASCII case (as the
-/// filters match; Unicode case tables would cost the first page about 10 KB), each
-/// spelled as it was first seen.
+/// filters match), each spelled as it was first seen.
 #[derive(Default)]
 struct Tally {
     /// One entry per (row, value): the value folded to lower case, as written, and
-    /// whether a row has it (the current value is added without one). A list sorted
-    /// once at the end: no map, whose code the first page would carry.
+    /// whether a row has it (the current value is added without one), sorted once at
+    /// the end.
     seen: Vec<(String, String, bool)>,
 }
 
@@ -184,7 +183,7 @@ impl Tally {
                 .push((current.to_ascii_lowercase(), current.to_owned(), false));
         }
         // By value, then in the order seen, so the first spelling seen comes first among
-        // equals (an unstable sort, which the first page has already, keyed so).
+        // equals.
         let mut order: Vec<usize> = (0..self.seen.len()).collect();
         order.sort_unstable_by(|&a, &b| self.seen[a].0.cmp(&self.seen[b].0).then(a.cmp(&b)));
         let mut choices: Vec<Choice> = Vec::new();

@@ -128,8 +128,8 @@ impl DiscoveryFilter {
         let capabilities = runner.capabilities.as_ref().unwrap_or(&no_capabilities);
         let no_resources = RunnerResourceSummary::default();
         let resources = runner.resources.as_ref().unwrap_or(&no_resources);
-        same(&self.runner_group_id, &runner.runner_group_id)
-            && same(&self.runner_id, &runner.runner_id)
+        names_match(&self.runner_group_id, &runner.runner_group_id)
+            && names_match(&self.runner_id, &runner.runner_id)
             && matches_any(&self.profile_name, &runner.profile_names)
             && matches_any(&self.gpu_type, &capabilities.supported_gpu_types)
             && matches_any(&self.architecture, &capabilities.supported_architectures)
@@ -147,8 +147,8 @@ impl DiscoveryFilter {
 
     /// Whether `profile` (one binding) passes the filters that apply to profiles.
     pub fn matches_profile(&self, profile: &ProfileSummary) -> bool {
-        same(&self.runner_id, &profile.runner_id)
-            && same(&self.profile_name, &profile.profile_name)
+        names_match(&self.runner_id, &profile.runner_id)
+            && names_match(&self.profile_name, &profile.profile_name)
             && matches_any(&self.gpu_type, &profile.supported_gpu_types)
             && matches_any(&self.architecture, &profile.supported_architectures)
             && self.modes_match(profile)
@@ -171,7 +171,7 @@ impl DiscoveryFilter {
 /// Every name filter compares without regard to case (`H100` = `h100`, `GPU` = `gpu`):
 /// people type names as they remember them, and no two runners, groups, profiles or
 /// modes differ only by case in practice (local decision).
-fn same(wanted: &str, value: &str) -> bool {
+pub fn names_match(wanted: &str, value: &str) -> bool {
     wanted.is_empty() || value.eq_ignore_ascii_case(wanted)
 }
 

@@ -160,6 +160,10 @@ pub enum RejectionReason {
         needed: String,
         ceiling: String,
     },
+    /// Neither the request nor any layer of this binding's spec (profile, overrides,
+    /// zone defaults) names an image (local decision: the request's image may be left
+    /// to the profile, SPEC §4 notwithstanding).
+    NoImage,
     /// The request's quantities do not parse; nothing can take it.
     InvalidQuantity {
         field: &'static str,
@@ -183,6 +187,7 @@ impl RejectionReason {
             RejectionReason::NotEnoughMemory { .. } => "INSUFFICIENT_MEMORY",
             RejectionReason::NotEnoughGpus { .. } => "INSUFFICIENT_GPU",
             RejectionReason::AboveCeiling { .. } => "ABOVE_SANDBOX_CEILING",
+            RejectionReason::NoImage => "NO_IMAGE",
             RejectionReason::InvalidQuantity { .. } => "INVALID_QUANTITY",
         }
     }
@@ -272,6 +277,9 @@ impl fmt::Display for RejectionReason {
                     f,
                     "{resource} {needed} is above the per-sandbox limit of {ceiling}"
                 )
+            }
+            RejectionReason::NoImage => {
+                f.write_str("no image: the request names none and this profile sets none")
             }
             RejectionReason::InvalidQuantity { field, problem } => write!(f, "{field}: {problem}"),
         }
@@ -463,6 +471,9 @@ fn judge(
     ceiling: &SandboxCeiling,
 ) -> (Demand, Vec<RejectionReason>) {
     let mut reasons = Vec::new();
+    if effective.spec.container_image.trim().is_empty() {
+        reasons.push(RejectionReason::NoImage);
+    }
     let resources = effective.spec.resource_defaults.clone().unwrap_or_default();
     let mut quantity = |field: &'static str, text: &str| -> Quantity {
         if text.is_empty() {
@@ -698,6 +709,32 @@ mod tests {
             sandbox_limits(&ProfileSpec::default(), &ceiling).1,
             ceiling.memory_bytes
         );
+    }
+
+    #[test]
+    fn a_request_without_an_image_goes_where_a_layer_names_one() {
+        // More free CPU, but its default profile sets no image: passed over, saying so.
+        let bare = runner("bare", 16_000, 64, 0, &[]);
+        let mut imaged = runner("imaged", 8000, 16, 0, &[]);
+        Arc::make_mut(&mut imaged.bindings)[0]
+            .profile
+            .container_image = "python:3.12".into();
+        let runners = [bare, imaged];
+        let without = request(json!({"command": "python"}));
+        let placed = place(&without, &runners, &SandboxCeiling::default()).unwrap();
+        assert_eq!(placed.runner_id, "imaged");
+        assert_eq!(placed.effective.spec.container_image, "python:3.12");
+        assert_eq!(placed.rejections[0].reasons, [RejectionReason::NoImage]);
+        assert_eq!(
+            placed.rejections[0].reasons[0].to_string(),
+            "no image: the request names none and this profile sets none"
+        );
+        // An image in the request goes anywhere; none anywhere fits nowhere.
+        let named = request(json!({"command": "python", "containerImage": "node:22"}));
+        let placed = place(&named, &runners, &SandboxCeiling::default()).unwrap();
+        assert_eq!(placed.runner_id, "bare");
+        let failure = place(&without, &runners[..1], &SandboxCeiling::default()).unwrap_err();
+        assert_eq!(failure.rejections[0].reasons, [RejectionReason::NoImage]);
     }
 
     #[test]

@@ -55,8 +55,8 @@ pub struct StartSandboxRequest {
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceRequest>,
-    /// Required unless the chosen profile sets one (local decision:
-    /// `start_rules::validate_effective_image`).
+    /// Required unless the chosen profile sets one (local decision: placement rejects
+    /// a candidate whose layers name no image, `placement::RejectionReason::NoImage`).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub container_image: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

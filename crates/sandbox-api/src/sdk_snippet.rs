@@ -109,6 +109,17 @@ pub fn python_snippet(request: &StartSandboxRequest, base_url: &str) -> String {
             python_str(base_url)
         );
     }
+    if request.container_image.is_empty() {
+        // The gateway would take the profile's image; this client sends its own default.
+        let _ = writeln!(
+            out,
+            "# No image named: this client then asks for its default image, not the profile's;"
+        );
+        let _ = writeln!(
+            out,
+            "# add container_image=... to run what the console would."
+        );
+    }
     let _ = writeln!(out, "sandbox = Sandbox.run(");
     for argument in &arguments {
         let _ = writeln!(out, "    {argument},");

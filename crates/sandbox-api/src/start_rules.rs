@@ -1,9 +1,7 @@
-//! The rules a start request obeys before placement is even tried (SPEC §4), and the
-//! one it obeys once placement has chosen where it runs (`validate_effective_image`).
+//! The rules a start request obeys before placement is even tried (SPEC §4).
 
 use crate::field_path::FieldPath;
 use crate::image::image_reference_problem;
-use crate::layering::EffectiveSpec;
 use crate::names::{label_key_problem, label_value_problem};
 use crate::quantity::Quantity;
 use crate::sandbox::{ResourceRequest, StartSandboxRequest};
@@ -12,8 +10,8 @@ use crate::violation::Violation;
 /// Every rule `request` breaks. Paths are the request's own field names.
 ///
 /// An empty `container_image` is allowed here (local decision: the image may be left
-/// out when the profile sets one); whether one is named after all is
-/// [`validate_effective_image`]'s rule, once layering is known.
+/// out when the profile sets one); a candidate whose layers name none either is
+/// rejected by placement (`RejectionReason::NoImage`), which the console previews.
 pub fn validate_start_request(request: &StartSandboxRequest) -> Vec<Violation> {
     let mut violations = Vec::new();
     let root = FieldPath::root();
@@ -126,25 +124,6 @@ pub fn validate_start_request(request: &StartSandboxRequest) -> Vec<Violation> {
     violations
 }
 
-/// The image rule once placement has chosen a (runner, binding) and layering has given
-/// the spec the sandbox would run with: some layer must name an image. Local decision
-/// (SPEC §4 makes the request's image required): a start request may leave its image
-/// out when its profile (or a binding override, or the runner zone's defaults) sets
-/// one. `profile_name` is the chosen binding's profile; the violation is on the
-/// request's `container_image`, where the fix usually goes.
-pub fn validate_effective_image(effective: &EffectiveSpec, profile_name: &str) -> Vec<Violation> {
-    if !effective.spec.container_image.trim().is_empty() {
-        return Vec::new();
-    }
-    vec![Violation::error(
-        FieldPath::root().key("container_image").to_string(),
-        format!(
-            "is required: the request names no image and profile {profile_name:?} sets none; \
-             name one in the request"
-        ),
-    )]
-}
-
 fn check_resources(
     resources: &ResourceRequest,
     path: &FieldPath,
@@ -214,48 +193,6 @@ mod tests {
         assert_eq!(
             fields(json!({"command": "python", "containerImage": "Bad Image"})),
             ["container_image"]
-        );
-    }
-
-    #[test]
-    fn an_image_from_any_layer_satisfies_the_effective_rule() {
-        use crate::layering::{Layers, effective_spec};
-        use crate::profile::ProfileSpec;
-
-        let imaged = ProfileSpec {
-            container_image: "python:3.12".into(),
-            ..ProfileSpec::default()
-        };
-        let bare = ProfileSpec::default();
-        let without: StartSandboxRequest =
-            serde_json::from_value(json!({"command": "python"})).unwrap();
-        let with_image: StartSandboxRequest =
-            serde_json::from_value(json!({"command": "python", "containerImage": "node:22"}))
-                .unwrap();
-        let layered = |profile: &ProfileSpec,
-                       overrides: Option<&ProfileSpec>,
-                       request: &StartSandboxRequest| {
-            effective_spec(Layers {
-                zone_defaults: None,
-                profile,
-                overrides,
-                request: Some(request),
-            })
-        };
-        // The profile's image, a binding override's, or the request's own.
-        assert!(validate_effective_image(&layered(&imaged, None, &without), "py").is_empty());
-        assert!(
-            validate_effective_image(&layered(&bare, Some(&imaged), &without), "py").is_empty()
-        );
-        assert!(validate_effective_image(&layered(&bare, None, &with_image), "bare").is_empty());
-        // None of them: refused on the request's field, saying that neither names one.
-        let refused = validate_effective_image(&layered(&bare, None, &without), "bare");
-        assert_eq!(refused.len(), 1);
-        assert_eq!(refused[0].field, "container_image");
-        assert_eq!(
-            refused[0].message,
-            "is required: the request names no image and profile \"bare\" sets none; \
-             name one in the request"
         );
     }
 

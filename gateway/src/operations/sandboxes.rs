@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use sandbox_api::error::{Code, Reason, Status};
+use sandbox_api::filters::names_match;
 use sandbox_api::history::{Actor, HistoryAction};
 use sandbox_api::logs::LogStreamResponse;
 use sandbox_api::network::{EgressType, read_network};
@@ -20,7 +21,7 @@ use sandbox_api::sandbox::{
     ResourceRequest, ResourceUsage, SandboxDetails, SandboxInfo, SandboxStatus,
     StartSandboxRequest, StartSandboxResponse, StopSandboxRequest, StopSandboxResponse,
 };
-use sandbox_api::start_rules::{validate_effective_image, validate_start_request};
+use sandbox_api::start_rules::validate_start_request;
 use sandbox_api::violation::Violation;
 
 use super::{Platform, history, quotas};
@@ -175,12 +176,6 @@ pub async fn start(
             let candidates: Vec<_> = states.iter().map(|s| s.candidate()).collect();
             let placed = place(&request, &candidates, &policy.ceiling)
                 .map_err(|failure| ApiError(failure.to_status()))?;
-            // The image may come from the profile (local decision); now that layering
-            // for the chosen binding is known, some layer must have named one.
-            let violations = validate_effective_image(&placed.effective, &placed.profile_name);
-            if !violations.is_empty() {
-                return Err(ApiError::invalid(&violations));
-            }
             let runner = states
                 .iter()
                 .find(|s| s.runner_id() == placed.runner_id)
@@ -550,8 +545,21 @@ pub async fn list(
         .iter()
         .filter(|r| statuses.is_empty() || statuses.contains(&r.status))
         .filter(|r| query.tags.iter().all(|tag| r.request.tags.contains(tag)))
-        .filter(|r| query.profile_names.is_empty() || query.profile_names.contains(&r.profile_name))
-        .filter(|r| query.runner_ids.is_empty() || query.runner_ids.contains(&r.runner_id))
+        // Names match as discovery's filters do, without regard to case.
+        .filter(|r| {
+            query.profile_names.is_empty()
+                || query
+                    .profile_names
+                    .iter()
+                    .any(|n| names_match(n, &r.profile_name))
+        })
+        .filter(|r| {
+            query.runner_ids.is_empty()
+                || query
+                    .runner_ids
+                    .iter()
+                    .any(|n| names_match(n, &r.runner_id))
+        })
         .map(info)
         .collect();
     Ok(ListSandboxesResponse {

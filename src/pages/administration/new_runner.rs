@@ -272,8 +272,8 @@ fn NewRunnerForm(templates: Templates) -> impl IntoView {
 }
 
 /// The form's label for a create request's field path, so its problems read in the
-/// form's words ("Zone is required").
-fn field_label(field: &str) -> &'static str {
+/// form's words ("Zone is required"); a path the form has no label for stays a path.
+fn field_label(field: &str) -> &str {
     let path = field.split('[').next().unwrap_or(field);
     match path {
         "runner_id" => "Runner ID",
@@ -287,6 +287,6 @@ fn field_label(field: &str) -> &'static str {
         "runner.profile_bindings" => "Profile bindings",
         _ if path.starts_with("runner.profile_bindings") => "A profile binding",
         _ if path.contains("maintenance") => "A maintenance window",
-        _ => "This form",
+        _ => field,
     }
 }

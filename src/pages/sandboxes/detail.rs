@@ -153,36 +153,52 @@ fn Facts(
     profile: String,
 ) -> impl IntoView {
     let info = sandbox.info;
-    let details = sandbox.details.unwrap_or_default();
+    let details = sandbox.details.clone().unwrap_or_default();
     let status = info.sandbox_status;
     let usage = info.current_resource_usage.map(|u| {
+        let gpus = if u.gpu_count_used > 0 {
+            format!(", {} GPUs", u.gpu_count_used)
+        } else {
+            String::new()
+        };
+        // The schema counts memory in (decimal) megabytes.
         format!(
-            "{} CPU, {} memory",
+            "{} CPU, {} memory{gpus}",
             format_cpu(u.cpu_millicores_used),
             format_bytes(u.memory_mb_used * 1_000_000)
         )
     });
+    // Only from the local gateway's `details`; an API without them shows none of these.
+    let has_details = sandbox.details.is_some();
     let command = command_line(&details.command, &details.args);
     let reserved = &details.reserved;
-    let reserved = format!(
-        "{}, {}{}",
-        format_cpu(reserved.cpu_millicores),
-        format_bytes(reserved.memory_bytes),
-        if reserved.gpu_count > 0 {
-            format!(", {} GPUs", reserved.gpu_count)
-        } else {
-            String::new()
-        }
-    );
+    let reserved = has_details.then(|| {
+        format!(
+            "{}, {}{}",
+            format_cpu(reserved.cpu_millicores),
+            format_bytes(reserved.memory_bytes),
+            if reserved.gpu_count > 0 {
+                format!(", {} GPUs", reserved.gpu_count)
+            } else {
+                String::new()
+            }
+        )
+    });
     let requested = requested(
         details.resource_requests.as_ref(),
         details.resource_limits.as_ref(),
     );
-    // How long it ran (ended) or has run (still going).
-    let ran = info.started_at_time.map(|at| {
-        let until = details.ended_at_time.unwrap_or_else(now);
-        format_duration((until - at).whole_seconds())
-    });
+    // How long it ran (ended) or has run (still going); not known for an ended
+    // sandbox whose end time the API does not give.
+    let until = match (status.is_terminal(), details.ended_at_time) {
+        (_, Some(ended)) => Some(ended),
+        (false, None) => Some(now()),
+        (true, None) => None,
+    };
+    let ran = info
+        .started_at_time
+        .zip(until)
+        .map(|(at, until)| format_duration((until - at).whole_seconds()));
     let fact =
         |label: &'static str, value: AnyView| view! { <div><dt>{label}</dt><dd>{value}</dd></div> };
     view! {
@@ -223,7 +239,7 @@ fn Facts(
                     }</dd>
                 </div>
                 {requested.map(|r| fact("Requested", view! { <span class="requested">{r}</span> }.into_any()))}
-                {fact("Reserved", view! { <span class="reserved">{reserved}</span> }.into_any())}
+                {reserved.map(|r| fact(if status.is_terminal() { "Reserved while it ran" } else { "Reserved" }, view! { <span class="reserved">{r}</span> }.into_any()))}
                 {usage.map(|u| fact("Using now", u.into_any()))}
                 <div>
                     <dt>"Egress"</dt>
@@ -252,13 +268,17 @@ fn Facts(
 /// The command and its arguments as one line, each word quoted when a shell would need
 /// it, so the line can be pasted.
 fn command_line(command: &str, args: &[String]) -> String {
+    if command.is_empty() {
+        return String::new();
+    }
     std::iter::once(command)
         .chain(args.iter().map(String::as_str))
-        .filter(|word| !word.is_empty())
         .map(|word| {
-            let plain = word
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+            // An empty word stays, as '' (dropping it would change the command).
+            let plain = !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
             if plain {
                 word.to_owned()
             } else {

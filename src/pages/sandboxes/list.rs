@@ -10,6 +10,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use sandbox_api::filter_choices::{Choice, single_value_choices};
+use sandbox_api::filters::names_match as same;
 use sandbox_api::format::format_enum;
 use sandbox_api::sandbox::{SandboxInfo, SandboxStatus};
 
@@ -43,18 +44,19 @@ pub fn SandboxesPage() -> impl IntoView {
     });
     let refreshes = RwSignal::new(0u64);
     repeat::every(REFRESH_EVERY, move || refreshes.update(|n| *n += 1));
+    // What the gateway filters by: typing a profile or runner filters what is loaded.
+    let gateway_side = Memo::new(move |_| SandboxQuery {
+        profile_name: String::new(),
+        runner_id: String::new(),
+        ..query.get()
+    });
     let sandboxes = {
         let api = api.clone();
         LocalResource::new(move || {
             refreshes.track();
             connectivity.recoveries();
-            let (api, query) = (api.clone(), query.get());
-            let gateway_side = SandboxQuery {
-                profile_name: String::new(),
-                runner_id: String::new(),
-                ..query
-            };
-            async move { api.list_sandboxes(&gateway_side).await }
+            let (api, query) = (api.clone(), gateway_side.get());
+            async move { api.list_sandboxes(&query).await }
         })
     };
     let profile_names = {
@@ -274,11 +276,6 @@ const STATUSES: [SandboxStatus; 8] = [
     SandboxStatus::Failed,
     SandboxStatus::Terminated,
 ];
-
-/// A name filter: empty passes everything, else equal without regard to case.
-fn same(wanted: &str, value: &str) -> bool {
-    wanted.is_empty() || wanted.eq_ignore_ascii_case(value)
-}
 
 /// The colour a status reads in.
 pub fn status_class(status: sandbox_api::sandbox::SandboxStatus) -> &'static str {

@@ -100,10 +100,11 @@ impl Draft {
 pub fn label(field: &str) -> Option<&'static str> {
     let mut parts = field.split(['.', '[']);
     let first = parts.next()?;
-    let resource = |rest: Option<&str>| match rest {
-        Some("cpu") => Some("CPU"),
-        Some("memory") => Some("Memory"),
-        Some("gpu") => Some("GPUs"),
+    let resource = |rest: Option<&str>, then: Option<&str>| match (rest, then) {
+        (Some("cpu"), _) => Some("CPU"),
+        (Some("memory"), _) => Some("Memory"),
+        (Some("gpu"), Some("gpu_type")) => Some("GPU type"),
+        (Some("gpu"), _) => Some("GPUs"),
         _ => None,
     };
     match first {
@@ -114,7 +115,9 @@ pub fn label(field: &str) -> Option<&'static str> {
         "environment_variables" => Some("Environment"),
         "max_lifetime_seconds" => Some("Max lifetime"),
         "network" | "ports" => Some("Exposed ports"),
-        "resources" | "resource_requests" | "resource_limits" => resource(parts.next()),
+        "resources" | "resource_requests" | "resource_limits" => {
+            resource(parts.next(), parts.next())
+        }
         "profile_names" => Some("Profile"),
         "runner_ids" => Some("Runner"),
         _ => None,
@@ -156,6 +159,7 @@ mod tests {
         assert_eq!(label("container_image"), Some("Image"));
         assert_eq!(label("resource_requests.memory"), Some("Memory"));
         assert_eq!(label("resources.gpu.gpu_count"), Some("GPUs"));
+        assert_eq!(label("resources.gpu.gpu_type"), Some("GPU type"));
         assert_eq!(label("network.exposed_ports[0]"), Some("Exposed ports"));
         assert_eq!(label("pod_annotations.x"), None);
     }

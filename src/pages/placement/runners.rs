@@ -344,8 +344,9 @@ fn RunnerTable(
             }
         }
     };
-    // The same markup as `SortHeader`, written out here: the component (its props and
-    // its signals) would cost this first page some 400 to 1,600 bytes of its budget.
+    // The same markup as `SortHeader`, written out here because this table stays mounted
+    // while the sort changes (its rows are a virtual window), so its headers follow the
+    // sort reactively; `SortHeader` is made for tables drawn again.
     let header = move |column: &'static str, label: &'static str| {
         let state = move || sort.with(|sort| sort.aria_sort(column));
         let href = move || sort_link("/runners", &filter.get(), &sort.get(), column, embedded);
