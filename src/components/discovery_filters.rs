@@ -26,15 +26,29 @@ pub fn DiscoveryFilters(
     path: &'static str,
     filter: Memo<DiscoveryFilter>,
     sort: Memo<Sort>,
-    /// The suggestions for a facet under the current filter (read reactively).
-    choices: Callback<Facet, Vec<Choice>>,
+    /// The suggestions for a facet under the other filters (the facet's own cleared),
+    /// reading the page's rows reactively.
+    choices: Callback<(Facet, DiscoveryFilter), Vec<Choice>>,
     /// What the counts count: one, and more than one (`["runner", "runners"]`).
     counted: [&'static str; 2],
     #[prop(optional)] set: Option<FilterSet>,
 ) -> impl IntoView {
     let embedded = expect_context::<Embedding>().embedded;
     let focused = RwSignal::new(None::<Facet>);
-    let offered = Memo::new(move |_| focused.get().map(|facet| (facet, choices.run(facet))));
+    // A field's suggestions depend on the other filters only, so typing in it does not
+    // count them again (only another filter, or new rows, does).
+    let others = Memo::new(move |_| {
+        focused.get().map(|facet| {
+            let mut others = filter.get();
+            facet.set(&mut others, String::new());
+            (facet, others)
+        })
+    });
+    let offered = Memo::new(move |_| {
+        others
+            .get()
+            .map(|(facet, others)| (facet, choices.run((facet, others))))
+    });
     let navigate = use_navigate();
     let update = move |change: &dyn Fn(&mut DiscoveryFilter)| {
         let mut next = filter.get_untracked();

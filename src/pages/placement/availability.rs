@@ -27,8 +27,7 @@ pub fn AvailabilityPage() -> impl IntoView {
         let api = api.clone();
         async move { api.list_profiles(&DiscoveryFilter::default()).await }
     });
-    let choices = Callback::new(move |facet: Facet| {
-        let filter = filter.get();
+    let choices = Callback::new(move |(facet, filter): (Facet, DiscoveryFilter)| {
         profiles.with(|p| match p {
             Some(Ok(all)) => profile_choices(&filter, facet, all),
             _ => Vec::new(),

@@ -114,8 +114,7 @@ pub fn RunnersPage() -> impl IntoView {
         }
         None => {}
     });
-    let choices = Callback::new(move |facet: Facet| {
-        let filter = filter.get();
+    let choices = Callback::new(move |(facet, filter): (Facet, DiscoveryFilter)| {
         rows.with(|rows| {
             rows.as_deref().map_or_else(Vec::new, |rows| {
                 let runners = rows.iter().map(|r| (&r.runner, r.profiles.as_slice()));
