@@ -31,6 +31,18 @@ proto_enum! {
 }
 
 impl SandboxStatus {
+    /// Every status a sandbox can be in, in lifecycle order (not `Unspecified`).
+    pub const LIFECYCLE: [SandboxStatus; 8] = [
+        SandboxStatus::Pending,
+        SandboxStatus::Creating,
+        SandboxStatus::Running,
+        SandboxStatus::Paused,
+        SandboxStatus::Terminating,
+        SandboxStatus::Completed,
+        SandboxStatus::Failed,
+        SandboxStatus::Terminated,
+    ];
+
     /// The sandbox has ended and will not change again. Lists leave terminal sandboxes
     /// out unless asked to include stopped ones.
     pub fn is_terminal(self) -> bool {
@@ -625,20 +637,10 @@ mod tests {
 
     #[test]
     fn only_completed_failed_and_terminated_are_terminal() {
-        let terminal: Vec<_> = [
-            SandboxStatus::Unspecified,
-            SandboxStatus::Pending,
-            SandboxStatus::Creating,
-            SandboxStatus::Running,
-            SandboxStatus::Paused,
-            SandboxStatus::Terminating,
-            SandboxStatus::Completed,
-            SandboxStatus::Failed,
-            SandboxStatus::Terminated,
-        ]
-        .into_iter()
-        .filter(|s| s.is_terminal())
-        .collect();
+        let terminal: Vec<_> = std::iter::once(SandboxStatus::Unspecified)
+            .chain(SandboxStatus::LIFECYCLE)
+            .filter(|s| s.is_terminal())
+            .collect();
         assert_eq!(
             terminal,
             [

@@ -157,7 +157,7 @@ pub fn SandboxesPage() -> impl IntoView {
                             });
                         }>
                         <option value="" selected=move || query.with(|q| q.statuses.is_empty())>"Any"</option>
-                        {STATUSES.iter().map(|status| {
+                        {SandboxStatus::LIFECYCLE.iter().map(|status| {
                             let name = status.as_str();
                             view! {
                                 <option value=name selected=move || query.with(|q| q.statuses.first().is_some_and(|s| s == name))>
@@ -264,18 +264,6 @@ fn SandboxTable(
         </div>
     }
 }
-
-/// The statuses offered by the status filter, in lifecycle order.
-const STATUSES: [SandboxStatus; 8] = [
-    SandboxStatus::Pending,
-    SandboxStatus::Creating,
-    SandboxStatus::Running,
-    SandboxStatus::Paused,
-    SandboxStatus::Terminating,
-    SandboxStatus::Completed,
-    SandboxStatus::Failed,
-    SandboxStatus::Terminated,
-];
 
 /// The colour a status reads in.
 pub fn status_class(status: sandbox_api::sandbox::SandboxStatus) -> &'static str {
